@@ -1,0 +1,2 @@
+//! Placeholder: filled in by the markup_boilerplate work.
+fn main() {}

@@ -1,0 +1,78 @@
+//! Lines that recur across the documents of one run (site chrome).
+//!
+//! In a folder run, the CLI first counts, for every distinct trimmed line,
+//! the number of documents it occurs in; the boilerplate stage then reads
+//! those counts through [`Context::corpus`](crate::pipeline::Context).
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+/// Document frequencies of lines. Deterministic: the same documents give
+/// the same counts in any order and on any thread count.
+#[derive(Debug, Default, Clone)]
+pub struct Corpus {
+    counts: HashMap<u64, u32>,
+    docs: u32,
+}
+
+fn key(line: &str) -> u64 {
+    // SipHash with fixed keys: stable across runs and threads.
+    let mut h = DefaultHasher::new();
+    line.hash(&mut h);
+    h.finish()
+}
+
+impl Corpus {
+    /// An empty corpus.
+    pub fn new() -> Corpus {
+        Corpus::default()
+    }
+
+    /// Counts the distinct non-empty trimmed lines of one document.
+    pub fn add_document(&mut self, text: &str) {
+        let mut seen = HashSet::new();
+        for line in text.lines() {
+            let line = line.trim();
+            if !line.is_empty() && seen.insert(key(line)) {
+                *self.counts.entry(key(line)).or_insert(0) += 1;
+            }
+        }
+        self.docs += 1;
+    }
+
+    /// Adds the counts of `other` (for counting in parallel).
+    pub fn merge(&mut self, other: Corpus) {
+        for (k, n) in other.counts {
+            *self.counts.entry(k).or_insert(0) += n;
+        }
+        self.docs += other.docs;
+    }
+
+    /// In how many documents the trimmed `line` occurs.
+    pub fn doc_count(&self, line: &str) -> u32 {
+        self.counts.get(&key(line.trim())).copied().unwrap_or(0)
+    }
+
+    /// How many documents were counted.
+    pub fn docs(&self) -> u32 {
+        self.docs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_documents_not_occurrences() {
+        let mut c = Corpus::new();
+        c.add_document("Subscribe\nA story.\nSubscribe\n");
+        let mut d = Corpus::new();
+        d.add_document("  Subscribe  \nAnother story.\n");
+        c.merge(d);
+        assert_eq!(c.docs(), 2);
+        assert_eq!(c.doc_count("Subscribe"), 2);
+        assert_eq!(c.doc_count("A story."), 1);
+        assert_eq!(c.doc_count("never seen"), 0);
+    }
+}

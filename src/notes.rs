@@ -1,0 +1,345 @@
+//! The notes of a cleaned document (JSON Lines), and `restore`.
+//!
+//! Line 1 is a [`Header`]; every further line is a [`Note`]: one edit (or
+//! finding) with its stage, rule, spans, the text it removed and inserted,
+//! and why. `at` is the span in the stage's own input, which is what
+//! [`restore`] undoes, stage by stage, last stage first; `src` is the byte
+//! span in the original file, for people.
+
+use std::fmt;
+
+use encoding_rs::Encoding;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::edit::{Edit, EditKind};
+use crate::pipeline::{Cleaned, Config};
+use crate::stage::Stage;
+use crate::stage::decode::{self, DecodeEdit};
+
+/// Version of the notes format. Bumped on any incompatible change.
+pub const FORMAT: u32 = 1;
+
+/// One edit or finding, as written to the notes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    /// The stage that made it.
+    pub stage: Stage,
+    /// The rule's name.
+    pub rule: String,
+    /// Byte span in the original file.
+    pub src: [usize; 2],
+    /// Byte span in the stage's input (for decode: the original file).
+    pub at: [usize; 2],
+    /// Decode only: byte span of the inserted text in the decoded text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out: Option<[usize; 2]>,
+    /// The text removed (absent for a finding, or when the bytes were not UTF-8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed: Option<String>,
+    /// The bytes removed, in hex, when they were not valid UTF-8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_bytes: Option<String>,
+    /// The text inserted (absent for a finding).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inserted: Option<String>,
+    /// A finding: the text it is about (nothing was changed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Why.
+    pub why: String,
+    /// Whether this is a finding rather than a change.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub finding: bool,
+}
+
+impl Note {
+    pub(crate) fn decode(e: &DecodeEdit, _text: &str) -> Note {
+        Note {
+            stage: Stage::Decode,
+            rule: e.rule.name.to_owned(),
+            src: [e.src.start, e.src.end],
+            at: [e.src.start, e.src.end],
+            out: Some([e.out.start, e.out.end]),
+            removed: None,
+            removed_bytes: None,
+            inserted: None,
+            text: None,
+            why: e.rule.summary.to_owned(),
+            finding: false,
+        }
+    }
+
+    pub(crate) fn of_edit(stage: Stage, e: &Edit, input: &str, src: [usize; 2]) -> Note {
+        let span = e.span();
+        let removed = input.get(span.clone()).unwrap_or("").to_owned();
+        let finding = e.kind() == EditKind::Finding;
+        Note {
+            stage,
+            rule: e.rule().name.to_owned(),
+            src,
+            at: [span.start, span.end],
+            out: None,
+            removed: (!finding).then(|| removed.clone()),
+            removed_bytes: None,
+            inserted: (!finding).then(|| e.inserted().to_owned()),
+            text: finding.then_some(removed),
+            why: e.reason().to_owned(),
+            finding,
+        }
+    }
+}
+
+/// The first line of a notes file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    /// Always `"notes"`: marks the file.
+    pub mend: String,
+    /// [`FORMAT`].
+    pub format: u32,
+    /// The original file.
+    pub source: SourceInfo,
+    /// The encoding it was decoded from (an encoding_rs name).
+    pub encoding: String,
+    /// How the encoding was chosen.
+    pub detection: String,
+    /// The mend version that wrote the notes.
+    pub version: String,
+    /// The configuration, as it was.
+    pub config: serde_json::Value,
+}
+
+/// The original file, in the header.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceInfo {
+    /// Path relative to the input root given on the command line, or `-` for stdin.
+    pub path: String,
+    /// Size in bytes.
+    pub size: usize,
+    /// SHA-256 of the bytes, hex.
+    pub sha256: String,
+}
+
+/// Errors reading notes or restoring from them.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum NotesError {
+    /// A line of the notes is not what it should be.
+    Parse {
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// The clean text does not match the notes (edited by hand?).
+    Mismatch {
+        /// Which edit, and what was expected.
+        message: String,
+    },
+}
+
+impl fmt::Display for NotesError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotesError::Parse { line, message } => write!(f, "notes line {line}: {message}"),
+            NotesError::Mismatch { message } => {
+                write!(f, "clean text does not match its notes: {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for NotesError {}
+
+/// Writes the notes of `cleaned` (header then one line per edit) as JSON Lines.
+pub fn write(cleaned: &Cleaned, original: &[u8], path: &str, config: &Config) -> String {
+    let header = Header {
+        mend: "notes".to_owned(),
+        format: FORMAT,
+        source: SourceInfo {
+            path: path.to_owned(),
+            size: original.len(),
+            sha256: decode::to_hex(&Sha256::digest(original)),
+        },
+        encoding: cleaned.encoding.name().to_owned(),
+        detection: cleaned.detection.name().to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        config: serde_json::to_value(config.info()).unwrap_or(serde_json::Value::Null),
+    };
+    let mut out = String::with_capacity(256 + cleaned.edits.len() * 160);
+    push_line(&mut out, &header);
+    for note in &cleaned.edits {
+        if note.stage == Stage::Decode {
+            // Decode notes carry the original bytes.
+            let mut n = note.clone();
+            let bytes = original.get(n.at[0]..n.at[1]).unwrap_or(&[]);
+            match std::str::from_utf8(bytes) {
+                Ok(s) => n.removed = Some(s.to_owned()),
+                Err(_) => n.removed_bytes = Some(decode::to_hex(bytes)),
+            }
+            push_line(&mut out, &n);
+        } else {
+            push_line(&mut out, note);
+        }
+    }
+    out
+}
+
+fn push_line<T: Serialize>(out: &mut String, value: &T) {
+    // Serializing these plain structs to a String cannot fail.
+    if let Ok(s) = serde_json::to_string(value) {
+        out.push_str(&s);
+    }
+    out.push('\n');
+}
+
+/// Reads notes written by [`write`].
+pub fn read(notes: &str) -> Result<(Header, Vec<Note>), NotesError> {
+    let mut lines = notes
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let (_, first) = lines.next().ok_or(NotesError::Parse {
+        line: 1,
+        message: "empty notes file".to_owned(),
+    })?;
+    let header: Header = serde_json::from_str(first).map_err(|e| NotesError::Parse {
+        line: 1,
+        message: format!("not a mend notes header: {e}"),
+    })?;
+    if header.mend != "notes" || header.format != FORMAT {
+        return Err(NotesError::Parse {
+            line: 1,
+            message: format!(
+                "unsupported notes format {} (this mend reads {FORMAT})",
+                header.format
+            ),
+        });
+    }
+    let mut out = Vec::new();
+    for (i, line) in lines {
+        let note: Note = serde_json::from_str(line).map_err(|e| NotesError::Parse {
+            line: i + 1,
+            message: e.to_string(),
+        })?;
+        out.push(note);
+    }
+    Ok((header, out))
+}
+
+/// Rebuilds the original bytes from the clean text and its notes, and
+/// checks them against the size and SHA-256 in the header.
+pub fn restore(clean: &str, header: &Header, notes: &[Note]) -> Result<Vec<u8>, NotesError> {
+    let mut text = clean.to_owned();
+    for stage in Stage::ALL.into_iter().rev().filter(|s| *s != Stage::Decode) {
+        let mut edits: Vec<&Note> = notes
+            .iter()
+            .filter(|n| n.stage == stage && !n.finding)
+            .collect();
+        if edits.is_empty() {
+            continue;
+        }
+        edits.sort_by_key(|n| (n.at[0], n.at[1]));
+        text = undo(&text, stage, &edits)?;
+    }
+    let enc = Encoding::for_label(header.encoding.as_bytes()).ok_or_else(|| NotesError::Parse {
+        line: 1,
+        message: format!("unknown encoding {:?}", header.encoding),
+    })?;
+    let mut parts = Vec::new();
+    for n in notes.iter().filter(|n| n.stage == Stage::Decode) {
+        let out = n
+            .out
+            .ok_or_else(|| mismatch(n, "decode note without `out`"))?;
+        let bytes = match (&n.removed, &n.removed_bytes) {
+            (Some(s), _) => s.as_bytes().to_vec(),
+            (None, Some(h)) => decode::from_hex(h).ok_or_else(|| mismatch(n, "bad hex"))?,
+            (None, None) => Vec::new(),
+        };
+        parts.push((out[0]..out[1], bytes));
+    }
+    let parts: Vec<_> = parts
+        .iter()
+        .map(|(r, b)| (r.clone(), b.as_slice()))
+        .collect();
+    let bytes = decode::encode_parts(&text, enc, &parts).ok_or_else(|| NotesError::Mismatch {
+        message: format!("text cannot be encoded back to {}", enc.name()),
+    })?;
+    if bytes.len() != header.source.size
+        || decode::to_hex(&Sha256::digest(&bytes)) != header.source.sha256
+    {
+        return Err(NotesError::Mismatch {
+            message: "restored bytes differ from the original's size or sha256".to_owned(),
+        });
+    }
+    Ok(bytes)
+}
+
+fn mismatch(n: &Note, what: &str) -> NotesError {
+    NotesError::Mismatch {
+        message: format!("{}/{} at {:?}: {what}", n.stage, n.rule, n.at),
+    }
+}
+
+/// Undoes one stage: `text` is its output, `edits` its notes in order.
+fn undo(text: &str, _stage: Stage, edits: &[&Note]) -> Result<String, NotesError> {
+    let mut out = String::with_capacity(text.len());
+    let mut delta: isize = 0; // output offset minus input offset
+    let mut pos = 0; // in output
+    for n in edits {
+        let inserted = n.inserted.as_deref().unwrap_or("");
+        let removed = n.removed.as_deref().unwrap_or("");
+        if n.at[1] < n.at[0] || n.at[1] - n.at[0] != removed.len() {
+            return Err(mismatch(n, "span length differs from the removed text"));
+        }
+        let start = n.at[0] as isize + delta;
+        let start = usize::try_from(start).map_err(|_| mismatch(n, "span out of order"))?;
+        let end = start + inserted.len();
+        if start < pos || text.get(start..end) != Some(inserted) {
+            return Err(mismatch(
+                n,
+                &format!("expected {inserted:?} at byte {start}"),
+            ));
+        }
+        out.push_str(&text[pos..start]);
+        out.push_str(removed);
+        pos = end;
+        delta += inserted.len() as isize - removed.len() as isize;
+    }
+    out.push_str(text.get(pos..).unwrap_or(""));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::Pipeline;
+
+    #[test]
+    fn write_read_restore_round_trip() {
+        let input = b"\xEF\xBB\xBFline one  \r\n\r\n\r\n\r\nbad \xFF byte\xC2\xA0here";
+        let p = Pipeline::default();
+        let c = p.clean(input).expect("cleans");
+        let notes = write(&c, input, "x.txt", p.config());
+        let (h, n) = read(&notes).expect("reads");
+        assert_eq!(h.source.size, input.len());
+        assert!(n.iter().any(|n| n.removed_bytes.as_deref() == Some("ff")));
+        assert_eq!(restore(&c.text, &h, &n).expect("restores"), input);
+    }
+
+    #[test]
+    fn restore_detects_a_changed_clean_text() {
+        let input = b"a  \r\nb\r\n";
+        let p = Pipeline::default();
+        let c = p.clean(input).expect("cleans");
+        let (h, n) = read(&write(&c, input, "x", p.config())).expect("reads");
+        let tampered = c.text.replace('b', "c");
+        assert!(restore(&tampered, &h, &n).is_err());
+    }
+
+    #[test]
+    fn read_rejects_garbage() {
+        assert!(read("").is_err());
+        assert!(read("{\"hello\":1}\n").is_err());
+    }
+}
