@@ -212,24 +212,25 @@ impl OffsetMap {
     }
 
     /// The input position of output position `pos`; `end` says whether it
-    /// ends a span (and so maps to the end of a replaced region).
+    /// ends a span. Inside an inserted text, a start maps to the start of
+    /// the replaced input and an end to its end; at a deletion, a start maps
+    /// after the deleted input and an end before it.
     pub fn to_input(&self, pos: usize, end: bool) -> usize {
-        // Last piece starting at or before pos (for a start) or before pos (for an end).
-        let idx = self
-            .pieces
-            .partition_point(|p| if end { p.0 < pos } else { p.0 <= pos });
-        if idx == 0 {
+        let idx = if end {
+            self.pieces.partition_point(|p| p.0 < pos)
+        } else {
+            self.pieces.partition_point(|p| p.0 <= pos)
+        };
+        let Some(&(os, oe, is, ie)) = idx.checked_sub(1).and_then(|i| self.pieces.get(i)) else {
             return pos;
+        };
+        if pos < oe {
+            if end { ie } else { is }
+        } else if pos == os && os == oe {
+            ie
+        } else {
+            pos - oe + ie
         }
-        let (os, oe, is, ie) = self.pieces[idx - 1];
-        if pos < oe || (pos == oe && os == oe && !end) {
-            // Inside the inserted text.
-            return if end && pos > os { ie } else { is };
-        }
-        if pos == oe && end {
-            return ie;
-        }
-        pos - oe + ie
     }
 
     /// The input span of output span `span`.

@@ -1,1 +1,786 @@
-fn main() {}
+//! The `mend` command line: clean, check, explain, restore, rules.
+//!
+//! This file parses arguments, walks folders, drives the progress bar and
+//! sets the exit code; the cleaning itself is `mend::Pipeline`.
+
+use std::fs;
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use anstream::{eprintln, println};
+use anstyle::{AnsiColor, Style};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+
+use mend::notes::{self, Note};
+use mend::rules::RulesFile;
+use mend::{Cleaned, Config, Corpus, LossyMode, Pipeline, QuoteStyle, Stage, StageSet};
+
+/// Exit codes, as grep, ripgrep and ruff use them.
+const EXIT_OK: u8 = 0;
+/// `mend check` found a file that would change.
+const EXIT_DRIFT: u8 = 1;
+/// A usage error, or some file failed.
+const EXIT_ERROR: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "mend",
+    version,
+    about = "Clean scraped and machine-translated news text, and say exactly what changed"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Clean files and folders into DIR (or stdin to stdout).
+    Clean(CleanArgs),
+    /// Golden mode: exit 1 with a diff if cleaning PATHs would change DIR.
+    Check(CheckArgs),
+    /// Show each edit of a cleaned file, readably.
+    Explain(ExplainArgs),
+    /// Rebuild the original bytes from a clean file and its notes.
+    Restore(RestoreArgs),
+    /// List every stage and rule.
+    Rules,
+}
+
+#[derive(Args, Clone)]
+struct PipelineArgs {
+    /// Run only these stages (comma-separated).
+    #[arg(long, value_delimiter = ',', value_parser = parse_stage, conflicts_with = "skip")]
+    only: Vec<Stage>,
+    /// Skip these stages (comma-separated).
+    #[arg(long, value_delimiter = ',', value_parser = parse_stage)]
+    skip: Vec<Stage>,
+    /// Quotation style.
+    #[arg(long, value_enum, default_value_t = QuotesArg::Curly)]
+    quotes: QuotesArg,
+    /// Letters lost as `?`: keep the text and note it, or mark each lost run with U+FFFD.
+    #[arg(long, value_enum, default_value_t = LossyArg::Keep)]
+    lossy: LossyArg,
+    /// Force the input encoding (a WHATWG label: windows-1251, koi8-r, utf-16le...).
+    #[arg(long, value_name = "NAME", value_parser = parse_encoding)]
+    encoding: Option<&'static encoding_rs::Encoding>,
+    /// A rules file (TOML) that disables rules or adds boilerplate patterns.
+    #[arg(long, value_name = "FILE")]
+    rules: Option<PathBuf>,
+    /// Threads (default: all cores).
+    #[arg(short = 'j', long, value_name = "N")]
+    threads: Option<usize>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum QuotesArg {
+    Curly,
+    Ascii,
+    Keep,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LossyArg {
+    Keep,
+    Mark,
+}
+
+#[derive(Args)]
+struct CleanArgs {
+    /// Files and folders to clean (recursively); none or `-` reads stdin.
+    paths: Vec<PathBuf>,
+    /// Output folder: each input becomes NAME.txt beside NAME.notes.jsonl.
+    #[arg(short, long, value_name = "DIR")]
+    output: Option<PathBuf>,
+    /// Where to write the notes when the text goes to stdout.
+    #[arg(long, value_name = "FILE")]
+    notes: Option<PathBuf>,
+    #[command(flatten)]
+    pipeline: PipelineArgs,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// Files and folders to clean in memory.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// The folder of committed clean files and notes to compare with.
+    #[arg(short, long, value_name = "DIR")]
+    output: PathBuf,
+    #[command(flatten)]
+    pipeline: PipelineArgs,
+}
+
+#[derive(Args)]
+struct ExplainArgs {
+    /// A cleaned file (NAME.txt, with NAME.notes.jsonl beside it) or a notes file.
+    file: PathBuf,
+    /// The notes, if not beside the file.
+    #[arg(long, value_name = "FILE")]
+    notes: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct RestoreArgs {
+    /// A cleaned file.
+    clean: PathBuf,
+    /// Its notes (default: NAME.notes.jsonl beside it).
+    #[arg(long, value_name = "FILE")]
+    notes: Option<PathBuf>,
+    /// Write the original bytes here instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+fn parse_stage(s: &str) -> Result<Stage, String> {
+    Stage::from_name(s).ok_or_else(|| {
+        let names: Vec<_> = Stage::ALL.iter().map(|s| s.name()).collect();
+        format!("unknown stage {s:?} (stages: {})", names.join(", "))
+    })
+}
+
+fn parse_encoding(s: &str) -> Result<&'static encoding_rs::Encoding, String> {
+    encoding_rs::Encoding::for_label(s.as_bytes()).ok_or_else(|| format!("unknown encoding {s:?}"))
+}
+
+/// A failure with the file it concerns, printed as `mend: PATH: message`.
+struct Failure {
+    path: String,
+    message: String,
+}
+
+impl Failure {
+    fn new(path: &Path, message: impl ToString) -> Failure {
+        Failure {
+            path: path.display().to_string(),
+            message: message.to_string(),
+        }
+    }
+}
+
+fn report(f: &Failure) {
+    eprintln!("mend: {}: {}", f.path, f.message);
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Clean(a) => cmd_clean(a),
+        Command::Check(a) => cmd_check(a),
+        Command::Explain(a) => cmd_explain(a),
+        Command::Restore(a) => cmd_restore(a),
+        Command::Rules => cmd_rules(),
+    };
+    ExitCode::from(code)
+}
+
+/// Builds the pipeline from flags; a bad rules file is a usage error.
+fn build(args: &PipelineArgs) -> Result<Pipeline, Failure> {
+    let mut stages = StageSet::ALL;
+    if !args.only.is_empty() {
+        stages = args.only.iter().copied().collect();
+    }
+    for s in &args.skip {
+        stages = stages.without(*s);
+    }
+    let rules = match &args.rules {
+        Some(path) => {
+            let text = fs::read_to_string(path).map_err(|e| Failure::new(path, e))?;
+            Some(Arc::new(
+                RulesFile::parse(&text).map_err(|e| Failure::new(path, e))?,
+            ))
+        }
+        None => None,
+    };
+    if let Some(n) = args.threads {
+        // Fails only if the global pool was already built; then it is in use anyway.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global();
+    }
+    Ok(Pipeline::new(Config {
+        stages,
+        quotes: match args.quotes {
+            QuotesArg::Curly => QuoteStyle::Curly,
+            QuotesArg::Ascii => QuoteStyle::Ascii,
+            QuotesArg::Keep => QuoteStyle::Keep,
+        },
+        lossy: match args.lossy {
+            LossyArg::Keep => LossyMode::Keep,
+            LossyArg::Mark => LossyMode::Mark,
+        },
+        encoding: args.encoding,
+        rules,
+    }))
+}
+
+/// One input file of a run.
+struct Job {
+    /// The file.
+    path: PathBuf,
+    /// Its path relative to the input root (for the output name and the notes header).
+    rel: PathBuf,
+    /// Its size, for the progress bar.
+    size: u64,
+}
+
+/// Collects the files under `paths` (sorted, recursively), never entering `skip`.
+fn collect(paths: &[PathBuf], skip: Option<&Path>, failures: &mut Vec<Failure>) -> Vec<Job> {
+    let skip = skip.and_then(|s| fs::canonicalize(s).ok());
+    let mut jobs = Vec::new();
+    for root in paths {
+        match fs::metadata(root) {
+            Ok(m) if m.is_dir() => walk(root, root, skip.as_deref(), &mut jobs, failures),
+            Ok(m) => jobs.push(Job {
+                path: root.clone(),
+                rel: PathBuf::from(root.file_name().unwrap_or(root.as_os_str())),
+                size: m.len(),
+            }),
+            Err(e) => failures.push(Failure::new(root, e)),
+        }
+    }
+    jobs
+}
+
+fn walk(
+    root: &Path,
+    dir: &Path,
+    skip: Option<&Path>,
+    jobs: &mut Vec<Job>,
+    failures: &mut Vec<Failure>,
+) {
+    if skip.is_some() && fs::canonicalize(dir).ok().as_deref() == skip {
+        return; // an output folder inside an input folder is never read back
+    }
+    let entries = match fs::read_dir(dir) {
+        Ok(rd) => {
+            let mut v: Vec<_> = rd.filter_map(Result::ok).collect();
+            v.sort_by_key(|e| e.file_name());
+            v
+        }
+        Err(e) => {
+            failures.push(Failure::new(dir, e));
+            return;
+        }
+    };
+    for entry in entries {
+        let path = entry.path();
+        let Ok(ft) = entry.file_type() else { continue };
+        if ft.is_dir() {
+            walk(root, &path, skip, jobs, failures);
+        } else if ft.is_file() || (ft.is_symlink() && path.is_file()) {
+            let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
+            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            jobs.push(Job { path, rel, size });
+        }
+    }
+}
+
+/// Output paths of a job under `dir`: NAME.txt and NAME.notes.jsonl.
+fn outputs(dir: &Path, rel: &Path) -> (PathBuf, PathBuf) {
+    let base = dir.join(rel);
+    (
+        base.with_extension("txt"),
+        base.with_extension("notes.jsonl"),
+    )
+}
+
+/// Counts lines across the documents of a run, for cross-document boilerplate.
+fn corpus_of(jobs: &[Job], pipeline: &Pipeline) -> Option<Corpus> {
+    if !pipeline.wants_corpus(jobs.len()) {
+        return None;
+    }
+    let corpus = jobs
+        .par_iter()
+        .fold(Corpus::new, |mut c, job| {
+            if let Ok(bytes) = fs::read(&job.path) {
+                pipeline.count_lines(&mut c, &bytes);
+            }
+            c
+        })
+        .reduce(Corpus::new, |mut a, b| {
+            a.merge(b);
+            a
+        });
+    Some(corpus)
+}
+
+fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
+    fs::read(path).map_err(|e| Failure::new(path, e))
+}
+
+/// Writes `data` to `path` atomically: a temp file in the same folder, then a rename.
+fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(data)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+fn progress(total: u64, files: usize) -> ProgressBar {
+    if !io::stderr().is_terminal() {
+        return ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+    }
+    let pb = ProgressBar::new(total);
+    let style = ProgressStyle::with_template(
+        "{bar:30.cyan/blue} {msg} files  {binary_bytes}/{binary_total_bytes}  {binary_bytes_per_sec}  ETA {eta}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    pb.set_style(style);
+    pb.set_message(format!("0/{files}"));
+    pb
+}
+
+/// Per-run totals for the summary line.
+#[derive(Default)]
+struct Totals {
+    files: AtomicUsize,
+    bytes: AtomicUsize,
+    edits: [AtomicUsize; 6],
+    lossy_docs: AtomicUsize,
+}
+
+impl Totals {
+    fn add(&self, c: &Cleaned) {
+        self.files.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(c.source_len, Ordering::Relaxed);
+        for (i, s) in Stage::ALL.iter().enumerate() {
+            self.edits[i].fetch_add(c.edit_count(*s), Ordering::Relaxed);
+        }
+        if c.finding_count(Stage::Mojibake) > 0 {
+            self.lossy_docs.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn summary(&self, failed: usize, secs: f64) -> String {
+        let edits: Vec<String> = Stage::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("{} {}", s.name(), self.edits[i].load(Ordering::Relaxed)))
+            .collect();
+        let mb = self.bytes.load(Ordering::Relaxed) as f64 / 1e6;
+        format!(
+            "mend: {} files, {:.2} MB in {:.2} s; edits: {}; {} with unrecoverable loss; {} failed",
+            self.files.load(Ordering::Relaxed),
+            mb,
+            secs,
+            edits.join(", "),
+            self.lossy_docs.load(Ordering::Relaxed),
+            failed
+        )
+    }
+}
+
+fn is_stdin(paths: &[PathBuf]) -> bool {
+    paths.is_empty() || (paths.len() == 1 && paths[0].as_os_str() == "-")
+}
+
+fn cmd_clean(args: CleanArgs) -> u8 {
+    let pipeline = match build(&args.pipeline) {
+        Ok(p) => p,
+        Err(f) => {
+            report(&f);
+            return EXIT_ERROR;
+        }
+    };
+    if is_stdin(&args.paths) {
+        return clean_stdin(&pipeline, args.notes.as_deref());
+    }
+    let Some(out_dir) = args.output.as_deref() else {
+        if let [file] = args.paths.as_slice() {
+            if fs::metadata(file).is_ok_and(|m| m.is_file()) {
+                return clean_one_to_stdout(&pipeline, file, args.notes.as_deref());
+            }
+        }
+        eprintln!("mend: a folder or several files need an output folder: -o DIR");
+        return EXIT_ERROR;
+    };
+    let start = Instant::now();
+    let mut failures = Vec::new();
+    let jobs = collect(&args.paths, Some(out_dir), &mut failures);
+    let mut seen = std::collections::HashSet::new();
+    for job in &jobs {
+        if !seen.insert(outputs(out_dir, &job.rel).0) {
+            failures.push(Failure::new(
+                &job.path,
+                "another input maps to the same output name; skipped",
+            ));
+        }
+    }
+    let corpus = corpus_of(&jobs, &pipeline);
+    let total: u64 = jobs.iter().map(|j| j.size).sum();
+    let pb = progress(total, jobs.len());
+    let totals = Totals::default();
+    let done = AtomicUsize::new(0);
+    let mut dupes = std::collections::HashSet::new();
+    let jobs: Vec<Job> = jobs
+        .into_iter()
+        .filter(|j| dupes.insert(outputs(out_dir, &j.rel).0))
+        .collect();
+    let results: Vec<Result<(), Failure>> = jobs
+        .par_iter()
+        .map(|job| {
+            let r = clean_job(&pipeline, job, out_dir, corpus.as_ref(), &totals);
+            pb.inc(job.size);
+            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+            pb.set_message(format!("{n}/{}", jobs.len()));
+            if let Err(f) = &r {
+                pb.suspend(|| report(f));
+            }
+            r
+        })
+        .collect();
+    pb.finish_and_clear();
+    for f in &failures {
+        report(f);
+    }
+    let failed = failures.len() + results.iter().filter(|r| r.is_err()).count();
+    eprintln!("{}", totals.summary(failed, start.elapsed().as_secs_f64()));
+    if failed > 0 { EXIT_ERROR } else { EXIT_OK }
+}
+
+fn clean_job(
+    pipeline: &Pipeline,
+    job: &Job,
+    out_dir: &Path,
+    corpus: Option<&Corpus>,
+    totals: &Totals,
+) -> Result<(), Failure> {
+    let bytes = read_input(&job.path)?;
+    let cleaned = pipeline
+        .clean_in(&bytes, corpus)
+        .map_err(|e| Failure::new(&job.path, e))?;
+    let rel = job.rel.to_string_lossy().replace('\\', "/");
+    let notes = notes::write(&cleaned, &bytes, &rel, pipeline.config());
+    let (text_path, notes_path) = outputs(out_dir, &job.rel);
+    write_atomic(&text_path, cleaned.text.as_bytes()).map_err(|e| Failure::new(&text_path, e))?;
+    write_atomic(&notes_path, notes.as_bytes()).map_err(|e| Failure::new(&notes_path, e))?;
+    totals.add(&cleaned);
+    Ok(())
+}
+
+fn clean_stdin(pipeline: &Pipeline, notes_path: Option<&Path>) -> u8 {
+    let mut bytes = Vec::new();
+    if let Err(e) = io::stdin().lock().read_to_end(&mut bytes) {
+        report(&Failure::new(Path::new("-"), e));
+        return EXIT_ERROR;
+    }
+    emit(pipeline, &bytes, Path::new("-"), "-", notes_path)
+}
+
+fn clean_one_to_stdout(pipeline: &Pipeline, file: &Path, notes_path: Option<&Path>) -> u8 {
+    match read_input(file) {
+        Ok(bytes) => {
+            let name = file.file_name().map_or_else(
+                || file.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            emit(pipeline, &bytes, file, &name, notes_path)
+        }
+        Err(f) => {
+            report(&f);
+            EXIT_ERROR
+        }
+    }
+}
+
+/// Cleans `bytes` to stdout, notes to `notes_path` if given.
+fn emit(
+    pipeline: &Pipeline,
+    bytes: &[u8],
+    path: &Path,
+    name: &str,
+    notes_path: Option<&Path>,
+) -> u8 {
+    let cleaned = match pipeline.clean(bytes) {
+        Ok(c) => c,
+        Err(e) => {
+            report(&Failure::new(path, e));
+            return EXIT_ERROR;
+        }
+    };
+    let mut out = io::stdout().lock();
+    if let Err(e) = out
+        .write_all(cleaned.text.as_bytes())
+        .and_then(|()| out.flush())
+    {
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            report(&Failure::new(Path::new("<stdout>"), e));
+            return EXIT_ERROR;
+        }
+    }
+    if let Some(np) = notes_path {
+        let notes = notes::write(&cleaned, bytes, name, pipeline.config());
+        if let Err(e) = write_atomic(np, notes.as_bytes()) {
+            report(&Failure::new(np, e));
+            return EXIT_ERROR;
+        }
+    }
+    EXIT_OK
+}
+
+fn cmd_check(args: CheckArgs) -> u8 {
+    let pipeline = match build(&args.pipeline) {
+        Ok(p) => p,
+        Err(f) => {
+            report(&f);
+            return EXIT_ERROR;
+        }
+    };
+    let mut failures = Vec::new();
+    let jobs = collect(&args.paths, Some(&args.output), &mut failures);
+    let corpus = corpus_of(&jobs, &pipeline);
+    // Diffs in input order, whatever the thread count.
+    let results: Vec<Result<Vec<String>, Failure>> = jobs
+        .par_iter()
+        .map(|job| check_job(&pipeline, job, &args.output, corpus.as_ref()))
+        .collect();
+    let mut drift = 0;
+    let mut out = io::stdout().lock();
+    for r in results {
+        match r {
+            Ok(diffs) => {
+                drift += usize::from(!diffs.is_empty());
+                for d in diffs {
+                    let _ = out.write_all(d.as_bytes());
+                }
+            }
+            Err(f) => failures.push(f),
+        }
+    }
+    for f in &failures {
+        report(f);
+    }
+    if !failures.is_empty() {
+        EXIT_ERROR
+    } else if drift > 0 {
+        eprintln!("mend: {drift} of {} files would change", jobs.len());
+        EXIT_DRIFT
+    } else {
+        EXIT_OK
+    }
+}
+
+fn check_job(
+    pipeline: &Pipeline,
+    job: &Job,
+    dir: &Path,
+    corpus: Option<&Corpus>,
+) -> Result<Vec<String>, Failure> {
+    let bytes = read_input(&job.path)?;
+    let cleaned = pipeline
+        .clean_in(&bytes, corpus)
+        .map_err(|e| Failure::new(&job.path, e))?;
+    let rel = job.rel.to_string_lossy().replace('\\', "/");
+    let notes = notes::write(&cleaned, &bytes, &rel, pipeline.config());
+    let (text_path, notes_path) = outputs(dir, &job.rel);
+    let mut diffs = Vec::new();
+    for (path, want) in [
+        (&text_path, cleaned.text.as_str()),
+        (&notes_path, notes.as_str()),
+    ] {
+        let have = fs::read_to_string(path).unwrap_or_default();
+        let same = if path == &notes_path {
+            without_version(&have) == without_version(want)
+        } else {
+            have == want
+        };
+        if !same {
+            let name = path.display().to_string();
+            diffs.push(
+                similar::TextDiff::from_lines(have.as_str(), want)
+                    .unified_diff()
+                    .context_radius(2)
+                    .header(&name, &format!("{name} (now)"))
+                    .to_string(),
+            );
+        }
+    }
+    Ok(diffs)
+}
+
+/// Notes with the header's `version` blanked: a new mend version alone is not drift.
+fn without_version(notes: &str) -> String {
+    let (head, rest) = notes.split_once('\n').unwrap_or((notes, ""));
+    match serde_json::from_str::<serde_json::Value>(head) {
+        Ok(mut v) => {
+            if let Some(o) = v.as_object_mut() {
+                o.remove("version");
+            }
+            format!("{v}\n{rest}")
+        }
+        Err(_) => notes.to_owned(),
+    }
+}
+
+/// Finds a clean file and its notes from either path.
+fn clean_and_notes(file: &Path, notes: Option<&Path>) -> (PathBuf, PathBuf) {
+    let name = file.to_string_lossy();
+    if let Some(stem) = name.strip_suffix(".notes.jsonl") {
+        return (
+            PathBuf::from(format!("{stem}.txt")),
+            notes.map_or_else(|| file.to_path_buf(), Path::to_path_buf),
+        );
+    }
+    let np = notes.map_or_else(|| file.with_extension("notes.jsonl"), Path::to_path_buf);
+    (file.to_path_buf(), np)
+}
+
+fn load(clean: &Path, notes_path: &Path) -> Result<(String, notes::Header, Vec<Note>), Failure> {
+    let text = fs::read_to_string(clean).map_err(|e| Failure::new(clean, e))?;
+    let n = fs::read_to_string(notes_path).map_err(|e| Failure::new(notes_path, e))?;
+    let (h, edits) = notes::read(&n).map_err(|e| Failure::new(notes_path, e))?;
+    Ok((text, h, edits))
+}
+
+fn cmd_restore(args: RestoreArgs) -> u8 {
+    let (clean, np) = clean_and_notes(&args.clean, args.notes.as_deref());
+    let result = load(&clean, &np).and_then(|(text, h, edits)| {
+        notes::restore(&text, &h, &edits).map_err(|e| Failure::new(&clean, e))
+    });
+    let bytes = match result {
+        Ok(b) => b,
+        Err(f) => {
+            report(&f);
+            return EXIT_ERROR;
+        }
+    };
+    let written = match &args.output {
+        Some(p) => write_atomic(p, &bytes).map_err(|e| Failure::new(p, e)),
+        None => {
+            let mut out = io::stdout().lock();
+            out.write_all(&bytes)
+                .and_then(|()| out.flush())
+                .map_err(|e| Failure::new(Path::new("<stdout>"), e))
+        }
+    };
+    match written {
+        Ok(()) => EXIT_OK,
+        Err(f) => {
+            report(&f);
+            EXIT_ERROR
+        }
+    }
+}
+
+fn cmd_explain(args: ExplainArgs) -> u8 {
+    let (clean, np) = clean_and_notes(&args.file, args.notes.as_deref());
+    let (text, header, edits) = match load(&clean, &np) {
+        Ok(x) => x,
+        Err(f) => {
+            report(&f);
+            return EXIT_ERROR;
+        }
+    };
+    // Line and column in the source need the source: rebuild it.
+    let original = notes::restore(&text, &header, &edits).unwrap_or_default();
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(memchr::memchr_iter(b'\n', &original).map(|i| i + 1))
+        .collect();
+    let pos = |off: usize| {
+        let line = line_starts.partition_point(|&s| s <= off);
+        let col_bytes = original
+            .get(line_starts[line.saturating_sub(1)]..off)
+            .unwrap_or(&[]);
+        (
+            line.max(1),
+            String::from_utf8_lossy(col_bytes).chars().count() + 1,
+        )
+    };
+    let stage_style = Style::new().fg_color(Some(AnsiColor::Cyan.into())).bold();
+    let del = Style::new().fg_color(Some(AnsiColor::Red.into()));
+    let ins = Style::new().fg_color(Some(AnsiColor::Green.into()));
+    let dim = Style::new().dimmed();
+    println!(
+        "{}: {} edits ({}, {})",
+        clean.display(),
+        edits.len(),
+        header.encoding,
+        header.source.path
+    );
+    for n in &edits {
+        let (line, col) = pos(n.src[0]);
+        let before = match (&n.removed, &n.removed_bytes, &n.text) {
+            (Some(s), _, _) | (None, None, Some(s)) => format!("{s:?}"),
+            (None, Some(h), _) => format!("bytes {h}"),
+            _ => "\"\"".to_owned(),
+        };
+        let after = if n.finding {
+            "(unchanged)".to_owned()
+        } else {
+            format!("{:?}", n.inserted.as_deref().unwrap_or(""))
+        };
+        println!(
+            "{stage_style}{}/{}{stage_style:#} {line}:{col}  {del}{}{del:#} -> {ins}{}{ins:#}  {dim}{}{dim:#}",
+            n.stage,
+            n.rule,
+            truncate(&before, 70),
+            truncate(&after, 70),
+            n.why
+        );
+    }
+    EXIT_OK
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let mut t: String = s.chars().take(max - 1).collect();
+    t.push('…');
+    t
+}
+
+fn cmd_rules() -> u8 {
+    let bold = Style::new().bold();
+    for stage in Stage::ALL {
+        println!("{bold}{}{bold:#}", stage.name());
+        for r in stage.rules() {
+            println!("  {:<28} {}", r.name, r.summary);
+        }
+        if stage.rules().is_empty() {
+            println!("  (no rules yet)");
+        }
+    }
+    EXIT_OK
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn output_names() {
+        let (t, n) = outputs(Path::new("out"), Path::new("a/b.html"));
+        assert_eq!(t, Path::new("out/a/b.txt"));
+        assert_eq!(n, Path::new("out/a/b.notes.jsonl"));
+    }
+
+    #[test]
+    fn version_is_not_drift() {
+        let a = "{\"mend\":\"notes\",\"version\":\"0.1.0\"}\n{\"x\":1}\n";
+        let b = "{\"mend\":\"notes\",\"version\":\"0.2.0\"}\n{\"x\":1}\n";
+        assert_eq!(without_version(a), without_version(b));
+        assert_ne!(
+            without_version(a),
+            without_version("{\"mend\":\"notes\"}\n{\"x\":2}\n")
+        );
+    }
+}

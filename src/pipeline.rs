@@ -162,6 +162,21 @@ impl Pipeline {
         )
     }
 
+    /// Counts the lines of one document of a run into `corpus`, decoding it
+    /// as [`clean_in`](Self::clean_in) will. Binary input is skipped.
+    pub fn count_lines(&self, corpus: &mut Corpus, bytes: &[u8]) {
+        let detect = self.config.stages.contains(Stage::Decode);
+        if let Ok(d) = decode::decode(bytes, self.config.encoding, detect) {
+            corpus.add_document(&d.text);
+        }
+    }
+
+    /// Whether a run over several documents should count lines first
+    /// (the boilerplate stage uses lines that recur across documents).
+    pub fn wants_corpus(&self, documents: usize) -> bool {
+        documents > 1 && self.config.stages.contains(Stage::Boilerplate)
+    }
+
     /// Cleans one document of a run over several, with their line counts.
     pub fn clean_in(&self, bytes: &[u8], corpus: Option<&Corpus>) -> Result<Cleaned, Error> {
         // Without the decode stage, input is taken as UTF-8 (no BOM or

@@ -579,7 +579,12 @@ mod tests {
         assert_eq!(d.text, src);
         let (koi, _, _) = KOI8_R.encode(src);
         let d = round_trip(&koi);
-        assert_eq!(d.encoding, KOI8_R);
+        // chardetng reports KOI8-U for KOI8-R text (a superset for these letters).
+        assert!(
+            d.encoding == KOI8_R || d.encoding == encoding_rs::KOI8_U,
+            "{:?}",
+            d.encoding
+        );
         assert_eq!(d.text, src);
     }
 

@@ -172,9 +172,11 @@ fn is_control(c: char) -> bool {
     (c.is_control() && c != '\t' && c != '\n' && c != '\r') || c == '\u{7F}'
 }
 
-/// Whitespace for the purpose of blank lines and line ends.
+/// Whitespace for the purpose of blank lines and line ends: also the
+/// invisible characters this stage removes, so that a line of nothing but
+/// those counts as blank (and the result is stable).
 fn is_blankish(c: char) -> bool {
-    c.is_whitespace() || is_zero_width(c) || is_joiner(c) || c == '\u{AD}'
+    c.is_whitespace() || is_zero_width(c) || is_joiner(c) || c == '\u{AD}' || is_control(c)
 }
 
 /// Whether `c` starts a new normalization segment: nothing before it can
@@ -206,8 +208,7 @@ pub(crate) fn find(text: &str, _cx: &Context<'_>, out: &mut Vec<Edit>) {
         };
         let line = &text[pos..content_end];
         let blank = if line.is_ascii() {
-            line.bytes()
-                .all(|b| b == b' ' || b == b'\t' || b == 0x0B || b == 0x0C)
+            line.bytes().all(|b| b <= b' ' || b == 0x7F)
         } else {
             line.chars().all(is_blankish)
         };
@@ -267,7 +268,7 @@ pub(crate) fn find(text: &str, _cx: &Context<'_>, out: &mut Vec<Edit>) {
 fn line_edits(text: &str, start: usize, end: usize, out: &mut Vec<Edit>) {
     let line = &text[start..end];
     let trimmed = if line.is_ascii() {
-        line.trim_end_matches([' ', '\t', '\u{B}', '\u{C}'])
+        line.trim_end_matches(|c: char| c == ' ' || c.is_ascii_control())
     } else {
         line.trim_end_matches(is_blankish)
     };
@@ -316,33 +317,40 @@ fn char_edits(s: &str, base: usize, out: &mut Vec<Edit>) {
         if c == ' ' || is_odd_space(c) || is_zero_width(c) {
             // A run of spaces and invisibles.
             let mut end = i + c.len_utf8();
-            let (mut odd, mut spaces, mut zw) = (is_odd_space(c), c == ' ', is_zero_width(c));
             while let Some(&(j, d)) = it.peek() {
                 if d == ' ' || is_odd_space(d) || is_zero_width(d) {
-                    odd |= is_odd_space(d);
-                    spaces |= d == ' ';
-                    zw |= is_zero_width(d);
                     end = j + d.len_utf8();
                     it.next();
                 } else {
                     break;
                 }
             }
-            let run = &s[i..end];
             let next = it.peek().map(|&(_, d)| d);
-            if odd || zw {
-                let combining_next = next.is_some_and(|d| !is_stable_starter(d));
-                if odd && run.chars().count() == 1 && combining_next {
-                    // NBSP + combining mark is how an isolated mark is written.
-                } else if odd || spaces {
-                    if run != " " {
-                        let rule = if odd { &NBSP_RUN } else { &ZERO_WIDTH_CHAR };
-                        out.push(Edit::replace(base + i..base + end, " ", rule));
-                    }
-                } else {
-                    out.push(Edit::delete(base + i..base + end, &ZERO_WIDTH_CHAR));
+            let mut run = &s[i..end];
+            if next.is_some_and(|d| !is_stable_starter(d)) {
+                // NBSP + combining mark is how an isolated mark is written:
+                // the space that carries the mark stays.
+                if let Some(last) = run.chars().last().filter(|&l| is_odd_space(l) || l == ' ') {
+                    run = &run[..run.len() - last.len_utf8()];
                 }
             }
+            let odd = run.chars().any(is_odd_space);
+            let zw = run.chars().any(is_zero_width);
+            let spaces = run.contains(' ');
+            if odd || zw {
+                if odd || spaces {
+                    if run != " " {
+                        let rule = if odd { &NBSP_RUN } else { &ZERO_WIDTH_CHAR };
+                        out.push(Edit::replace(base + i..base + i + run.len(), " ", rule));
+                    }
+                } else {
+                    out.push(Edit::delete(
+                        base + i..base + i + run.len(),
+                        &ZERO_WIDTH_CHAR,
+                    ));
+                }
+            }
+            let run = &s[i..end];
             prev = run.chars().last();
             continue;
         }

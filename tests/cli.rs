@@ -1,0 +1,346 @@
+//! The real binary on a temporary copy of `raw/`.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn mend() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mend"));
+    c.env("NO_COLOR", "1");
+    c
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("mend runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A temp dir with a copy of raw/ in `raw/`.
+fn fixture() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let raw = tmp.path().join("raw");
+    fs::create_dir(&raw).expect("mkdir");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("raw");
+    for e in fs::read_dir(src).expect("raw/") {
+        let p = e.expect("entry").path();
+        fs::copy(&p, raw.join(p.file_name().expect("name"))).expect("copy");
+    }
+    (tmp, raw)
+}
+
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut v: Vec<_> = walk(dir)
+        .into_iter()
+        .map(|p| {
+            let b = fs::read(&p).expect("read");
+            (p.strip_prefix(dir).expect("prefix").to_path_buf(), b)
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).expect("read_dir") {
+        let p = e.expect("entry").path();
+        if p.is_dir() {
+            out.extend(walk(&p))
+        } else {
+            out.push(p)
+        }
+    }
+    out
+}
+
+#[test]
+fn clean_folder_matches_committed_goldens_and_leaves_input_alone() {
+    let (tmp, raw) = fixture();
+    let before = snapshot(&raw);
+    let out = tmp.path().join("clean");
+    let o = run(mend().arg("clean").arg(&raw).arg("-o").arg(&out));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("5 files"),
+        "summary line: {}",
+        stderr(&o)
+    );
+    assert_eq!(snapshot(&raw), before, "input modified");
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("clean");
+    assert_eq!(
+        snapshot(&out),
+        snapshot(&golden),
+        "CLI output differs from clean/"
+    );
+    // No temp files left behind.
+    assert_eq!(walk(&out).len(), 10);
+}
+
+#[test]
+fn thread_count_does_not_change_output() {
+    let (tmp, raw) = fixture();
+    let a = tmp.path().join("a");
+    let b = tmp.path().join("b");
+    assert!(
+        run(mend()
+            .args(["clean", "-j", "1"])
+            .arg(&raw)
+            .arg("-o")
+            .arg(&a))
+        .status
+        .success()
+    );
+    assert!(
+        run(mend()
+            .args(["clean", "-j", "2"])
+            .arg(&raw)
+            .arg("-o")
+            .arg(&b))
+        .status
+        .success()
+    );
+    assert_eq!(snapshot(&a), snapshot(&b));
+}
+
+#[test]
+fn rerun_is_safe_and_output_inside_input_is_not_read_back() {
+    let (_tmp, raw) = fixture();
+    let out = raw.join("clean");
+    for _ in 0..2 {
+        let o = run(mend().arg("clean").arg(&raw).arg("-o").arg(&out));
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(stderr(&o).contains("5 files"), "{}", stderr(&o));
+    }
+    assert_eq!(walk(&out).len(), 10);
+}
+
+#[test]
+fn stdin_to_stdout_with_notes() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let notes = tmp.path().join("n.jsonl");
+    let mut child = mend()
+        .args(["clean", "--notes"])
+        .arg(&notes)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"a\xC2\xA0b  \r\n\r\n\r\nc")
+        .expect("write");
+    let o = child.wait_with_output().expect("wait");
+    assert!(o.status.success());
+    assert_eq!(o.stdout, b"a b\n\nc\n");
+    let n = fs::read_to_string(&notes).expect("notes written");
+    assert!(n.lines().next().expect("header").contains("\"path\":\"-\""));
+    assert!(n.contains("nbsp-run") && n.contains("crlf-line-end"));
+}
+
+#[test]
+fn check_mode_exit_codes_and_diff() {
+    let (tmp, raw) = fixture();
+    let out = tmp.path().join("clean");
+    assert!(
+        run(mend().arg("clean").arg(&raw).arg("-o").arg(&out))
+            .status
+            .success()
+    );
+    let o = run(mend().arg("check").arg(&raw).arg("-o").arg(&out));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // Drift: a hand-edited golden file.
+    let f = out.join("000_738c63d233fd7dd5.txt");
+    let text = fs::read_to_string(&f)
+        .expect("read")
+        .replacen("Moscow", "Mosco", 1);
+    fs::write(&f, text).expect("write");
+    let o = run(mend().arg("check").arg(&raw).arg("-o").arg(&out));
+    assert_eq!(o.status.code(), Some(1));
+    let diff = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        diff.contains("-Mosco \"laments\"") && diff.contains("+Moscow \"laments\""),
+        "{diff}"
+    );
+}
+
+#[test]
+fn bad_files_are_reported_and_the_run_goes_on() {
+    let (tmp, raw) = fixture();
+    fs::write(
+        raw.join("image.png"),
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+    )
+    .expect("write");
+    let out = tmp.path().join("clean");
+    let o = run(mend().arg("clean").arg(&raw).arg("-o").arg(&out));
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("image.png: binary file (NUL byte at offset 8)"),
+        "{err}"
+    );
+    assert!(err.contains("5 files"), "{err}");
+    assert!(out.join("000_738c63d233fd7dd5.txt").exists());
+    assert!(!out.join("image.txt").exists());
+    // A missing input path.
+    let o = run(mend()
+        .arg("clean")
+        .arg(tmp.path().join("nope"))
+        .arg("-o")
+        .arg(&out));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("nope: "), "{}", stderr(&o));
+}
+
+#[cfg(unix)]
+#[test]
+fn unreadable_file_is_reported() {
+    use std::os::unix::fs::PermissionsExt;
+    let (tmp, raw) = fixture();
+    let f = raw.join("locked.txt");
+    fs::write(&f, "text").expect("write");
+    fs::set_permissions(&f, fs::Permissions::from_mode(0o000)).expect("chmod");
+    if fs::read(&f).is_ok() {
+        return; // running as root: permissions do not stop reads
+    }
+    let o = run(mend()
+        .arg("clean")
+        .arg(&raw)
+        .arg("-o")
+        .arg(tmp.path().join("out")));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("locked.txt: "), "{}", stderr(&o));
+}
+
+#[test]
+fn unreadable_folder_entry_via_directory_as_file() {
+    // A path that is a directory where a file is expected by restore.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let o = run(mend().arg("restore").arg(tmp.path()));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).starts_with("mend: "), "{}", stderr(&o));
+}
+
+#[test]
+fn restore_and_explain() {
+    let (tmp, raw) = fixture();
+    let out = tmp.path().join("clean");
+    assert!(
+        run(mend().arg("clean").arg(&raw).arg("-o").arg(&out))
+            .status
+            .success()
+    );
+    for e in fs::read_dir(&raw).expect("raw") {
+        let src = e.expect("entry").path();
+        let name = src
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let o = run(mend().arg("restore").arg(out.join(&name)));
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(o.stdout, fs::read(&src).expect("read"), "{name}");
+    }
+    let o = run(mend()
+        .arg("explain")
+        .arg(out.join("003_81dea07041226e15.txt")));
+    assert!(o.status.success());
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(s.contains("normalize/nbsp-run 7:"), "{s}");
+    assert!(!s.contains('\u{1b}'), "colour with NO_COLOR");
+    // A tampered clean file is refused.
+    let f = out.join("003_81dea07041226e15.txt");
+    fs::write(&f, "something else\n").expect("write");
+    let o = run(mend().arg("restore").arg(&f));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("does not match its notes"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn legacy_encoding_and_force() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let f = tmp.path().join("ru.txt");
+    let (bytes, _, _) = encoding_rs::WINDOWS_1251
+        .encode("Президент России заявил, что переговоры продолжатся в Москве.\n");
+    fs::write(&f, &bytes).expect("write");
+    let o = run(mend()
+        .arg("clean")
+        .arg(&f)
+        .arg("--notes")
+        .arg(tmp.path().join("n")));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "Президент России заявил, что переговоры продолжатся в Москве.\n"
+    );
+    let n = fs::read_to_string(tmp.path().join("n")).expect("notes");
+    assert!(n.contains("\"encoding\":\"windows-1251\""), "{n}");
+    let o = run(mend().args(["clean", "--encoding", "koi8-r"]).arg(&f));
+    assert!(o.status.success());
+    assert_ne!(
+        String::from_utf8_lossy(&o.stdout),
+        "Президент России заявил, что переговоры продолжатся в Москве.\n"
+    );
+    let o = run(mend().args(["clean", "--encoding", "klingon"]).arg(&f));
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn usage_errors_and_rules() {
+    let o = run(mend().args(["clean", "--only", "nosuch"]));
+    assert_eq!(o.status.code(), Some(2));
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let o = run(mend().arg("clean").arg(tmp.path()));
+    assert_eq!(o.status.code(), Some(2), "folder without -o");
+    let bad = tmp.path().join("rules.toml");
+    fs::write(&bad, "disable = [\"no-such-rule\"]").expect("write");
+    let o = run(mend().arg("clean").arg("--rules").arg(&bad).arg("-"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("rules.toml: unknown rule"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(mend().arg("rules"));
+    assert!(o.status.success());
+    let s = String::from_utf8_lossy(&o.stdout);
+    for stage in [
+        "decode",
+        "mojibake",
+        "markup",
+        "boilerplate",
+        "quotes",
+        "normalize",
+    ] {
+        assert!(s.contains(stage));
+    }
+    assert!(s.contains("nbsp-run"));
+}
+
+#[test]
+fn only_and_skip() {
+    let mut child = mend()
+        .args(["clean", "--skip", "normalize"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"a  \r\n")
+        .expect("write");
+    let o = child.wait_with_output().expect("wait");
+    assert_eq!(o.stdout, b"a  \r\n");
+}
