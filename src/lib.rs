@@ -40,6 +40,7 @@
 pub mod corpus;
 pub mod edit;
 pub mod error;
+pub mod jsonl;
 pub mod notes;
 pub mod pipeline;
 pub mod rules;

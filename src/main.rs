@@ -17,9 +17,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
+use mend::jsonl::{NotesMode, Options as JsonlOptions};
 use mend::notes::{self, Note};
 use mend::rules::RulesFile;
 use mend::{Cleaned, Config, Corpus, LossyMode, Pipeline, QuoteStyle, Stage, StageSet};
+
+#[path = "cli/jsonl.rs"]
+mod jsonl_cli;
 
 /// Exit codes, as grep, ripgrep and ruff use them.
 const EXIT_OK: u8 = 0;
@@ -98,11 +102,31 @@ struct CleanArgs {
     /// Output folder: each input becomes NAME.txt beside NAME.notes.jsonl.
     #[arg(short, long, value_name = "DIR")]
     output: Option<PathBuf>,
-    /// Where to write the notes when the text goes to stdout.
+    /// Where to write the notes when the text goes to stdout; with
+    /// `--format jsonl`: a notes file (a folder for shard folders), or
+    /// `inline` for a `mend` field in each record.
     #[arg(long, value_name = "FILE")]
     notes: Option<PathBuf>,
+    /// Input format: text files, or JSON-lines records (`.jsonl`, `.jsonl.gz`, `.jsonl.zst`).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// JSON lines: the field that holds the text.
+    #[arg(long, value_name = "NAME", default_value = "text")]
+    text_field: String,
+    /// JSON lines: write dolma-style attributes (mend's spans per stage) here.
+    #[arg(long, value_name = "FILE")]
+    attributes: Option<PathBuf>,
+    /// JSON lines: copy records that are not valid JSON or lack the text field here.
+    #[arg(long, value_name = "FILE")]
+    rejects: Option<PathBuf>,
     #[command(flatten)]
     pipeline: PipelineArgs,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Jsonl,
 }
 
 #[derive(Args)]
@@ -181,7 +205,7 @@ fn main() -> ExitCode {
 }
 
 /// Builds the pipeline from flags; a bad rules file is a usage error.
-fn build(args: &PipelineArgs) -> Result<Pipeline, Failure> {
+fn build(args: &PipelineArgs, records: bool) -> Result<Pipeline, Failure> {
     let mut stages = StageSet::ALL;
     if !args.only.is_empty() {
         stages = args.only.iter().copied().collect();
@@ -217,6 +241,7 @@ fn build(args: &PipelineArgs) -> Result<Pipeline, Failure> {
         },
         encoding: args.encoding,
         rules,
+        final_newline: !records,
     }))
 }
 
@@ -387,13 +412,16 @@ fn is_stdin(paths: &[PathBuf]) -> bool {
 }
 
 fn cmd_clean(args: CleanArgs) -> u8 {
-    let pipeline = match build(&args.pipeline) {
+    let pipeline = match build(&args.pipeline, args.format == Format::Jsonl) {
         Ok(p) => p,
         Err(f) => {
             report(&f);
             return EXIT_ERROR;
         }
     };
+    if args.format == Format::Jsonl {
+        return clean_jsonl(&pipeline, &args);
+    }
     if is_stdin(&args.paths) {
         return clean_stdin(&pipeline, args.notes.as_deref());
     }
@@ -448,6 +476,108 @@ fn cmd_clean(args: CleanArgs) -> u8 {
     let failed = failures.len() + results.iter().filter(|r| r.is_err()).count();
     eprintln!("{}", totals.summary(failed, start.elapsed().as_secs_f64()));
     if failed > 0 { EXIT_ERROR } else { EXIT_OK }
+}
+
+fn clean_jsonl(pipeline: &Pipeline, args: &CleanArgs) -> u8 {
+    let inline = args.notes.as_deref() == Some(Path::new("inline"));
+    let opts = JsonlOptions {
+        text_field: args.text_field.clone(),
+        notes: if inline {
+            NotesMode::Inline
+        } else {
+            NotesMode::None
+        },
+        attributes: false,
+    };
+    let notes = if inline { None } else { args.notes.clone() };
+    let totals = Totals::default();
+    let start = Instant::now();
+    let pb = progress_records();
+    let on_batch = |records: usize, bytes: usize| {
+        pb.inc(bytes as u64);
+        let n = totals.files.load(Ordering::Relaxed);
+        pb.set_message(format!("{n} records (+{records})"));
+    };
+    let report_bad = |f: &Failure| pb.suspend(|| report(f));
+    let mut failures = Vec::new();
+    let mut bad = 0;
+    let folder = args.paths.iter().any(|p| p.is_dir()) || args.paths.len() > 1;
+    if !folder {
+        let input = args.paths.first().filter(|p| p.as_os_str() != "-");
+        let targets = jsonl_cli::Targets {
+            out: args.output.clone(),
+            notes,
+            attributes: args.attributes.clone(),
+            rejects: args.rejects.clone(),
+        };
+        match jsonl_cli::run(
+            pipeline,
+            input.map(PathBuf::as_path),
+            &targets,
+            &opts,
+            &totals,
+            &on_batch,
+            &report_bad,
+        ) {
+            Ok(n) => bad += n,
+            Err(f) => failures.push(f),
+        }
+    } else {
+        let Some(out_dir) = args.output.as_deref() else {
+            eprintln!("mend: a folder of JSON-lines shards needs an output folder: -o DIR");
+            return EXIT_ERROR;
+        };
+        let shards = collect(&args.paths, Some(out_dir), &mut failures);
+        let under = |dir: &Option<PathBuf>, rel: &Path| dir.as_ref().map(|d| d.join(rel));
+        for shard in &shards {
+            let targets = jsonl_cli::Targets {
+                out: Some(out_dir.join(&shard.rel)),
+                notes: under(&notes, &shard.rel),
+                attributes: under(&args.attributes, &shard.rel),
+                rejects: under(&args.rejects, &shard.rel),
+            };
+            match jsonl_cli::run(
+                pipeline,
+                Some(&shard.path),
+                &targets,
+                &opts,
+                &totals,
+                &on_batch,
+                &report_bad,
+            ) {
+                Ok(n) => bad += n,
+                Err(f) => failures.push(f),
+            }
+        }
+    }
+    pb.finish_and_clear();
+    for f in &failures {
+        report(f);
+    }
+    eprintln!(
+        "{} ({bad} bad records)",
+        totals
+            .summary(failures.len(), start.elapsed().as_secs_f64())
+            .replacen(" files,", " records,", 1)
+    );
+    if failures.is_empty() && bad == 0 {
+        EXIT_OK
+    } else {
+        EXIT_ERROR
+    }
+}
+
+fn progress_records() -> ProgressBar {
+    if !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new_spinner();
+    let style = ProgressStyle::with_template(
+        "{spinner} {msg}  {binary_bytes}  {binary_bytes_per_sec}  {elapsed}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    pb.set_style(style);
+    pb
 }
 
 fn clean_job(
@@ -531,7 +661,7 @@ fn emit(
 }
 
 fn cmd_check(args: CheckArgs) -> u8 {
-    let pipeline = match build(&args.pipeline) {
+    let pipeline = match build(&args.pipeline, false) {
         Ok(p) => p,
         Err(f) => {
             report(&f);

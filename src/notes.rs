@@ -54,15 +54,20 @@ pub struct Note {
 }
 
 impl Note {
-    pub(crate) fn decode(e: &DecodeEdit, _text: &str) -> Note {
+    pub(crate) fn decode(e: &DecodeEdit, original: &[u8]) -> Note {
+        let bytes = original.get(e.src.clone()).unwrap_or(&[]);
+        let (removed, removed_bytes) = match std::str::from_utf8(bytes) {
+            Ok(s) => (Some(s.to_owned()), None),
+            Err(_) => (None, Some(decode::to_hex(bytes))),
+        };
         Note {
             stage: Stage::Decode,
             rule: e.rule.name.to_owned(),
             src: [e.src.start, e.src.end],
             at: [e.src.start, e.src.end],
             out: Some([e.out.start, e.out.end]),
-            removed: None,
-            removed_bytes: None,
+            removed,
+            removed_bytes,
             inserted: None,
             text: None,
             why: e.rule.summary.to_owned(),
@@ -169,18 +174,7 @@ pub fn write(cleaned: &Cleaned, original: &[u8], path: &str, config: &Config) ->
     let mut out = String::with_capacity(256 + cleaned.edits.len() * 160);
     push_line(&mut out, &header);
     for note in &cleaned.edits {
-        if note.stage == Stage::Decode {
-            // Decode notes carry the original bytes.
-            let mut n = note.clone();
-            let bytes = original.get(n.at[0]..n.at[1]).unwrap_or(&[]);
-            match std::str::from_utf8(bytes) {
-                Ok(s) => n.removed = Some(s.to_owned()),
-                Err(_) => n.removed_bytes = Some(decode::to_hex(bytes)),
-            }
-            push_line(&mut out, &n);
-        } else {
-            push_line(&mut out, note);
-        }
+        push_line(&mut out, note);
     }
     out
 }
@@ -230,6 +224,28 @@ pub fn read(notes: &str) -> Result<(Header, Vec<Note>), NotesError> {
 /// Rebuilds the original bytes from the clean text and its notes, and
 /// checks them against the size and SHA-256 in the header.
 pub fn restore(clean: &str, header: &Header, notes: &[Note]) -> Result<Vec<u8>, NotesError> {
+    let enc = Encoding::for_label(header.encoding.as_bytes()).ok_or_else(|| NotesError::Parse {
+        line: 1,
+        message: format!("unknown encoding {:?}", header.encoding),
+    })?;
+    let bytes = restore_bytes(clean, enc, notes)?;
+    if bytes.len() != header.source.size
+        || decode::to_hex(&Sha256::digest(&bytes)) != header.source.sha256
+    {
+        return Err(NotesError::Mismatch {
+            message: "restored bytes differ from the original's size or sha256".to_owned(),
+        });
+    }
+    Ok(bytes)
+}
+
+/// Rebuilds the original bytes from clean text, the encoding the input was
+/// decoded from, and the notes (without a header to check them against).
+pub fn restore_bytes(
+    clean: &str,
+    enc: &'static Encoding,
+    notes: &[Note],
+) -> Result<Vec<u8>, NotesError> {
     let mut text = clean.to_owned();
     for stage in Stage::ALL.into_iter().rev().filter(|s| *s != Stage::Decode) {
         let mut edits: Vec<&Note> = notes
@@ -242,10 +258,6 @@ pub fn restore(clean: &str, header: &Header, notes: &[Note]) -> Result<Vec<u8>, 
         edits.sort_by_key(|n| (n.at[0], n.at[1]));
         text = undo(&text, stage, &edits)?;
     }
-    let enc = Encoding::for_label(header.encoding.as_bytes()).ok_or_else(|| NotesError::Parse {
-        line: 1,
-        message: format!("unknown encoding {:?}", header.encoding),
-    })?;
     let mut parts = Vec::new();
     for n in notes.iter().filter(|n| n.stage == Stage::Decode) {
         let out = n
@@ -262,17 +274,9 @@ pub fn restore(clean: &str, header: &Header, notes: &[Note]) -> Result<Vec<u8>, 
         .iter()
         .map(|(r, b)| (r.clone(), b.as_slice()))
         .collect();
-    let bytes = decode::encode_parts(&text, enc, &parts).ok_or_else(|| NotesError::Mismatch {
+    decode::encode_parts(&text, enc, &parts).ok_or_else(|| NotesError::Mismatch {
         message: format!("text cannot be encoded back to {}", enc.name()),
-    })?;
-    if bytes.len() != header.source.size
-        || decode::to_hex(&Sha256::digest(&bytes)) != header.source.sha256
-    {
-        return Err(NotesError::Mismatch {
-            message: "restored bytes differ from the original's size or sha256".to_owned(),
-        });
-    }
-    Ok(bytes)
+    })
 }
 
 fn mismatch(n: &Note, what: &str) -> NotesError {

@@ -40,7 +40,7 @@ pub enum LossyMode {
 }
 
 /// How to clean. Build once, share across threads through a [`Pipeline`].
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Config {
     /// The stages to run (`--only`, `--skip`). Without `Decode`, input is
     /// taken as UTF-8 (malformed bytes still become U+FFFD edits, since
@@ -54,6 +54,22 @@ pub struct Config {
     pub encoding: Option<&'static Encoding>,
     /// A user rules file (`--rules`).
     pub rules: Option<Arc<RulesFile>>,
+    /// Whether normalize ends a text that lacks one with a newline (files:
+    /// yes; JSON-lines records: no, a record's text is not a file).
+    pub final_newline: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            stages: StageSet::ALL,
+            quotes: QuoteStyle::default(),
+            lossy: LossyMode::default(),
+            encoding: None,
+            rules: None,
+            final_newline: true,
+        }
+    }
 }
 
 /// The configuration as written into the notes header.
@@ -65,6 +81,8 @@ pub(crate) struct ConfigInfo<'a> {
     encoding: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     rules: Option<&'a str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    no_final_newline: bool,
 }
 
 impl Config {
@@ -75,6 +93,7 @@ impl Config {
             lossy: self.lossy,
             encoding: self.encoding.map(Encoding::name),
             rules: self.rules.as_deref().map(RulesFile::source),
+            no_final_newline: !self.final_newline,
         }
     }
 
@@ -113,6 +132,11 @@ impl Cleaned {
             .iter()
             .filter(|n| n.stage == stage && !n.finding)
             .count()
+    }
+
+    /// The original bytes, rebuilt from the text and the edits.
+    pub fn restore(&self) -> Result<Vec<u8>, crate::notes::NotesError> {
+        crate::notes::restore_bytes(&self.text, self.encoding, &self.edits)
     }
 
     /// Number of findings (things noticed, not changed) of `stage`.
@@ -157,7 +181,7 @@ impl Pipeline {
                 detection: Detection::Utf8,
                 edits: Vec::new(),
             },
-            text.len(),
+            text.as_bytes(),
             None,
         )
     }
@@ -186,14 +210,14 @@ impl Pipeline {
         let decoded = decode::decode(bytes, self.config.encoding, detect).map_err(|e| match e {
             decode::DecodeError::Binary { offset } => Error::Binary { offset },
         })?;
-        Ok(self.run(decoded, bytes.len(), corpus))
+        Ok(self.run(decoded, bytes, corpus))
     }
 
     /// Runs the text stages over decoded text and builds the notes.
     fn run(
         &self,
         decoded: decode::Decoded<'_>,
-        source_len: usize,
+        original: &[u8],
         corpus: Option<&Corpus>,
     ) -> Cleaned {
         let cx = Context {
@@ -224,13 +248,13 @@ impl Pipeline {
             };
             done.push((stage, edits, input, map));
         }
-        let edits = notes_of(&decoded, &done);
+        let edits = notes_of(&decoded, original, &done);
         Cleaned {
             text: text.into_owned(),
             encoding: decoded.encoding,
             detection: decoded.detection,
             edits,
-            source_len,
+            source_len: original.len(),
         }
     }
 }
@@ -238,12 +262,13 @@ impl Pipeline {
 /// Builds the notes: each edit with its span in the original bytes.
 fn notes_of(
     decoded: &decode::Decoded<'_>,
+    original: &[u8],
     done: &[(Stage, Vec<Edit>, Cow<'_, str>, OffsetMap)],
 ) -> Vec<Note> {
     let total: usize = done.iter().map(|d| d.1.len()).sum();
     let mut notes = Vec::with_capacity(total + decoded.edits.len());
     for e in &decoded.edits {
-        notes.push(Note::decode(e, decoded.text.as_ref()));
+        notes.push(Note::decode(e, original));
     }
     if done.is_empty() {
         return notes;

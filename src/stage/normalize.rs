@@ -188,7 +188,7 @@ fn is_stable_starter(c: char) -> bool {
 }
 
 /// Finds this stage's edits in `text`.
-pub(crate) fn find(text: &str, _cx: &Context<'_>, out: &mut Vec<Edit>) {
+pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
     let bytes = text.as_bytes();
     let mut pos = 0;
     let mut seen_text = false;
@@ -257,7 +257,7 @@ pub(crate) fn find(text: &str, _cx: &Context<'_>, out: &mut Vec<Edit>) {
             };
             out.push(Edit::delete(s..end, rule));
         }
-        None if seen_text && !last_had_end => {
+        None if seen_text && !last_had_end && cx.config.final_newline => {
             out.push(Edit::insert(bytes.len(), "\n", &MISSING_FINAL_NEWLINE))
         }
         None => {}

@@ -1,0 +1,317 @@
+//! JSON-lines records, as LLM-data and search pipelines pass them (dolma,
+//! datatrove, NeMo Curator): `{"id": ..., "text": ..., ...}`.
+//!
+//! [`clean_record`] cleans the text field of one record and keeps every
+//! other field byte for byte and in order (fields are held as raw JSON,
+//! never re-formatted). It returns the output record, and on request a
+//! notes line (the record's id and its edits, the same edit objects as in
+//! `.notes.jsonl` files) and a dolma attributes line.
+//!
+//! ```
+//! use mend::jsonl::{clean_record, Options};
+//! let p = mend::Pipeline::default();
+//! let out = clean_record(&p, r#"{"id":7,"text":"a\u00a0b  \r\n","n":1.50}"#, &Options::default()).unwrap();
+//! assert_eq!(out.record, r#"{"id":7,"text":"a b\n","n":1.50}"#);
+//! ```
+
+use std::fmt;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use crate::notes::{self, Note};
+use crate::pipeline::{Cleaned, Pipeline};
+use crate::stage::Stage;
+
+/// Where a record's notes go.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NotesMode {
+    /// Nowhere.
+    #[default]
+    None,
+    /// A separate notes line per record ([`Output::notes`]).
+    Line,
+    /// A `mend` field added to the record.
+    Inline,
+}
+
+/// How to read and write records.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The field holding the text (default `text`).
+    pub text_field: String,
+    /// Where notes go.
+    pub notes: NotesMode,
+    /// Whether to make a dolma attributes line.
+    pub attributes: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            text_field: "text".to_owned(),
+            notes: NotesMode::None,
+            attributes: false,
+        }
+    }
+}
+
+/// One cleaned record.
+#[derive(Debug)]
+pub struct Output {
+    /// The output record, one line of JSON without its newline.
+    pub record: String,
+    /// With [`NotesMode::Line`]: `{"id":...,"edits":[...]}`.
+    pub notes: Option<String>,
+    /// With `attributes`: `{"id":...,"attributes":{"mend__<stage>":[[start,end,1.0],...]}}`,
+    /// spans in Unicode code points over the input text.
+    pub attributes: Option<String>,
+    /// The cleaned text and its edits.
+    pub cleaned: Cleaned,
+}
+
+/// Why a record could not be cleaned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RecordError {
+    /// The line is not a JSON object.
+    Json(String),
+    /// The text field is missing or not a string.
+    NoText(String),
+}
+
+impl fmt::Display for RecordError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecordError::Json(e) => write!(f, "not a JSON object: {e}"),
+            RecordError::NoText(field) => write!(f, "no string field {field:?}"),
+        }
+    }
+}
+
+impl std::error::Error for RecordError {}
+
+type Fields = IndexMap<String, Box<RawValue>>;
+
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned())
+}
+
+/// Cleans the text field of one JSON-lines record.
+pub fn clean_record(
+    pipeline: &Pipeline,
+    line: &str,
+    opts: &Options,
+) -> Result<Output, RecordError> {
+    let fields: Fields =
+        serde_json::from_str(line).map_err(|e| RecordError::Json(e.to_string()))?;
+    let raw = fields
+        .get(&opts.text_field)
+        .ok_or_else(|| RecordError::NoText(opts.text_field.clone()))?;
+    let text: String = serde_json::from_str(raw.get())
+        .map_err(|_| RecordError::NoText(opts.text_field.clone()))?;
+    let cleaned = pipeline.clean_str(&text);
+    let id = fields.get("id").map_or("null", |v| v.get());
+
+    let mut record = String::with_capacity(line.len() + 64);
+    record.push('{');
+    let mut first = true;
+    for (k, v) in &fields {
+        if opts.notes == NotesMode::Inline && k == "mend" {
+            continue; // replaced below
+        }
+        if !first {
+            record.push(',');
+        }
+        first = false;
+        record.push_str(&json_string(k));
+        record.push(':');
+        if *k == opts.text_field {
+            record.push_str(&json_string(&cleaned.text));
+        } else {
+            record.push_str(v.get());
+        }
+    }
+    if opts.notes == NotesMode::Inline {
+        if !first {
+            record.push(',');
+        }
+        record.push_str("\"mend\":");
+        record.push_str(
+            &serde_json::to_string(&InlineNotes {
+                edits: &cleaned.edits,
+            })
+            .unwrap_or_default(),
+        );
+    }
+    record.push('}');
+
+    let notes = (opts.notes == NotesMode::Line).then(|| {
+        format!(
+            "{{\"id\":{id},\"edits\":{}}}",
+            serde_json::to_string(&cleaned.edits).unwrap_or_else(|_| "[]".to_owned())
+        )
+    });
+    let attributes = opts
+        .attributes
+        .then(|| attributes_line(id, &text, &cleaned, pipeline));
+    Ok(Output {
+        record,
+        notes,
+        attributes,
+        cleaned,
+    })
+}
+
+#[derive(Serialize)]
+struct InlineNotes<'a> {
+    edits: &'a [Note],
+}
+
+/// Dolma attributes: per stage, the spans it changed, in code points of the input text.
+fn attributes_line(id: &str, text: &str, cleaned: &Cleaned, pipeline: &Pipeline) -> String {
+    // Byte offset -> code point offset, for the offsets we need only.
+    let mut offsets: Vec<usize> = cleaned.edits.iter().flat_map(|n| n.src).collect();
+    offsets.sort_unstable();
+    offsets.dedup();
+    let mut cps = Vec::with_capacity(offsets.len());
+    let mut cp = 0usize;
+    let mut chars = text.char_indices().peekable();
+    for &off in &offsets {
+        while let Some(&(at, _)) = chars.peek() {
+            if at >= off {
+                break;
+            }
+            chars.next();
+            cp += 1;
+        }
+        cps.push((off, cp));
+    }
+    let to_cp = |off: usize| {
+        cps.binary_search_by_key(&off, |p| p.0)
+            .map_or(0, |i| cps[i].1)
+    };
+    let mut out = format!("{{\"id\":{id},\"attributes\":{{");
+    let mut first = true;
+    for stage in pipeline
+        .config()
+        .stages
+        .iter()
+        .filter(|s| *s != Stage::Decode)
+    {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        out.push_str(&format!("\"mend__{}\":[", stage.name()));
+        let mut first_span = true;
+        for n in cleaned
+            .edits
+            .iter()
+            .filter(|n| n.stage == stage && !n.finding)
+        {
+            if !first_span {
+                out.push(',');
+            }
+            first_span = false;
+            out.push_str(&format!("[{},{},1.0]", to_cp(n.src[0]), to_cp(n.src[1])));
+        }
+        out.push(']');
+    }
+    out.push_str("}}");
+    out
+}
+
+/// Rebuilds a record's original text from its cleaned text and its notes
+/// line (as [`Output::notes`] writes it) or inline `mend` field.
+pub fn restore_text(clean_text: &str, notes_json: &str) -> Result<String, notes::NotesError> {
+    #[derive(serde::Deserialize)]
+    struct Edits {
+        edits: Vec<Note>,
+    }
+    let parsed: Edits = serde_json::from_str(notes_json).map_err(|e| notes::NotesError::Parse {
+        line: 1,
+        message: e.to_string(),
+    })?;
+    let bytes = notes::restore_bytes(clean_text, encoding_rs::UTF_8, &parsed.edits)?;
+    String::from_utf8(bytes).map_err(|_| notes::NotesError::Mismatch {
+        message: "restored text is not UTF-8".to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_other_fields_exactly_and_in_order() {
+        let p = Pipeline::default();
+        let line = r#"{"z":1e5,"text":"x\u00a0y\r\n","a":{"b":[1, 2]},"id":"d1"}"#;
+        let out = clean_record(&p, line, &Options::default()).expect("cleans");
+        assert_eq!(
+            out.record,
+            r#"{"z":1e5,"text":"x y\n","a":{"b":[1, 2]},"id":"d1"}"#
+        );
+        assert!(out.notes.is_none() && out.attributes.is_none());
+    }
+
+    #[test]
+    fn notes_line_restores_the_text() {
+        let p = Pipeline::default();
+        let opts = Options {
+            notes: NotesMode::Line,
+            attributes: true,
+            ..Options::default()
+        };
+        let line = r#"{"id":3,"text":"Путин\u00a0said  \r\n\r\n\r\nok"}"#;
+        let out = clean_record(&p, line, &opts).expect("cleans");
+        let notes = out.notes.expect("notes");
+        assert!(notes.starts_with("{\"id\":3,\"edits\":[{"), "{notes}");
+        assert_eq!(
+            restore_text(&out.cleaned.text, &notes).expect("restores"),
+            "Путин\u{a0}said  \r\n\r\n\r\nok"
+        );
+        // Code points, not bytes: the NBSP is at code point 5.
+        let attrs = out.attributes.expect("attributes");
+        assert!(attrs.contains("\"mend__normalize\":[[5,6,1.0]"), "{attrs}");
+    }
+
+    #[test]
+    fn inline_notes_replace_an_old_mend_field() {
+        let p = Pipeline::default();
+        let opts = Options {
+            notes: NotesMode::Inline,
+            ..Options::default()
+        };
+        let out = clean_record(&p, r#"{"text":"a ","mend":{"old":true}}"#, &opts).expect("cleans");
+        assert!(
+            out.record
+                .starts_with(r#"{"text":"a\n","mend":{"edits":[{"stage":"normalize""#),
+            "{}",
+            out.record
+        );
+        assert!(!out.record.contains("old"));
+    }
+
+    #[test]
+    fn bad_records() {
+        let p = Pipeline::default();
+        let o = Options::default();
+        assert!(matches!(
+            clean_record(&p, "not json", &o),
+            Err(RecordError::Json(_))
+        ));
+        assert!(matches!(
+            clean_record(&p, "[1,2]", &o),
+            Err(RecordError::Json(_))
+        ));
+        assert_eq!(
+            clean_record(&p, r#"{"body":"x"}"#, &o).unwrap_err(),
+            RecordError::NoText("text".to_owned())
+        );
+        assert!(matches!(
+            clean_record(&p, r#"{"text":5}"#, &o),
+            Err(RecordError::NoText(_))
+        ));
+    }
+}
