@@ -7,7 +7,7 @@ use encoding_rs::{Encoding, UTF_8};
 use serde::Serialize;
 
 use crate::corpus::Corpus;
-use crate::edit::{self, Edit, OffsetMap};
+use crate::edit::{self, OffsetMap};
 use crate::error::Error;
 use crate::notes::Note;
 use crate::rules::RulesFile;
@@ -225,10 +225,18 @@ impl Pipeline {
             corpus,
         };
         let mut text: Cow<'_, str> = Cow::Borrowed(&decoded.text);
-        // Per stage that changed or found something: its edits and its offset map.
-        let mut done: Vec<(Stage, Vec<Edit>, Cow<'_, str>, OffsetMap)> = Vec::new();
+        let mut notes: Vec<Note> = decoded
+            .edits
+            .iter()
+            .map(|e| Note::decode(e, original))
+            .collect();
+        // Per stage that changed or found something: the index of its first
+        // note and its offset map. Notes are made while the stage's input is
+        // at hand, so at most two texts are alive at a time.
+        let mut maps: Vec<(usize, OffsetMap)> = Vec::new();
+        let mut edits = Vec::new();
         for stage in self.config.stages.iter().filter(|s| *s != Stage::Decode) {
-            let mut edits = Vec::new();
+            edits.clear();
             stage.find(&text, &cx, &mut edits);
             if edits.is_empty() {
                 continue;
@@ -241,44 +249,35 @@ impl Pipeline {
             if edits.is_empty() {
                 continue;
             }
-            let map = OffsetMap::new(&edits);
-            let input = match next {
-                Some(s) => std::mem::replace(&mut text, Cow::Owned(s)),
-                None => text.clone(),
-            };
-            done.push((stage, edits, input, map));
+            maps.push((notes.len(), OffsetMap::new(&edits)));
+            notes.extend(edits.iter().map(|e| Note::of_edit(stage, e, &text, [0, 0])));
+            if let Some(s) = next {
+                text = Cow::Owned(s);
+            }
         }
-        let edits = notes_of(&decoded, original, &done);
+        set_sources(&decoded, &mut notes, &maps);
         Cleaned {
             text: text.into_owned(),
             encoding: decoded.encoding,
             detection: decoded.detection,
-            edits,
+            edits: notes,
             source_len: original.len(),
         }
     }
 }
 
-/// Builds the notes: each edit with its span in the original bytes.
-fn notes_of(
-    decoded: &decode::Decoded<'_>,
-    original: &[u8],
-    done: &[(Stage, Vec<Edit>, Cow<'_, str>, OffsetMap)],
-) -> Vec<Note> {
-    let total: usize = done.iter().map(|d| d.1.len()).sum();
-    let mut notes = Vec::with_capacity(total + decoded.edits.len());
-    for e in &decoded.edits {
-        notes.push(Note::decode(e, original));
-    }
-    if done.is_empty() {
-        return notes;
-    }
-    // Every span, mapped back through the earlier stages to decoded text.
-    let mut positions: Vec<(usize, bool)> = Vec::with_capacity(total * 2);
-    for (k, (_, edits, _, _)) in done.iter().enumerate() {
-        for e in edits {
-            let mut span = e.span();
-            for (_, _, _, map) in done[..k].iter().rev() {
+/// Fills in each note's `src`: its span mapped back through the earlier
+/// stages to the decoded text, then to the original bytes.
+fn set_sources(decoded: &decode::Decoded<'_>, notes: &mut [Note], maps: &[(usize, OffsetMap)]) {
+    let Some(&(first, _)) = maps.first() else {
+        return;
+    };
+    let mut positions: Vec<(usize, bool)> = Vec::with_capacity((notes.len() - first) * 2);
+    for (k, (start, _)) in maps.iter().enumerate() {
+        let end = maps.get(k + 1).map_or(notes.len(), |m| m.0);
+        for n in &notes[*start..end] {
+            let mut span = n.at[0]..n.at[1];
+            for (_, map) in maps[..k].iter().rev() {
                 span = map.span_to_input(span);
             }
             positions.push((span.start, false));
@@ -286,16 +285,9 @@ fn notes_of(
         }
     }
     SourceMap::new(&decoded.text, decoded.encoding, &decoded.edits).map(&mut positions);
-    let mut src = positions
-        .chunks_exact(2)
-        .map(|p| [p[0].0, p[1].0.max(p[0].0)]);
-    for (stage, edits, input, _) in done {
-        for e in edits {
-            let src = src.next().unwrap_or([0, 0]);
-            notes.push(Note::of_edit(*stage, e, input, src));
-        }
+    for (n, p) in notes[first..].iter_mut().zip(positions.chunks_exact(2)) {
+        n.src = [p[0].0, p[1].0.max(p[0].0)];
     }
-    notes
 }
 
 const _: () = {
@@ -303,3 +295,42 @@ const _: () = {
     is_send_sync::<Pipeline>();
     is_send_sync::<Cleaned>();
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn src_spans_point_into_the_original_bytes() {
+        // windows-1251: one byte per letter; 0xA0 is NO-BREAK SPACE.
+        let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode("Путин\u{a0}сказал  \r\nда");
+        let c = Pipeline::default().clean(&bytes).expect("cleans");
+        assert_eq!(c.text, "Путин сказал\nда\n");
+        let spans: Vec<(&str, [usize; 2])> =
+            c.edits.iter().map(|n| (n.rule.as_str(), n.src)).collect();
+        assert_eq!(
+            spans,
+            [
+                ("nbsp-run", [5, 6]),
+                ("trailing-whitespace", [12, 14]),
+                ("crlf-line-end", [14, 16]),
+                ("missing-final-newline", [18, 18])
+            ]
+        );
+        assert_eq!(c.restore().expect("restores"), bytes.as_ref());
+    }
+
+    #[test]
+    fn utf8_bom_shifts_src_but_not_at() {
+        let c = Pipeline::default()
+            .clean(b"\xEF\xBB\xBFa\xC2\xA0b")
+            .expect("cleans");
+        let nbsp = c
+            .edits
+            .iter()
+            .find(|n| n.rule == "nbsp-run")
+            .expect("nbsp edit");
+        assert_eq!(nbsp.at, [1, 3]);
+        assert_eq!(nbsp.src, [4, 6]);
+    }
+}
