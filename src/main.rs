@@ -301,8 +301,14 @@ fn walk(
             walk(root, &path, skip, jobs, failures);
         } else if ft.is_file() || (ft.is_symlink() && path.is_file()) {
             let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
-            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            let size = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
             jobs.push(Job { path, rel, size });
+        } else if ft.is_symlink() && !path.is_dir() {
+            // A link to nothing: say so rather than skip it silently.
+            let err = fs::metadata(&path)
+                .err()
+                .map_or_else(|| "not a regular file".to_owned(), |e| e.to_string());
+            failures.push(Failure::new(&path, format!("broken symbolic link: {err}")));
         }
     }
 }

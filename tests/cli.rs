@@ -218,6 +218,19 @@ fn unreadable_file_is_reported() {
     assert!(stderr(&o).contains("locked.txt: "), "{}", stderr(&o));
 }
 
+#[cfg(unix)]
+#[test]
+fn broken_link_is_reported_and_the_run_goes_on() {
+    let (tmp, raw) = fixture();
+    std::os::unix::fs::symlink(tmp.path().join("gone.txt"), raw.join("link.txt")).expect("symlink");
+    let out = tmp.path().join("out");
+    let o = run(mend().arg("clean").arg(&raw).arg("-o").arg(&out));
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("link.txt: broken symbolic link"), "{err}");
+    assert!(err.contains("5 files") && err.contains("1 failed"), "{err}");
+}
+
 #[test]
 fn unreadable_folder_entry_via_directory_as_file() {
     // A path that is a directory where a file is expected by restore.
