@@ -1,14 +1,766 @@
 //! Stage 4, boilerplate: lines and blocks that are not the article.
 //!
-//! Not filled in yet: this stage finds no edits.
+//! The input is the visible text of a page, one block per line; there is
+//! no DOM. Decisions are made in four passes:
+//!
+//! 1. **Phrases**, per line: widely seen families of page furniture
+//!    (subscribe prompts, appeals, "Read more" teasers, share and comment
+//!    widgets, legal notices, author contact lines, taglines, photo credits
+//!    and captions), user rules from `--rules`, lines that recur across
+//!    the documents of a folder run, and interface strings in another
+//!    script.
+//! 2. **Blocks**: an appeal ("... we have a small favor to ask.") goes with
+//!    the paragraphs that continue it; a comment widget ("Newsfeed",
+//!    "To participate in the discussion") goes with the short tail after it;
+//!    a caption takes the teaser headline under it along.
+//! 3. **Density**: the article is the densest contiguous block of long,
+//!    sentence-like lines (a maximum-sum run over per-line weights from the
+//!    word counts of each line and its neighbours). Short lines outside it
+//!    are page chrome; the headline and the dateline just above it stay.
+//! 4. **Safety**: a long sentence-like line is never dropped by density
+//!    alone, and an output without text is never produced.
+//!
+//! Every removed line is deleted with its line end; a run of removed lines
+//! also takes the blank lines between them.
+
+use std::fmt::Write as _;
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use crate::edit::{Edit, Rule};
 use crate::pipeline::Context;
+use crate::stage::Stage;
+
+/// A prompt to subscribe, sign up for a newsletter or enter an email address.
+///
+/// Why: a call to action of the site, not part of any article.
+/// Example: `Subscribe` / `Don't miss a brief. Sign up for our daily email.` -> removed
+/// Risk: a short line of reporting about newsletters (lines over 14 words are never matched).
+pub static SUBSCRIBE_PROMPT: Rule = Rule::new(
+    Stage::Boilerplate,
+    "subscribe-prompt",
+    "subscribe or newsletter prompt",
+);
+
+/// A donation or membership appeal: a short `Support X!` / `Donate` line,
+/// or an appeal paragraph (`... we have a small favor to ask.`) together with
+/// the paragraphs and buttons that continue it.
+///
+/// Why: fundraising text sits after the article and reads like prose, so
+/// length rules keep it; the opening phrase marks the whole block.
+/// Example: `… we have a small favor to ask.` + the appeal + `Continue` -> removed
+/// Risk: an article about a fundraising appeal; the block stops at the first
+/// long line that has none of the appeal's vocabulary.
+pub static DONATION_APPEAL: Rule = Rule::new(
+    Stage::Boilerplate,
+    "donation-appeal",
+    "donation or membership appeal",
+);
+
+/// A teaser of another story: `Also Read`, `READ MORE: ...`, `Trends ...`,
+/// `Related`, `Most Popular` and the like.
+///
+/// Why: links to other articles, left as text after extraction.
+/// Example: `READ MORE: Lavrov: Unclear what exactly US is doing in Syria` -> removed
+/// Risk: a short line of reporting that begins with `Related` or `Trending`
+/// (only short lines without a final full stop are matched).
+pub static RELATED_STORY_TEASER: Rule = Rule::new(
+    Stage::Boilerplate,
+    "related-story-teaser",
+    "teaser of another story",
+);
+
+/// Share and comment widgets, navigation labels and loaders: `Share`,
+/// `Newsfeed`, `Chats`, `loader`, `To participate in the discussion`,
+/// `log in or register`, `ADVERTISEMENT`, `Skip to main content`; a widget
+/// line takes the short tail of the page after it.
+///
+/// Why: interface text of the page around the article.
+/// Example: `Newsfeed` `0` `To participate in the discussion` ... (to the end) -> removed
+/// Risk: a one-word line of an article equal to a widget label (`Share`).
+pub static PAGE_WIDGET: Rule = Rule::new(
+    Stage::Boilerplate,
+    "page-widget",
+    "share, comment or navigation widget text",
+);
+
+/// Cookie, privacy and terms notices and copyright lines.
+///
+/// Why: legal furniture of the site.
+/// Example: `We use cookies to improve your experience.` -> removed
+/// Risk: an article about cookie law quoted in a short line.
+pub static LEGAL_NOTICE: Rule = Rule::new(
+    Stage::Boilerplate,
+    "legal-notice",
+    "cookie, privacy, terms or copyright notice",
+);
+
+/// An author contact or follow line: `Contact the author at ...`,
+/// `Follow her on Twitter`.
+///
+/// Why: a standard footer under articles, not part of the text.
+/// Example: `Contact the author at d.litvinova@imedia.ru` -> removed
+/// Risk: a sentence of reporting that begins with `Contact the` (needs a
+/// contact or follow target in a short line).
+pub static AUTHOR_CONTACT: Rule = Rule::new(
+    Stage::Boilerplate,
+    "author-contact",
+    "author contact or follow line",
+);
+
+/// A site tagline: `Get the latest news from around the world, live coverage, ...`.
+///
+/// Why: the site's self-description from its header.
+/// Example: `Get the latest news from around the world, live coverage, off-beat stories, features and analysis.` -> removed
+/// Risk: a short sentence of reporting about "breaking news coverage".
+pub static SITE_TAGLINE: Rule = Rule::new(Stage::Boilerplate, "site-tagline", "site tagline");
+
+/// A photo credit: `© Sputnik / ...`, `Photo: ...`, or a caption ending in
+/// `Name Surname / Agency`.
+///
+/// Why: image residue; the image is gone.
+/// Example: `President Vladimir Putin Denis Abramov / Vedomosti` -> removed
+/// Risk: a headline that ends in `Name Surname / Name` (never with a final full stop).
+pub static PHOTO_CREDIT: Rule = Rule::new(Stage::Boilerplate, "photo-credit", "photo credit");
+
+/// A photo caption: AP-style `In this ... photo, ...`, or an image alt text
+/// that ends in the site's name (`... - Sputnik International`), with the
+/// teaser headline that follows it.
+///
+/// Why: captions and teasers of other stories come in pairs in extracted pages.
+/// Example: `In this Thursday, Sept. 19, 2013 photo, a fighter ... - Sputnik International` -> removed
+/// Risk: an article sentence that begins `In this photo` (rare in reporting).
+pub static PHOTO_CAPTION: Rule = Rule::new(
+    Stage::Boilerplate,
+    "photo-caption",
+    "photo caption or image alt text",
+);
+
+/// A line that ends with the same ` - Site Name` suffix as other lines of
+/// the page (image alt texts and titles carry it), or is only that suffix.
+///
+/// Why: CMSs append the site name to image titles; the suffix repeated
+/// inside one page marks those lines.
+/// Example: `Russian Foreign Minister Sergei Lavrov - Sputnik International` -> removed
+/// Risk: two lines of an article ending in the same `- Name` attribution.
+pub static SITE_NAME_SUFFIX: Rule = Rule::new(
+    Stage::Boilerplate,
+    "site-name-suffix",
+    "line carrying the site's name as a suffix",
+);
+
+/// An embedded post or video: `Posted by X on <date>` and the title above it.
+///
+/// Why: embeds of other content inside the article body.
+/// Example: `US scraps $500mn Syrian rebel training program` + `Posted by RT Play on 10 October 2015` -> removed
+/// Risk: a blog byline `Posted by X on <date>` (metadata, not text).
+pub static EMBEDDED_POST: Rule = Rule::new(
+    Stage::Boilerplate,
+    "embedded-post",
+    "embedded post or video with its title",
+);
+
+/// A short line in a script other than the document's (a Russian
+/// interface string in an English article).
+///
+/// Why: untranslated interface text of the page.
+/// Example: `Загловок открываемого материала` in an English page -> removed
+/// Risk: a short quotation in its original script inside the article.
+pub static SCRIPT_MISMATCH: Rule = Rule::new(
+    Stage::Boilerplate,
+    "script-mismatch",
+    "interface text in another script",
+);
+
+/// A line that occurs verbatim in several documents of a folder run
+/// (site chrome), unless it is a long sentence or a date.
+///
+/// Why: navigation, footers and widgets repeat on every page of a site.
+/// Example: `Follow us on Telegram` in 3 of 5 documents -> removed
+/// Risk: a stock sentence an agency repeats in every story (long
+/// sentences are kept).
+pub static REPEATED_ACROSS_DOCUMENTS: Rule = Rule::new(
+    Stage::Boilerplate,
+    "repeated-across-documents",
+    "line repeated across documents of the run",
+);
+
+/// A line outside the article: the article is the densest contiguous block
+/// of long, sentence-like lines; short lines before and after it (menus,
+/// labels, lists of links, footers) are page chrome. The headline and the
+/// dateline just above the block stay.
+///
+/// Why: the strongest plain-text signal (word counts of a line and its
+/// neighbours) for what keyword rules cannot cover.
+/// Example: `* Home` `+ Senate` ... `Tags Kristi Noem` -> removed
+/// Risk: an article made of short lines next to a longer block of other
+/// text; long sentence-like lines are never dropped by this rule alone.
+pub static OUTSIDE_ARTICLE_BLOCK: Rule = Rule::new(
+    Stage::Boilerplate,
+    "outside-article-block",
+    "short line outside the article's block of text",
+);
 
 /// The rules of this stage.
-pub static RULES: &[&Rule] = &[];
+pub static RULES: &[&Rule] = &[
+    &SUBSCRIBE_PROMPT,
+    &DONATION_APPEAL,
+    &RELATED_STORY_TEASER,
+    &PAGE_WIDGET,
+    &LEGAL_NOTICE,
+    &AUTHOR_CONTACT,
+    &SITE_TAGLINE,
+    &PHOTO_CREDIT,
+    &PHOTO_CAPTION,
+    &SITE_NAME_SUFFIX,
+    &EMBEDDED_POST,
+    &SCRIPT_MISMATCH,
+    &REPEATED_ACROSS_DOCUMENTS,
+    &OUTSIDE_ARTICLE_BLOCK,
+];
+
+fn re(pattern: &str) -> Regex {
+    Regex::new(pattern).unwrap_or_else(|e| unreachable!("bad built-in pattern: {e}"))
+}
+
+static SUBSCRIBE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\b(subscribe|subscribe now|newsletters?|sign up|signup|sign-up|mailing list|email address|your e-?mail|your inbox|get alerts|breaking news emails)\b")
+});
+static SUPPORT_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)^(please\s+)?(support|donate|donate now|become a (member|patron|supporter|subscriber)|make a (donation|contribution)|contribute|give now)\b")
+});
+static APPEAL_START: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)(small favou?r to ask|support (our|independent|quality) (journalism|reporting|work)|(make|making) a (donation|contribution)|donate (now|today)|become a (member|patron|supporter)|chip in|readers like you)")
+});
+static APPEAL_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\b(we|our|us|you|your|support\w*|donat\w*|contribut\w*|journalism|subscri\w*|thank|member\w*|help)\b")
+});
+static TEASER: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)^(also read|read also|read more|more to read|related|related (stories|articles|news|content|posts|coverage)|see also|more from|more stories|more news|recommended( for you)?|you (may|might) also like|most (popular|read|viewed|shared)|popular (now|stories)|editor'?s picks?|top stories|don'?t miss|further reading|latest news|what to read next|watch next|up next)\b\s*(:|$|[-–—|])")
+});
+static TRENDS: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^(Trends|Trending|TRENDING|TRENDS|Hot topics|HOT TOPICS)\b:?"));
+static WIDGET: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)^(share|share this( (article|story|post))?|share on \w+|shares?|tweet|email|e-mail|print|facebook|twitter|linkedin|whatsapp|pinterest|reddit|telegram|comments?|\d+ comments?|no comments|comment|leave a (comment|reply)|newsfeed|news ?feed|chats?|loader|loading|to participate in the discussion|log in or register|log ?in|sign in|register|view (the )?(discussion|comments)( thread)?|join the (conversation|discussion)|show comments|add a comment|post a comment|advertisement|advertising|sponsored|skip to (main )?content|skip to navigation|menu|search|close|back to top|next article|previous article|copy link|follow us|tags?:?|facebook twitter( linkedin| email| whatsapp)*)[.:!…]*$")
+});
+static COMMENT_WIDGET: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)^(newsfeed|news ?feed|comments?|\d+ comments?|to participate in the discussion|log in or register|join the (conversation|discussion)|leave a (comment|reply)|view (the )?(discussion|comments)( thread)?|show comments|add a comment|post a comment)[.:!…]*$")
+});
+static LEGAL: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)(we use cookies|this (web)?site uses cookies|use of cookies|cookie (policy|settings|preferences|notice)|accept (all )?cookies|privacy policy|privacy notice|terms of (use|service)|terms (and|&) conditions|all rights reserved|^copyright\b|^©|©\s*\d{4}|\(c\)\s*\d{4})")
+});
+static CONTACT: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)^(contact the (author|writer|reporter|editor)s?|e-?mail the (author|writer|reporter)|you can (reach|contact|follow)|reach (the author|him|her|them) at|follow (the author|him|her|them|us) on|contact (him|her|them) at)\b")
+});
+static TAGLINE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)^(get|read|find|watch) the latest\b|\blatest news from around\b|\bnews, (analysis|features)\b|\bfeatures and analysis\b|\blive coverage, ")
+});
+static CREDIT_START: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)^(©|\(c\)\s|photo:|photos:|image:|picture:|credit:|photograph:|photo credit|image credit|getty images$|ap photo)"));
+static CREDIT_END: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"[A-Z][a-z'’-]+ [A-Z][A-Za-z'’-]+ ?/ ?[A-Z][\w.&-]*(?: [A-Z][\w.&-]*){0,3}(?: file| via [\w ]+)?\)?$")
+});
+static CAPTION_START: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"^(In this|This|In an?) ([\w.,'’-]+ ){0,8}?(photo|image|picture|photograph|file photo|handout photo|screenshot|screen grab|video grab|still)( taken| released| provided| posted| made)?\b|^FILE( PHOTO)?\s*[-–—:]")
+});
+static POSTED_BY: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)^posted by .{1,60} on .{1,40}$"));
+static DATE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}\b|\b\d{1,2} (jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\b(updated|published|posted)\b")
+});
+static BYLINE: LazyLock<Regex> = LazyLock::new(|| re(r"^(By|BY|by) [A-Z]"));
+
+/// One line of the input.
+struct Line<'a> {
+    /// Byte offset of the line.
+    start: usize,
+    /// Byte offset after its line end.
+    end: usize,
+    /// The line without its line end, trimmed (NBSP counts as space).
+    text: &'a str,
+    /// Words with a letter or digit.
+    words: usize,
+}
+
+/// Why a line goes.
+#[derive(Clone)]
+struct Drop {
+    rule: &'static Rule,
+    detail: String,
+    /// Lines of one block keep together in one edit.
+    block: bool,
+}
+
+fn trim(s: &str) -> &str {
+    s.trim_matches(|c: char| c.is_whitespace() || c == '\u{200B}' || c == '\u{FEFF}')
+}
+
+fn count_words(s: &str) -> usize {
+    s.split(|c: char| c.is_whitespace())
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .count()
+}
+
+fn ends_sentence(s: &str) -> bool {
+    s.trim_end_matches(['"', '\u{201D}', '\u{2019}', '\'', ')', '\u{BB}', '*'])
+        .ends_with(['.', '!', '?', '\u{2026}', ':', ';'])
+}
 
 /// Finds this stage's edits in `text`.
 pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
-    let _ = (text, cx, out);
+    let lines = split_lines(text);
+    if lines.iter().all(|l| l.text.is_empty()) {
+        return;
+    }
+    let mut drops: Vec<Option<Drop>> = vec![None; lines.len()];
+    phrases(&lines, cx, &mut drops);
+    blocks(&lines, &mut drops);
+    density(&lines, &mut drops);
+    // Never leave nothing: if every line with text would go, keep the
+    // lines that only the density rule dropped.
+    let kept = lines
+        .iter()
+        .zip(&drops)
+        .any(|(l, d)| !l.text.is_empty() && d.is_none());
+    if !kept {
+        for d in &mut drops {
+            if d.as_ref().is_some_and(|d| std::ptr::eq(d.rule, &OUTSIDE_ARTICLE_BLOCK)) {
+                *d = None;
+            }
+        }
+    }
+    emit(&lines, &drops, out);
+}
+
+fn split_lines(text: &str) -> Vec<Line<'_>> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    while start < text.len() {
+        let end = memchr::memchr(b'\n', &text.as_bytes()[start..]).map_or(text.len(), |i| start + i + 1);
+        let raw = &text[start..end];
+        let t = trim(raw);
+        lines.push(Line {
+            start,
+            end,
+            text: t,
+            words: count_words(t),
+        });
+        start = end;
+    }
+    lines
+}
+
+fn set(drops: &mut [Option<Drop>], i: usize, rule: &'static Rule, detail: String) {
+    if drops[i].is_none() {
+        drops[i] = Some(Drop {
+            rule,
+            detail,
+            block: false,
+        });
+    }
+}
+
+/// Pass 1: phrase families, user rules, cross-document lines, script.
+fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
+    let suffixes = repeated_suffixes(lines);
+    let script = dominant_script(lines);
+    let user = cx.config.rules.as_deref().map(|r| &r.boilerplate[..]).unwrap_or(&[]);
+    for (i, l) in lines.iter().enumerate() {
+        let t = l.text;
+        if t.is_empty() {
+            continue;
+        }
+        if let Some(u) = user.iter().find(|u| u.pattern.is_match(t)) {
+            set(drops, i, u.rule, format!("matches user pattern `{}`", u.pattern.as_str()));
+            continue;
+        }
+        let w = l.words;
+        let sentence = ends_sentence(t);
+        let hit: Option<(&'static Rule, String)> = if w <= 14 && SUBSCRIBE.is_match(t) {
+            Some((&SUBSCRIBE_PROMPT, phrase_detail(&SUBSCRIBE, t)))
+        } else if w <= 8 && SUPPORT_LINE.is_match(t) {
+            Some((&DONATION_APPEAL, phrase_detail(&SUPPORT_LINE, t)))
+        } else if w <= 20 && TEASER.is_match(t) && !(sentence && w > 6 && !t.contains(':')) {
+            Some((&RELATED_STORY_TEASER, phrase_detail(&TEASER, t)))
+        } else if w <= 10 && !sentence && TRENDS.is_match(t) {
+            Some((&RELATED_STORY_TEASER, phrase_detail(&TRENDS, t)))
+        } else if w <= 6 && WIDGET.is_match(t) {
+            Some((&PAGE_WIDGET, format!("widget label `{t}`")))
+        } else if w <= 40 && LEGAL.is_match(t) {
+            Some((&LEGAL_NOTICE, phrase_detail(&LEGAL, t)))
+        } else if w <= 20 && CONTACT.is_match(t) {
+            Some((&AUTHOR_CONTACT, phrase_detail(&CONTACT, t)))
+        } else if w <= 25 && TAGLINE.is_match(t) {
+            Some((&SITE_TAGLINE, phrase_detail(&TAGLINE, t)))
+        } else if w <= 40 && CREDIT_START.is_match(t) {
+            Some((&PHOTO_CREDIT, phrase_detail(&CREDIT_START, t)))
+        } else if w <= 20 && !t.ends_with('.') && CREDIT_END.is_match(t) {
+            Some((&PHOTO_CREDIT, phrase_detail(&CREDIT_END, t)))
+        } else if w <= 90 && CAPTION_START.is_match(t) && !t.contains(['"', '\u{201C}']) {
+            Some((&PHOTO_CAPTION, phrase_detail(&CAPTION_START, t)))
+        } else if let Some(s) = suffixes.iter().find(|s| has_suffix(t, s)) {
+            Some((&SITE_NAME_SUFFIX, format!("ends with ` - {s}`, like other lines of the page")))
+        } else if w <= 15 && POSTED_BY.is_match(t) {
+            Some((&EMBEDDED_POST, "`Posted by ... on <date>` line of an embed".to_owned()))
+        } else if let Some(detail) = script_mismatch(t, w, script) {
+            Some((&SCRIPT_MISMATCH, detail))
+        } else {
+            repeated(t, w, cx)
+        };
+        if let Some((rule, detail)) = hit {
+            set(drops, i, rule, detail);
+        }
+    }
+    // Pairs: the title above an embed line, the teaser under a caption.
+    for i in 0..lines.len() {
+        let Some(d) = &drops[i] else { continue };
+        let rule = d.rule;
+        if std::ptr::eq(rule, &EMBEDDED_POST) {
+            if let Some(j) = prev_text(lines, i, 2)
+                && drops[j].is_none()
+                && headline_like(&lines[j])
+            {
+                set(drops, j, &EMBEDDED_POST, "title line of an embedded post".to_owned());
+            }
+        } else if (std::ptr::eq(rule, &PHOTO_CAPTION) || std::ptr::eq(rule, &SITE_NAME_SUFFIX))
+            && lines[i].words >= 6
+            && let Some(j) = next_text(lines, i, 1)
+            && drops[j].is_none()
+            && headline_like(&lines[j])
+        {
+            set(drops, j, &PHOTO_CAPTION, "teaser headline under a caption".to_owned());
+        }
+    }
+}
+
+fn phrase_detail(re: &Regex, t: &str) -> String {
+    match re.find(t) {
+        Some(m) if !m.as_str().trim().is_empty() => format!("phrase `{}`", m.as_str().trim()),
+        _ => format!("line `{}`", t.chars().take(40).collect::<String>()),
+    }
+}
+
+/// The previous line with text, at most `max_blank` blank lines above.
+fn prev_text(lines: &[Line<'_>], i: usize, max_blank: usize) -> Option<usize> {
+    let mut blanks = 0;
+    let mut j = i;
+    while j > 0 {
+        j -= 1;
+        if !lines[j].text.is_empty() {
+            return Some(j);
+        }
+        blanks += 1;
+        if blanks > max_blank {
+            return None;
+        }
+    }
+    None
+}
+
+/// The next line with text, at most `max_blank` blank lines below.
+fn next_text(lines: &[Line<'_>], i: usize, max_blank: usize) -> Option<usize> {
+    let mut blanks = 0;
+    for (j, l) in lines.iter().enumerate().skip(i + 1) {
+        if !l.text.is_empty() {
+            return Some(j);
+        }
+        blanks += 1;
+        if blanks > max_blank {
+            return None;
+        }
+    }
+    None
+}
+
+/// A title: 3 to 20 words, no final full stop, starts with a capital or digit.
+fn headline_like(l: &Line<'_>) -> bool {
+    (3..=20).contains(&l.words)
+        && !l.text.ends_with(['.', ',', ';', ':'])
+        && l.text.chars().next().is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
+}
+
+/// Site-name suffixes (` - Site Name`) that end two or more lines, or a line of their own.
+fn repeated_suffixes<'a>(lines: &[Line<'a>]) -> Vec<&'a str> {
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    for l in lines {
+        if let Some(s) = suffix_of(l.text) {
+            match seen.iter_mut().find(|(x, _)| *x == s) {
+                Some(e) => e.1 += 1,
+                None => seen.push((s, 1)),
+            }
+        }
+    }
+    seen.into_iter().filter(|(_, n)| *n >= 2).map(|(s, _)| s).collect()
+}
+
+/// The ` - Name Name` (1 to 4 capitalised words) at the end of `t`.
+fn suffix_of(t: &str) -> Option<&str> {
+    let i = t.rfind(" - ").map(|i| i + 3).or_else(|| t.strip_prefix("- ").map(|_| 2))?;
+    let s = &t[i..];
+    let words: Vec<&str> = s.split(' ').collect();
+    let ok = (1..=4).contains(&words.len())
+        && words.iter().all(|w| w.chars().next().is_some_and(char::is_uppercase))
+        && !s.ends_with(['.', '?', '!', '"']);
+    ok.then_some(s)
+}
+
+fn has_suffix(t: &str, s: &str) -> bool {
+    suffix_of(t) == Some(s)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Script {
+    Latin,
+    Cyrillic,
+    Other,
+}
+
+fn script_of(c: char) -> Option<Script> {
+    if !c.is_alphabetic() {
+        return None;
+    }
+    Some(match c as u32 {
+        0..=0x24F | 0x1E00..=0x1EFF => Script::Latin,
+        0x400..=0x52F => Script::Cyrillic,
+        _ => Script::Other,
+    })
+}
+
+/// The script of most letters of the document, when it is clear (≥ 90%).
+fn dominant_script(lines: &[Line<'_>]) -> Option<Script> {
+    let mut n = [0usize; 3];
+    for l in lines {
+        for c in l.text.chars() {
+            match script_of(c) {
+                Some(Script::Latin) => n[0] += 1,
+                Some(Script::Cyrillic) => n[1] += 1,
+                Some(Script::Other) => n[2] += 1,
+                None => {}
+            }
+        }
+    }
+    let total: usize = n.iter().sum();
+    let (i, max) = n.iter().enumerate().max_by_key(|(_, v)| **v)?;
+    (total > 0 && *max * 10 >= total * 9).then_some([Script::Latin, Script::Cyrillic, Script::Other][i])
+}
+
+fn script_mismatch(t: &str, words: usize, doc: Option<Script>) -> Option<String> {
+    let doc = doc?;
+    if words > 8 || t.is_ascii() {
+        return None;
+    }
+    let (mut same, mut other) = (0usize, 0usize);
+    for c in t.chars() {
+        match script_of(c) {
+            Some(s) if s == doc => same += 1,
+            Some(_) => other += 1,
+            None => {}
+        }
+    }
+    (other >= 4 && other >= 4 * same.max(1)).then(|| format!("{words}-word line not in the document's {doc:?} script"))
+}
+
+fn repeated(t: &str, words: usize, cx: &Context<'_>) -> Option<(&'static Rule, String)> {
+    let c = cx.corpus?;
+    let docs = c.docs();
+    if docs < 2 {
+        return None;
+    }
+    let n = c.doc_count(t);
+    let long_sentence = words >= 12 && ends_sentence(t);
+    (n >= docs.min(3) && !long_sentence && !(words <= 6 && DATE.is_match(t)))
+        .then(|| (&REPEATED_ACROSS_DOCUMENTS, format!("line occurs in {n} of {docs} documents of the run")))
+}
+
+/// Pass 2: blocks (appeals, comment widgets with their tail).
+fn blocks(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
+    let n = lines.len();
+    // Appeal: from its opening line while the lines continue it.
+    if let Some(a) = lines
+        .iter()
+        .position(|l| l.words <= 60 && !l.text.is_empty() && APPEAL_START.is_match(l.text))
+    {
+        let mut end = a + 1;
+        while end < n {
+            let l = &lines[end];
+            let continues = l.text.is_empty() || l.words < 8 || APPEAL_WORDS.find_iter(l.text).count() >= 2;
+            if !continues {
+                break;
+            }
+            end += 1;
+        }
+        // Trailing blank lines stay with what follows.
+        while end > a + 1 && lines[end - 1].text.is_empty() && end < n {
+            end -= 1;
+        }
+        let phrase = phrase_detail(&APPEAL_START, lines[a].text);
+        for (k, d) in drops.iter_mut().enumerate().take(end).skip(a) {
+            *d = Some(Drop {
+                rule: &DONATION_APPEAL,
+                detail: format!("appeal block opened by {phrase} (lines {}-{})", a + 1, end),
+                block: true,
+            });
+            let _ = k;
+        }
+    }
+    // Comment widget: a widget label followed only by short lines to the end.
+    let mut tail_from = None;
+    for i in (0..n).rev() {
+        let l = &lines[i];
+        if l.text.is_empty() {
+            continue;
+        }
+        if l.words > 8 && drops[i].is_none() {
+            break;
+        }
+        if COMMENT_WIDGET.is_match(l.text) {
+            tail_from = Some(i);
+        }
+    }
+    if let Some(w) = tail_from {
+        let label = lines[w].text;
+        for d in drops.iter_mut().skip(w) {
+            if d.as_ref().is_none_or(|d| !d.block) {
+                *d = Some(Drop {
+                    rule: &PAGE_WIDGET,
+                    detail: format!("comment widget `{label}` and the short lines after it"),
+                    block: true,
+                });
+            }
+        }
+    }
+}
+
+/// Pass 3: the densest block of long lines; short lines outside it go.
+fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
+    // The lines still in play.
+    let idx: Vec<usize> = (0..lines.len())
+        .filter(|&i| !lines[i].text.is_empty() && drops[i].is_none())
+        .collect();
+    if idx.is_empty() {
+        return;
+    }
+    let weight: Vec<f64> = idx.iter().map(|&i| line_weight(&lines[i])).collect();
+    // Neighbour smoothing: a short line among long ones costs less.
+    let m = idx.len();
+    let mut score = vec![0.0; m];
+    for k in 0..m {
+        let lo = k.saturating_sub(3);
+        let hi = (k + 4).min(m);
+        let around: f64 = weight[lo..hi].iter().filter(|w| **w > 0.0).sum::<f64>();
+        score[k] = if weight[k] > 0.0 {
+            weight[k]
+        } else {
+            weight[k] + (around / 40.0).min(-weight[k] * 0.75)
+        };
+    }
+    // Maximum-sum run (Kadane).
+    let (mut best, mut best_lo, mut best_hi) = (f64::MIN, 0, 0);
+    let (mut cur, mut cur_lo) = (0.0, 0);
+    for k in 0..m {
+        if cur <= 0.0 {
+            cur = 0.0;
+            cur_lo = k;
+        }
+        cur += score[k];
+        if cur > best {
+            best = cur;
+            best_lo = cur_lo;
+            best_hi = k;
+        }
+    }
+    if best <= 0.0 {
+        return; // no block of text: leave it to the phrase rules
+    }
+    let (first, last) = (idx[best_lo], idx[best_hi]);
+    // The head just above the block: the headline and the dateline/byline.
+    let mut keep_head = Vec::new();
+    let mut k = best_lo;
+    let mut steps = 0;
+    while k > 0 && steps < 6 {
+        k -= 1;
+        steps += 1;
+        let l = &lines[idx[k]];
+        if l.words <= 12 && (DATE.is_match(l.text) || BYLINE.is_match(l.text)) {
+            keep_head.push(idx[k]);
+            continue;
+        }
+        if headline_like(l) || (l.words >= 3 && l.words <= 25 && l.text.ends_with('?')) {
+            keep_head.push(idx[k]);
+            break;
+        }
+    }
+    let detail = format!(
+        "outside the article block (lines {}-{})",
+        first + 1,
+        last + 1
+    );
+    for &i in &idx {
+        if (first..=last).contains(&i) || keep_head.contains(&i) {
+            continue;
+        }
+        let l = &lines[i];
+        // Safety: a long sentence-like line is never dropped by density alone.
+        if l.words >= 40 && ends_sentence(l.text) {
+            continue;
+        }
+        let mut d = String::with_capacity(detail.len() + 16);
+        let _ = write!(d, "{}-word line {detail}", l.words);
+        drops[i] = Some(Drop {
+            rule: &OUTSIDE_ARTICLE_BLOCK,
+            detail: d,
+            block: false,
+        });
+    }
+}
+
+/// Positive for lines that look like article text, negative for chrome.
+fn line_weight(l: &Line<'_>) -> f64 {
+    let w = l.words as f64;
+    let sentence = ends_sentence(l.text);
+    let listy = l.text.starts_with(['*', '+', '-', '•', '|']);
+    if (l.words >= 10 && (sentence || l.words >= 20)) && !listy {
+        w
+    } else if l.words >= 6 && sentence {
+        w * 0.5
+    } else {
+        -4.0
+    }
+}
+
+/// Builds the edits: each dropped line with its line end; a run of lines
+/// dropped by one rule (and the blank lines between them) is one edit.
+fn emit(lines: &[Line<'_>], drops: &[Option<Drop>], out: &mut Vec<Edit>) {
+    let n = lines.len();
+    let mut i = 0;
+    while i < n {
+        let Some(d) = &drops[i] else {
+            i += 1;
+            continue;
+        };
+        // Extend over following lines of the same block, and over blank
+        // lines that lead to another dropped line.
+        let mut end = i + 1;
+        if d.block {
+            while end < n
+                && (lines[end].text.is_empty()
+                    || drops[end].as_ref().is_some_and(|e| e.block && std::ptr::eq(e.rule, d.rule)))
+            {
+                end += 1;
+            }
+            while end > i + 1 && lines[end - 1].text.is_empty() && end < n {
+                end -= 1;
+            }
+        }
+        // Take the blank lines after a dropped line when a blank line is
+        // already above it (or it starts the text): no ghost paragraph break.
+        let blank_above = i == 0 || lines[i - 1].text.is_empty() || drops[i - 1].is_some();
+        if blank_above {
+            while end < n && lines[end].text.is_empty() {
+                end += 1;
+            }
+        }
+        out.push(Edit::delete(lines[i].start..lines[end - 1].end, d.rule).with_detail(d.detail.clone()));
+        i = end;
+    }
 }
