@@ -106,9 +106,13 @@ fn shingles<'a>(tokens: &[&'a str]) -> HashMap<Vec<&'a str>, usize> {
 fn main() -> ExitCode {
     let mut path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/dev/boilerplate-aeb-dev.jsonl").to_owned();
     let mut verbose = false;
-    for a in std::env::args().skip(1) {
+    let mut dump: Option<usize> = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
         if a == "--verbose" || a == "-v" {
             verbose = true;
+        } else if a == "--dump" {
+            dump = args.next().and_then(|n| n.parse().ok());
         } else {
             path = a;
         }
@@ -146,6 +150,19 @@ fn main() -> ExitCode {
         keep_all.add(&words, noisy, gold);
         let out = text_stages.clean_str(noisy).text;
         let (p, r, tr) = mb.add(&words, &out, gold);
+        if dump == Some(n) {
+            // Every input line: kept (K) or dropped, and whether gold has it (G).
+            let kept: std::collections::HashSet<&str> = out.lines().map(str::trim).collect();
+            for l in noisy.lines() {
+                let t = l.trim();
+                if t.is_empty() {
+                    continue;
+                }
+                let k = if kept.contains(t) { 'K' } else { ' ' };
+                let g = if gold.contains(t) { 'G' } else { ' ' };
+                println!("{k}{g} {}", t.chars().take(110).collect::<String>());
+            }
+        }
         let Ok(out_full) = full.clean(noisy.as_bytes()) else {
             eprintln!("score_aeb: record {} refused as binary", n + 1);
             return ExitCode::from(2);

@@ -247,8 +247,11 @@ static WIDGET: LazyLock<Regex> = LazyLock::new(|| {
 static COMMENT_WIDGET: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)^(newsfeed|news ?feed|comments?|\d+ comments?|to participate in the discussion|log in or register|join the (conversation|discussion)|leave a (comment|reply)|view (the )?(discussion|comments)( thread)?|show comments|add a comment|post a comment)[.:!…]*$")
 });
+static COOKIES: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\b(we use cookies|(web)?site uses cookies|use of cookies|cookie (policy|settings|preferences|notice|consent)|accept (all )?cookies|necessary cookies|cookies (are|to|that|which|may) .{0,80}\b(website|browser|browsing|consent|experience|function))")
+});
 static LEGAL: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)(we use cookies|this (web)?site uses cookies|use of cookies|cookie (policy|settings|preferences|notice)|accept (all )?cookies|privacy policy|privacy notice|terms of (use|service)|terms (and|&) conditions|all rights reserved|^copyright\b|^©|©\s*\d{4}|\(c\)\s*\d{4})")
+    re(r"(?i)(privacy policy|privacy notice|terms of (use|service)|terms (and|&) conditions|all rights reserved|^copyright\b|^©|©\s*\d{4}|\(c\)\s*\d{4})")
 });
 static CONTACT: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)^(contact the (author|writer|reporter|editor)s?|e-?mail the (author|writer|reporter)|you can (reach|contact|follow)|reach (the author|him|her|them) at|follow (the author|him|her|them|us) on|contact (him|her|them) at)\b")
@@ -384,7 +387,9 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
             Some((&RELATED_STORY_TEASER, phrase_detail(&TEASER, t)))
         } else if w <= 10 && !sentence && TRENDS.is_match(t) {
             Some((&RELATED_STORY_TEASER, phrase_detail(&TRENDS, t)))
-        } else if w <= 6 && WIDGET.is_match(t) {
+        } else if w <= 150 && COOKIES.is_match(t) {
+            Some((&LEGAL_NOTICE, phrase_detail(&COOKIES, t)))
+        } else if w <= 6 && WIDGET.is_match(unbullet(t)) {
             Some((&PAGE_WIDGET, format!("widget label `{t}`")))
         } else if w <= 40 && LEGAL.is_match(t) {
             Some((&LEGAL_NOTICE, phrase_detail(&LEGAL, t)))
@@ -431,6 +436,21 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
             set(drops, j, &PHOTO_CAPTION, "teaser headline under a caption".to_owned());
         }
     }
+}
+
+/// The line without a leading list marker (`* `, `+ `, `- `, `• `, `o `).
+fn unbullet(t: &str) -> &str {
+    for m in ["* ", "+ ", "- ", "\u{2022} ", "o ", "\u{B7} "] {
+        if let Some(r) = t.strip_prefix(m) {
+            return r.trim_start();
+        }
+    }
+    t
+}
+
+/// Whether the line starts with a list marker.
+fn bulleted(t: &str) -> bool {
+    unbullet(t).len() != t.len()
 }
 
 fn phrase_detail(re: &Regex, t: &str) -> String {
@@ -641,17 +661,21 @@ fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
         return;
     }
     let weight: Vec<f64> = idx.iter().map(|&i| line_weight(&lines[i])).collect();
-    // Neighbour smoothing: a short line among long ones costs less.
+    // Neighbours: a long line among long lines counts fully, an isolated
+    // one (a teaser snippet between a title and a date) much less; a short
+    // line among long ones costs less.
     let m = idx.len();
     let mut score = vec![0.0; m];
     for k in 0..m {
-        let lo = k.saturating_sub(3);
-        let hi = (k + 4).min(m);
-        let around: f64 = weight[lo..hi].iter().filter(|w| **w > 0.0).sum::<f64>();
+        let lo = k.saturating_sub(NEIGHBOURS);
+        let hi = (k + NEIGHBOURS + 1).min(m);
+        let others = (hi - lo - 1).max(1) as f64;
+        let long = (lo..hi).filter(|&j| j != k && weight[j] > 0.0).count() as f64;
+        let share = long / others;
         score[k] = if weight[k] > 0.0 {
-            weight[k]
+            weight[k] * (ISOLATED + (1.0 - ISOLATED) * share)
         } else {
-            weight[k] + (around / 40.0).min(-weight[k] * 0.75)
+            weight[k] * (1.0 - 0.5 * share)
         };
     }
     // Maximum-sum run (Kadane).
@@ -671,6 +695,17 @@ fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
     }
     if best <= 0.0 {
         return; // no block of text: leave it to the phrase rules
+    }
+    // A list the article introduces (`... tour dates:`) belongs to it: its
+    // short, unbulleted lines follow the block's last line.
+    if lines[idx[best_hi]].text.ends_with(':') {
+        while best_hi + 1 < m {
+            let l = &lines[idx[best_hi + 1]];
+            if l.words > 25 || bulleted(l.text) || idx[best_hi + 1] > idx[best_hi] + 2 {
+                break;
+            }
+            best_hi += 1;
+        }
     }
     let (first, last) = (idx[best_lo], idx[best_hi]);
     // The head just above the block: the headline and the dateline/byline.
@@ -714,17 +749,25 @@ fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
     }
 }
 
+const SHORT_PENALTY: f64 = 6.0;
+/// How many lines on each side count as neighbours.
+const NEIGHBOURS: usize = 2;
+/// The share of its weight a long line keeps when no neighbour is long.
+const ISOLATED: f64 = 0.3;
+
 /// Positive for lines that look like article text, negative for chrome.
 fn line_weight(l: &Line<'_>) -> f64 {
     let w = l.words as f64;
     let sentence = ends_sentence(l.text);
-    let listy = l.text.starts_with(['*', '+', '-', '•', '|']);
+    let listy = bulleted(l.text) || l.text.starts_with('|');
     if (l.words >= 10 && (sentence || l.words >= 20)) && !listy {
         w
     } else if l.words >= 6 && sentence {
         w * 0.5
+    } else if listy {
+        -SHORT_PENALTY * 1.5
     } else {
-        -4.0
+        -SHORT_PENALTY
     }
 }
 
