@@ -260,7 +260,7 @@ static TAGLINE: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)^(get|read|find|watch) the latest\b|\blatest news from around\b|\bnews, (analysis|features)\b|\bfeatures and analysis\b|\blive coverage, ")
 });
 static CREDIT_START: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)^(©|\(c\)\s|photo:|photos:|image:|picture:|credit:|photograph:|photo credit|image credit|getty images$|ap photo)"));
+    LazyLock::new(|| re(r"(?i)^((©|\(c\))[^/\n]{0,60}/|photo:|photos:|image:|picture:|credit:|photograph:|photo credit|image credit|getty images$|ap photo)"));
 static CREDIT_END: LazyLock<Regex> = LazyLock::new(|| {
     re(r"[A-Z][a-z'’-]+ [A-Z][A-Za-z'’-]+ ?/ ?[A-Z][\w.&-]*(?: [A-Z][\w.&-]*){0,3}(?: file| via [\w ]+)?\)?$")
 });
@@ -391,14 +391,14 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
             Some((&LEGAL_NOTICE, phrase_detail(&COOKIES, t)))
         } else if w <= 6 && WIDGET.is_match(unbullet(t)) {
             Some((&PAGE_WIDGET, format!("widget label `{t}`")))
-        } else if w <= 40 && LEGAL.is_match(t) {
-            Some((&LEGAL_NOTICE, phrase_detail(&LEGAL, t)))
         } else if w <= 20 && CONTACT.is_match(t) {
             Some((&AUTHOR_CONTACT, phrase_detail(&CONTACT, t)))
         } else if w <= 25 && TAGLINE.is_match(t) {
             Some((&SITE_TAGLINE, phrase_detail(&TAGLINE, t)))
         } else if w <= 40 && CREDIT_START.is_match(t) {
             Some((&PHOTO_CREDIT, phrase_detail(&CREDIT_START, t)))
+        } else if w <= 40 && LEGAL.is_match(t) {
+            Some((&LEGAL_NOTICE, phrase_detail(&LEGAL, t)))
         } else if w <= 20 && !t.ends_with('.') && CREDIT_END.is_match(t) {
             Some((&PHOTO_CREDIT, phrase_detail(&CREDIT_END, t)))
         } else if w <= 90 && CAPTION_START.is_match(t) && !t.contains(['"', '\u{201C}']) {
