@@ -225,7 +225,7 @@ fn re(pattern: &str) -> Regex {
 }
 
 static SUBSCRIBE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(subscribe|subscribe now|newsletters?|sign up|signup|sign-up|mailing list|email address|your e-?mail|your inbox|get alerts|breaking news emails)\b")
+    re(r"(?i)\b(subscribe|subscribed|subscriptions?|subscribe now|newsletters?|sign up|signup|sign-up|mailing list|email address|your e-?mail|your inbox|get alerts|breaking news emails)\b")
 });
 static SUPPORT_LINE: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)^(please\s+)?(support|donate|donate now|become a (member|patron|supporter|subscriber)|make a (donation|contribution)|contribute|give now)\b")
@@ -237,7 +237,7 @@ static APPEAL_WORDS: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)\b(we|our|us|you|your|support\w*|donat\w*|contribut\w*|journalism|subscri\w*|thank|member\w*|help)\b")
 });
 static TEASER: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^(also read|read also|read more|more to read|related|related (stories|articles|news|content|posts|coverage)|see also|more from|more stories|more news|recommended( for you)?|you (may|might) also like|most (popular|read|viewed|shared)|popular (now|stories)|editor'?s picks?|top stories|don'?t miss|further reading|latest news|what to read next|watch next|up next)\b\s*(:|$|[-–—|])")
+    re(r"(?i)^(also read|read also|read more|more to read|related|related (stories|articles|news|content|posts|coverage)|see also|more from|more stories|more news|recommended( for you)?|you (may|might) also like|more|most (popular|read|viewed|shared)|popular (now|stories)|editor'?s picks?|top stories|don'?t miss|further reading|latest news|what to read next|watch next|up next)\b\s*(:|$|[-–—|])")
 });
 static TRENDS: LazyLock<Regex> =
     LazyLock::new(|| re(r"^(Trends|Trending|TRENDING|TRENDS|Hot topics|HOT TOPICS)\b:?"));
@@ -414,6 +414,21 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
         };
         if let Some((rule, detail)) = hit {
             set(drops, i, rule, detail);
+        }
+    }
+    // A teaser heading (`More:`, `Related`) takes the bulleted list under it.
+    for i in 0..lines.len() {
+        let is_heading = drops[i].as_ref().is_some_and(|d| std::ptr::eq(d.rule, &RELATED_STORY_TEASER))
+            && lines[i].words <= 4;
+        if !is_heading {
+            continue;
+        }
+        let mut j = i + 1;
+        while j < lines.len() && (lines[j].text.is_empty() || (bulleted(lines[j].text) && lines[j].words <= 20)) {
+            if !lines[j].text.is_empty() {
+                set(drops, j, &RELATED_STORY_TEASER, format!("list under `{}`", lines[i].text));
+            }
+            j += 1;
         }
     }
     // Pairs: the title above an embed line, the teaser under a caption.
@@ -653,14 +668,24 @@ fn blocks(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
 
 /// Pass 3: the densest block of long lines; short lines outside it go.
 fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
-    // The lines still in play.
+    // The lines with text; those a phrase or block rule dropped count as
+    // chrome (they break a block) and stay dropped.
     let idx: Vec<usize> = (0..lines.len())
-        .filter(|&i| !lines[i].text.is_empty() && drops[i].is_none())
+        .filter(|&i| !lines[i].text.is_empty())
         .collect();
-    if idx.is_empty() {
+    if idx.iter().all(|&i| drops[i].is_some()) {
         return;
     }
-    let weight: Vec<f64> = idx.iter().map(|&i| line_weight(&lines[i])).collect();
+    let weight: Vec<f64> = idx
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| match drops[i] {
+            // A run of dropped lines (an inserted teaser list) costs once.
+            Some(_) if k > 0 && drops[idx[k - 1]].is_some() => 0.0,
+            Some(_) => -DROPPED_PENALTY,
+            None => line_weight(&lines[i]),
+        })
+        .collect();
     // Neighbours: a long line among long lines counts fully, an isolated
     // one (a teaser snippet between a title and a date) much less; a short
     // line among long ones costs less.
@@ -701,7 +726,8 @@ fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
     if lines[idx[best_hi]].text.ends_with(':') {
         while best_hi + 1 < m {
             let l = &lines[idx[best_hi + 1]];
-            if l.words > 25 || bulleted(l.text) || idx[best_hi + 1] > idx[best_hi] + 2 {
+            if drops[idx[best_hi + 1]].is_some()
+                || l.words > 25 || bulleted(l.text) || idx[best_hi + 1] > idx[best_hi] + 2 {
                 break;
             }
             best_hi += 1;
@@ -716,6 +742,9 @@ fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
         k -= 1;
         steps += 1;
         let l = &lines[idx[k]];
+        if drops[idx[k]].is_some() {
+            continue;
+        }
         if l.words <= 12 && (DATE.is_match(l.text) || BYLINE.is_match(l.text)) {
             keep_head.push(idx[k]);
             continue;
@@ -731,12 +760,12 @@ fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
         last + 1
     );
     for &i in &idx {
-        if (first..=last).contains(&i) || keep_head.contains(&i) {
+        if drops[i].is_some() || (first..=last).contains(&i) || keep_head.contains(&i) {
             continue;
         }
         let l = &lines[i];
         // Safety: a long sentence-like line is never dropped by density alone.
-        if l.words >= 40 && ends_sentence(l.text) {
+        if l.words >= 400 && ends_sentence(l.text) {
             continue;
         }
         let mut d = String::with_capacity(detail.len() + 16);
@@ -750,6 +779,8 @@ fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
 }
 
 const SHORT_PENALTY: f64 = 6.0;
+/// What a line dropped by a phrase or block rule costs a block.
+const DROPPED_PENALTY: f64 = 6.0;
 /// How many lines on each side count as neighbours.
 const NEIGHBOURS: usize = 2;
 /// The share of its weight a long line keeps when no neighbour is long.
@@ -760,15 +791,29 @@ fn line_weight(l: &Line<'_>) -> f64 {
     let w = l.words as f64;
     let sentence = ends_sentence(l.text);
     let listy = bulleted(l.text) || l.text.starts_with('|');
+    // Prose has punctuation; a long line without any is a tag cloud or a menu.
+    let marks = l.text.bytes().filter(|b| matches!(b, b'.' | b',' | b';' | b':' | b'!' | b'?')).count();
+    if l.words >= 20 && marks * 25 < l.words {
+        return -SHORT_PENALTY;
+    }
     if (l.words >= 10 && (sentence || l.words >= 20)) && !listy {
         w
     } else if l.words >= 6 && sentence {
         w * 0.5
-    } else if listy {
+    } else if listy && !has_lowercase_word(unbullet(l.text)) {
+        // A bulleted line of names and labels: a menu.
         -SHORT_PENALTY * 1.5
     } else {
         -SHORT_PENALTY
     }
+}
+
+/// Whether `t` has a word that starts with a lowercase letter (prose,
+/// ingredients) rather than only names and labels (menus).
+fn has_lowercase_word(t: &str) -> bool {
+    t.split_whitespace()
+        .skip(1)
+        .any(|w| w.len() > 2 && w.chars().next().is_some_and(char::is_lowercase))
 }
 
 /// Builds the edits: each dropped line with its line end; a run of lines
