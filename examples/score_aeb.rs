@@ -134,6 +134,7 @@ fn main() -> ExitCode {
     let full = Pipeline::default();
     let (mut keep_all, mut mb, mut all, mut md) =
         (Scores::new(), Scores::new(), Scores::new(), Scores::new());
+    let mut not_idempotent = 0;
     for (n, line) in data.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
@@ -150,6 +151,16 @@ fn main() -> ExitCode {
         keep_all.add(&words, noisy, gold);
         let out = text_stages.clean_str(noisy).text;
         let (p, r, tr) = mb.add(&words, &out, gold);
+        // The stages must be idempotent: a second run changes nothing.
+        let again = text_stages.clean_str(&out);
+        if again.text != out {
+            not_idempotent += 1;
+            if verbose {
+                for e in again.edits.iter().filter(|e| !e.finding) {
+                    println!("    second run: {} {:?}", e.rule, e.removed);
+                }
+            }
+        }
         if dump == Some(n) {
             // Every input line: kept (K) or dropped, and whether gold has it (G).
             let kept: std::collections::HashSet<&str> = out.lines().map(str::trim).collect();
@@ -181,5 +192,6 @@ fn main() -> ExitCode {
     mb.print("markup+boilerplate (noisy_text)");
     all.print("full pipeline (noisy_text)");
     md.print("markup+boilerplate (noisy_md)");
+    println!("documents where a second run still changes something: {not_idempotent}");
     ExitCode::SUCCESS
 }

@@ -237,12 +237,12 @@ static APPEAL_WORDS: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)\b(we|our|us|you|your|support\w*|donat\w*|contribut\w*|journalism|subscri\w*|thank|member\w*|help)\b")
 });
 static TEASER: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^(also read|read also|read more|more to read|related|related (stories|articles|news|content|posts|coverage)|see also|more from|more stories|more news|recommended( for you)?|you (may|might) also like|more|most (popular|read|viewed|shared)|popular (now|stories)|editor'?s picks?|top stories|don'?t miss|further reading|latest news|what to read next|watch next|up next)\b\s*(:|$|[-–—|])")
+    re(r"(?i)^(also read|read also|read more|more to read|related|related (stories|articles|news|content|posts|coverage)|see also|more from|more stories|more news|recommended( for you)?|you (may|might) also like|more|most (popular|read|viewed|shared)|popular (now|stories)|editor'?s picks?|top stories|don'?t miss|further reading|latest news|what to read next|read next|read this next|watch next|up next|explore further|more on this story|related topics|recommended stories)\b\s*(:|$|[-–—|])")
 });
 static TRENDS: LazyLock<Regex> =
     LazyLock::new(|| re(r"^(Trends|Trending|TRENDING|TRENDS|Hot topics|HOT TOPICS)\b:?"));
 static WIDGET: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^(share|share this( (article|story|post))?|share on \w+|shares?|tweet|email|e-mail|print|facebook|twitter|linkedin|whatsapp|pinterest|reddit|telegram|comments?|\d+ comments?|no comments|comment|leave a (comment|reply)|newsfeed|news ?feed|chats?|loader|loading|to participate in the discussion|log in or register|log ?in|sign in|register|view (the )?(discussion|comments)( thread)?|join the (conversation|discussion)|show comments|add a comment|post a comment|advertisement|advertising|sponsored|skip to (main )?content|skip to navigation|menu|search|close|back to top|next article|previous article|copy link|follow us|tags?:?|facebook twitter( linkedin| email| whatsapp)*)[.:!…]*$")
+    re(r"(?i)^(share|share this( (article|story|post))?|share on \w+|shares?|tweet|email|e-mail|print|facebook|twitter|linkedin|whatsapp|pinterest|reddit|telegram|comments?|\d+ comments?|no comments|comment|leave a (comment|reply)|newsfeed|news ?feed|chats?|loader|loading|to participate in the discussion|log in or register|log ?in|sign in|register|view (the )?(discussion|comments)( thread)?|join the (conversation|discussion)|show comments|add a comment|post a comment|advertisement|advertising|sponsored|skip to (main )?content|skip to navigation|menu|search|close|back to top|next article|previous article|copy link|follow us|tags?:?|facebook twitter( linkedin| email| whatsapp)*|continue reading( below)?|print this (article|page|story)|share your thoughts( with friends)?|share this (article|story|post|page)|sharing is caring|\d+ shares|click to share.*|back to gallery|view gallery|(image|photo|slide|picture) \d+ (of|/) \d+|\d+ / \d+|next slide|previous slide)[.:!…]*$")
 });
 static COMMENT_WIDGET: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)^(newsfeed|news ?feed|comments?|\d+ comments?|to participate in the discussion|log in or register|join the (conversation|discussion)|leave a (comment|reply)|view (the )?(discussion|comments)( thread)?|show comments|add a comment|post a comment)[.:!…]*$")
@@ -251,7 +251,7 @@ static COOKIES: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)\b(we use cookies|(web)?site uses cookies|use of cookies|cookie (policy|settings|preferences|notice|consent)|accept (all )?cookies|necessary cookies|cookies (are|to|that|which|may) .{0,80}\b(website|browser|browsing|consent|experience|function))")
 });
 static LEGAL: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)(privacy policy|privacy notice|terms of (use|service)|terms (and|&) conditions|all rights reserved|^copyright\b|^©|©\s*\d{4}|\(c\)\s*\d{4})")
+    re(r"(?i)(subject to copyright|privacy policy|privacy notice|terms of (use|service)|terms (and|&) conditions|all rights reserved|^copyright\b|^©|©\s*\d{4}|\(c\)\s*\d{4})")
 });
 static CONTACT: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)^(contact the (author|writer|reporter|editor)s?|e-?mail the (author|writer|reporter)|you can (reach|contact|follow)|reach (the author|him|her|them) at|follow (the author|him|her|them|us) on|contact (him|her|them) at)\b")
@@ -263,6 +263,9 @@ static CREDIT_START: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)^((©|\(c\))[^/\n]{0,60}/|photo:|photos:|image:|picture:|credit:|photograph:|photo credit|image credit|getty images$|ap photo)"));
 static CREDIT_END: LazyLock<Regex> = LazyLock::new(|| {
     re(r"[A-Z][a-z'’-]+ [A-Z][A-Za-z'’-]+ ?/ ?[A-Z][\w.&-]*(?: [A-Z][\w.&-]*){0,3}(?: file| via [\w ]+)?\)?$")
+});
+static CREDIT_PAREN: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(\([^()]*\b(Photo|Photos|Photograph|Images?|Credit|Pictured)\b[^()]*\)|\b(Credit|Image credit|Photo credit|Image source|Photo): [^.]{2,80})\.?$")
 });
 static CAPTION_START: LazyLock<Regex> = LazyLock::new(|| {
     re(r"^(In this|This|In an?) ([\w.,'’-]+ ){0,8}?(photo|image|picture|photograph|file photo|handout photo|screenshot|screen grab|video grab|still)( taken| released| provided| posted| made)?\b|^FILE( PHOTO)?\s*[-–—:]")
@@ -401,6 +404,8 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
             Some((&LEGAL_NOTICE, phrase_detail(&LEGAL, t)))
         } else if w <= 20 && !t.ends_with('.') && CREDIT_END.is_match(t) {
             Some((&PHOTO_CREDIT, phrase_detail(&CREDIT_END, t)))
+        } else if w <= 90 && CREDIT_PAREN.is_match(t) {
+            Some((&PHOTO_CAPTION, phrase_detail(&CREDIT_PAREN, t)))
         } else if w <= 90 && CAPTION_START.is_match(t) && !t.contains(['"', '\u{201C}']) {
             Some((&PHOTO_CAPTION, phrase_detail(&CAPTION_START, t)))
         } else if let Some(s) = suffixes.iter().find(|s| has_suffix(t, s)) {
