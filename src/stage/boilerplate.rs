@@ -857,3 +857,277 @@ fn emit(lines: &[Line<'_>], drops: &[Option<Drop>], out: &mut Vec<Edit>) {
         i = end;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::Corpus;
+    use crate::pipeline::Config;
+
+    /// An article body of `n` long paragraphs, to put test lines around.
+    fn body(n: usize) -> String {
+        (0..n)
+            .map(|i| {
+                format!(
+                    "Paragraph {i} of the report says that the ministry met the delegation on Tuesday and agreed on several joint steps, officials said.\n\n"
+                )
+            })
+            .collect()
+    }
+
+    fn run_with(text: &str, config: &Config, corpus: Option<&Corpus>) -> (String, Vec<Edit>) {
+        let cx = Context { config, corpus };
+        let mut edits = Vec::new();
+        find(text, &cx, &mut edits);
+        let out = crate::edit::apply(text, &mut edits).into_owned();
+        (out, edits)
+    }
+
+    fn run(text: &str) -> (String, Vec<Edit>) {
+        run_with(text, &Config::default(), None)
+    }
+
+    /// `line` placed after a short article: is it removed, and by `rule`?
+    fn removed_by(line: &str, rule: &Rule) -> bool {
+        let text = format!("Headline of the story\n\n{}{line}\n\n{}", body(3), body(2));
+        let (out, edits) = run(&text);
+        let gone = !out.contains(line);
+        gone && edits.iter().any(|e| std::ptr::eq(e.rule(), rule))
+    }
+
+    fn kept(line: &str) -> bool {
+        let text = format!("Headline of the story\n\n{}{line}\n\n{}", body(3), body(2));
+        run(&text).0.contains(line)
+    }
+
+    #[test]
+    fn subscribe_prompt() {
+        assert!(removed_by("Subscribe", &SUBSCRIBE_PROMPT));
+        assert!(removed_by("Don't miss a brief. Sign up for our daily email.", &SUBSCRIBE_PROMPT));
+        assert!(kept(
+            "The paper said the number of subscribers rose to two million last year, the highest since 2001."
+        ));
+    }
+
+    #[test]
+    fn donation_appeal_line_and_block() {
+        assert!(removed_by("Support The Moscow Times!", &DONATION_APPEAL));
+        let text = format!(
+            "{}\u{2026} we have a small favor to ask.\n\nAs you may have heard, our newsroom needs your help to keep reporting.\n\nYour support, no matter how small, makes a difference to us.\n\nContinue\n",
+            body(3)
+        );
+        let (out, edits) = run(&text);
+        assert_eq!(out, body(3));
+        assert_eq!(edits.len(), 1, "one edit for the block");
+        assert!(edits[0].reason().contains("small favor to ask"));
+        // Negative: an article paragraph about donations is not an appeal opener.
+        assert!(kept(
+            "The charity said donations fell by a third in 2015, and that it would cut staff as a result."
+        ));
+    }
+
+    #[test]
+    fn related_story_teaser() {
+        assert!(removed_by("Also Read", &RELATED_STORY_TEASER));
+        assert!(removed_by(
+            "READ MORE: Lavrov: Unclear what exactly US is doing in Syria",
+            &RELATED_STORY_TEASER
+        ));
+        assert!(removed_by("Trends Russian anti-terror op in Syria", &RELATED_STORY_TEASER));
+        assert!(kept(
+            "Trends in the oil market suggest prices will stay low through the winter, analysts said."
+        ));
+        assert!(kept(
+            "Related talks between the two ministries were held in Geneva last week, officials said."
+        ));
+    }
+
+    #[test]
+    fn page_widget_and_comment_tail() {
+        assert!(removed_by("ADVERTISEMENT", &PAGE_WIDGET));
+        assert!(removed_by("* Share this article", &PAGE_WIDGET));
+        let text = format!(
+            "{}Newsfeed\n0\nTo participate in the discussion\nlog in or register\nloader\nChats\n\u{417}\u{430}\u{433}\u{43B}\u{43E}\u{432}\u{43E}\u{43A} \u{43E}\u{442}\u{43A}\u{440}\u{44B}\u{432}\u{430}\u{435}\u{43C}\u{43E}\u{433}\u{43E} \u{43C}\u{430}\u{442}\u{435}\u{440}\u{438}\u{430}\u{43B}\u{430}",
+            body(4)
+        );
+        let (out, edits) = run(&text);
+        assert_eq!(out, body(4));
+        assert!(edits.iter().any(|e| std::ptr::eq(e.rule(), &PAGE_WIDGET)));
+        // Negative: a comment widget label followed by reporting is not a tail.
+        let text = format!("{}Comments\n\n{}", body(3), body(3));
+        assert!(run(&text).0.contains(&body(3)[..60]));
+        assert!(kept("Share prices fell by 4% on Tuesday after the company cut its forecast, traders said."));
+    }
+
+    #[test]
+    fn legal_notice() {
+        assert!(removed_by(
+            "We use cookies to improve your experience on our website. By browsing this website, you agree to our use of cookies.",
+            &LEGAL_NOTICE
+        ));
+        assert!(removed_by("\u{A9} 2019 Vortex Cannon Entertainment. All rights reserved", &LEGAL_NOTICE));
+        assert!(kept(
+            "She baked cookies for the soldiers every week, her neighbour recalled on Tuesday in an interview."
+        ));
+    }
+
+    #[test]
+    fn author_contact() {
+        assert!(removed_by("Contact the author at d.litvinova@imedia.ru", &AUTHOR_CONTACT));
+        assert!(kept(
+            "Contact between the two delegations has been limited since March, the ministry said on Tuesday."
+        ));
+    }
+
+    #[test]
+    fn site_tagline() {
+        assert!(removed_by(
+            "Get the latest news from around the world, live coverage, off-beat stories, features and analysis.",
+            &SITE_TAGLINE
+        ));
+        assert!(kept(
+            "The latest figures from the ministry show that exports grew by 5% in the third quarter of the year."
+        ));
+    }
+
+    #[test]
+    fn photo_credit() {
+        assert!(removed_by("President Vladinir Putin Denis Abramov / Vedomosti", &PHOTO_CREDIT));
+        assert!(removed_by(
+            "\u{A9} Sputnik / Vladimir Fedorenko / Go to the mediabank",
+            &PHOTO_CREDIT
+        ));
+        assert!(kept(
+            "The talks in Moscow / Washington format were first proposed by Lavrov in September, officials said."
+        ));
+    }
+
+    #[test]
+    fn photo_caption_and_teaser_under_it() {
+        let text = format!(
+            "{}In this Thursday, Sept. 19, 2013 photo, a Syrian opposition fighter watches over as heavy fighting breaks out\nInterview: Who Is This 'Moderate Opposition' The US Is Arming in Syria?\n{}",
+            body(3),
+            body(3)
+        );
+        let (out, edits) = run(&text);
+        assert!(!out.contains("In this Thursday"));
+        assert!(!out.contains("Interview: Who"));
+        assert!(edits.iter().all(|e| std::ptr::eq(e.rule(), &PHOTO_CAPTION)));
+        assert!(removed_by(
+            "U.S. Defense Secretary Mark Esper shakes hands in Hanoi, Vietnam, Wednesday, Nov. 20, 2019. (AP Photo/Hau Dinh)",
+            &PHOTO_CAPTION
+        ));
+        assert!(kept(
+            "In this case, the court found that the ministry had acted within its powers, the judge said."
+        ));
+    }
+
+    #[test]
+    fn site_name_suffix_repeated_in_the_page() {
+        let text = format!(
+            "- Sputnik International\nWorld\n\nUS Not Coordinating on Free Syrian Army\n\nRussian Foreign Minister Sergei Lavrov - Sputnik International\n{}",
+            body(4)
+        );
+        let (out, edits) = run(&text);
+        assert!(!out.contains("Sputnik International"), "{out}");
+        assert!(out.starts_with("US Not Coordinating"), "{out}");
+        assert!(edits.iter().any(|e| std::ptr::eq(e.rule(), &SITE_NAME_SUFFIX)));
+        // Negative: one attribution ending in `- Name` is not a site suffix.
+        assert!(kept("Quote of the day, they said - Vladimir Putin"));
+    }
+
+    #[test]
+    fn embedded_post_with_title() {
+        let text = format!(
+            "{}US scraps $500mn Syrian rebel training program\n\nPosted by RT Play on 10 October 2015\n\n{}",
+            body(3),
+            body(3)
+        );
+        let (out, edits) = run(&text);
+        assert_eq!(out, format!("{}{}", body(3), body(3)));
+        assert!(edits.iter().all(|e| std::ptr::eq(e.rule(), &EMBEDDED_POST)));
+        assert!(kept(
+            "It was posted by a local resident on Facebook on Monday, and shared thousands of times since then."
+        ));
+    }
+
+    #[test]
+    fn script_mismatch() {
+        assert!(removed_by(
+            "\u{417}\u{430}\u{433}\u{43B}\u{43E}\u{432}\u{43E}\u{43A} \u{43E}\u{442}\u{43A}\u{440}\u{44B}\u{432}\u{430}\u{435}\u{43C}\u{43E}\u{433}\u{43E}",
+            &SCRIPT_MISMATCH
+        ));
+        // Negative: a Russian article keeps its Russian lines.
+        let ru = "\u{41C}\u{43E}\u{441}\u{43A}\u{432}\u{430} \u{438} \u{412}\u{430}\u{448}\u{438}\u{43D}\u{433}\u{442}\u{43E}\u{43D} \u{43F}\u{440}\u{43E}\u{432}\u{435}\u{43B}\u{438} \u{43F}\u{435}\u{440}\u{435}\u{433}\u{43E}\u{432}\u{43E}\u{440}\u{44B} \u{432} \u{43F}\u{43E}\u{43D}\u{435}\u{434}\u{435}\u{43B}\u{44C}\u{43D}\u{438}\u{43A}, \u{441}\u{43E}\u{43E}\u{431}\u{449}\u{438}\u{43B}\u{438} \u{432} \u{43C}\u{438}\u{43D}\u{438}\u{441}\u{442}\u{435}\u{440}\u{441}\u{442}\u{432}\u{435} \u{438} \u{434}\u{43E}\u{431}\u{430}\u{432}\u{438}\u{43B}\u{438}, \u{447}\u{442}\u{43E} \u{432}\u{441}\u{442}\u{440}\u{435}\u{447}\u{430} \u{431}\u{443}\u{434}\u{435}\u{442} \u{441}\u{43A}\u{43E}\u{440}\u{43E}.\n\n";
+        let text = ru.repeat(4);
+        assert_eq!(run(&text).0, text);
+    }
+
+    #[test]
+    fn repeated_across_documents() {
+        let mut corpus = Corpus::new();
+        let chrome = "Hot deals of the week from our partners";
+        for i in 0..3 {
+            corpus.add_document(&format!("{chrome}\nstory {i}\n14/10/2015\n"));
+        }
+        let text = format!("{}{chrome}\n\n14/10/2015\n\n{}", body(3), body(2));
+        let (out, edits) = run_with(&text, &Config::default(), Some(&corpus));
+        assert!(!out.contains(chrome));
+        let e = edits
+            .iter()
+            .find(|e| std::ptr::eq(e.rule(), &REPEATED_ACROSS_DOCUMENTS))
+            .expect("an edit");
+        assert!(e.reason().contains("3 of 3 documents"), "{}", e.reason());
+        // Negative: a date is kept, and so is a line seen in one document only.
+        let (out, _) = run_with(&text, &Config::default(), None);
+        assert!(out.contains(chrome));
+    }
+
+    #[test]
+    fn outside_article_block_keeps_headline_and_dateline() {
+        let text = format!(
+            "* Home\n* News\n* Sport\n* Weather\nUS refuses to receive the delegation\n\n14/10/2015\n\n{}* Privacy\n* Terms\nAbout us\n",
+            body(4)
+        );
+        let (out, edits) = run(&text);
+        assert_eq!(
+            out,
+            format!("US refuses to receive the delegation\n\n14/10/2015\n\n{}", body(4))
+        );
+        assert!(edits.iter().all(|e| std::ptr::eq(e.rule(), &OUTSIDE_ARTICLE_BLOCK)));
+        // Negative: text with no long lines at all is left alone.
+        let short = "Alpha\nBeta\nGamma\n";
+        assert_eq!(run(short).0, short);
+    }
+
+    #[test]
+    fn user_rules_drop_matching_lines() {
+        let rules = crate::rules::RulesFile::parse(
+            "[[boilerplate]]\nname = \"acme-promo-line\"\npattern = \"^Get ACME Premium\"\n",
+        )
+        .expect("parses");
+        let config = Config {
+            rules: Some(std::sync::Arc::new(rules)),
+            ..Default::default()
+        };
+        let text = format!("{}Get ACME Premium today\n\n{}", body(3), body(2));
+        let (out, edits) = run_with(&text, &config, None);
+        assert!(!out.contains("ACME"));
+        assert!(edits.iter().any(|e| e.rule().name == "acme-promo-line"));
+        let (out, _) = run_with(&format!("{}ACME said so.\n\n{}", body(3), body(2)), &config, None);
+        assert!(out.contains("ACME said so."));
+    }
+
+    #[test]
+    fn never_empty_and_idempotent() {
+        assert!(run("").1.is_empty());
+        let only_chrome = "Subscribe\nShare\n";
+        let (out, _) = run(only_chrome);
+        assert!(out.is_empty() || out.contains("Subscribe") || out.contains("Share"));
+        let text = format!("* Home\nHeadline here now\n\n{}Tags\nShare\n", body(3));
+        let (once, _) = run(&text);
+        let (twice, edits) = run(&once);
+        assert_eq!(once, twice);
+        assert!(edits.is_empty());
+    }
+}
