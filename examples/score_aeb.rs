@@ -104,7 +104,11 @@ fn shingles<'a>(tokens: &[&'a str]) -> HashMap<Vec<&'a str>, usize> {
 }
 
 fn main() -> ExitCode {
-    let mut path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/dev/boilerplate-aeb-dev.jsonl").to_owned();
+    let mut path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/dev/boilerplate-aeb-dev.jsonl"
+    )
+    .to_owned();
     let mut verbose = false;
     let mut dump: Option<usize> = None;
     let mut args = std::env::args().skip(1);

@@ -68,10 +68,7 @@ fn reporting_kept(stem: &str, removed: &[&str]) {
             continue;
         }
         let probe: String = t.chars().skip(1).take(30).collect();
-        assert!(
-            text.contains(&probe),
-            "{stem}: reporting line lost: {t:?}"
-        );
+        assert!(text.contains(&probe), "{stem}: reporting line lost: {t:?}");
     }
 }
 
@@ -120,9 +117,9 @@ fn raw_001_teasers_and_embed_go_quotations_stay() {
     let [text, full] = clean("001");
     // R10: the two italic quotations lose their asterisks and get their marks.
     assert!(!text.contains('*'), "{text}");
-    assert!(text.contains(
-        "the minister stressed. \"Then our actions would speak louder than words"
-    ));
+    assert!(
+        text.contains("the minister stressed. \"Then our actions would speak louder than words")
+    );
     assert!(text.contains("discuss [these] things.\""));
     assert!(text.contains("he said. \"But I wouldn't like to think"));
     assert!(text.contains("'simplified' logic.\""));
@@ -214,15 +211,21 @@ fn raw_004_support_caption_contact_and_appeal_go() {
     );
     reporting_kept(
         "004",
-        &["As you may have heard", "We, the journalists", "Your support"],
+        &[
+            "As you may have heard",
+            "We, the journalists",
+            "Your support",
+        ],
     );
 }
 
 #[test]
 fn raw_001_with_repaired_posted_by_line() {
     // The mojibake stage may have restored the Russian date.
-    let text = String::from_utf8_lossy(&raw("001"))
-        .replace("10 ??????? 2015 ?.", "10 \u{43E}\u{43A}\u{442}\u{44F}\u{431}\u{440}\u{44F} 2015 \u{433}.");
+    let text = String::from_utf8_lossy(&raw("001")).replace(
+        "10 ??????? 2015 ?.",
+        "10 \u{43E}\u{43A}\u{442}\u{44F}\u{431}\u{440}\u{44F} 2015 \u{433}.",
+    );
     let out = stages().clean_str(&text).text;
     assert!(!has_line_starting(&out, "Posted by"), "{out}");
     assert!(!has_line_starting(&out, "US scraps"), "{out}");

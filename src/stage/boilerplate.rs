@@ -225,54 +225,87 @@ fn re(pattern: &str) -> Regex {
 }
 
 static SUBSCRIBE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(subscribe|subscribed|subscriptions?|subscribe now|newsletters?|sign up|signup|sign-up|mailing list|email address|your e-?mail|your inbox|get alerts|breaking news emails)\b")
+    re(
+        r"(?i)\b(subscribe|subscribed|subscriptions?|subscribe now|newsletters?|sign up|signup|sign-up|mailing list|email address|your e-?mail|your inbox|get alerts|breaking news emails)\b",
+    )
 });
 static SUPPORT_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^(please\s+)?(support|donate|donate now|become a (member|patron|supporter|subscriber)|make a (donation|contribution)|contribute|give now)\b")
+    re(
+        r"(?i)^(please\s+)?(support|donate|donate now|become a (member|patron|supporter|subscriber)|make a (donation|contribution)|contribute|give now)\b",
+    )
 });
 static APPEAL_START: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)(small favou?r to ask|support (our|independent|quality) (journalism|reporting|work)|(make|making) a (donation|contribution)|donate (now|today)|become a (member|patron|supporter)|chip in|readers like you)")
+    re(
+        r"(?i)(small favou?r to ask|support (our|independent|quality) (journalism|reporting|work)|(make|making) a (donation|contribution)|donate (now|today)|become a (member|patron|supporter)|chip in|readers like you)",
+    )
 });
 static APPEAL_WORDS: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(we|our|us|you|your|support\w*|donat\w*|contribut\w*|journalism|subscri\w*|thank|member\w*|help)\b")
+    re(
+        r"(?i)\b(we|our|us|you|your|support\w*|donat\w*|contribut\w*|journalism|subscri\w*|thank|member\w*|help)\b",
+    )
 });
 static TEASER: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^(also read|read also|read more|more to read|related|related (stories|articles|news|content|posts|coverage)|see also|more from|more stories|more news|recommended( for you)?|you (may|might) also like|more|most (popular|read|viewed|shared)|popular (now|stories)|editor'?s picks?|top stories|don'?t miss|further reading|latest news|what to read next|read next|read this next|watch next|up next|explore further|more on this story|related topics|recommended stories)\b\s*(:|$|[-–—|])")
+    re(
+        r"(?i)^(also read|read also|read more|more to read|related|related (stories|articles|news|content|posts|coverage)|see also|more from|more stories|more news|recommended( for you)?|you (may|might) also like|more|most (popular|read|viewed|shared)|popular (now|stories)|editor'?s picks?|top stories|don'?t miss|further reading|latest news|what to read next|read next|read this next|watch next|up next|explore further|more on this story|related topics|recommended stories)\b\s*(:|$|[-–—|])",
+    )
 });
 static TRENDS: LazyLock<Regex> =
     LazyLock::new(|| re(r"^(Trends|Trending|TRENDING|TRENDS|Hot topics|HOT TOPICS)\b:?"));
 static WIDGET: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^(share|share this( (article|story|post))?|share on \w+|shares?|tweet|email|e-mail|print|facebook|twitter|linkedin|whatsapp|pinterest|reddit|telegram|comments?|\d+ comments?|no comments|comment|leave a (comment|reply)|newsfeed|news ?feed|chats?|loader|loading|to participate in the discussion|log in or register|log ?in|sign in|register|view (the )?(discussion|comments)( thread)?|join the (conversation|discussion)|show comments|add a comment|post a comment|advertisement|advertising|sponsored|skip to (main )?content|skip to navigation|menu|search|close|back to top|next article|previous article|copy link|follow us|tags?:?|facebook twitter( linkedin| email| whatsapp)*|continue reading( below)?|print this (article|page|story)|share your thoughts( with friends)?|share this (article|story|post|page)|sharing is caring|\d+ shares|click to share.*|back to gallery|view gallery|(image|photo|slide|picture) \d+ (of|/) \d+|\d+ / \d+|next slide|previous slide)[.:!…]*$")
+    re(
+        r"(?i)^(share|share this( (article|story|post))?|share on \w+|shares?|tweet|email|e-mail|print|facebook|twitter|linkedin|whatsapp|pinterest|reddit|telegram|comments?|\d+ comments?|no comments|comment|leave a (comment|reply)|newsfeed|news ?feed|chats?|loader|loading|to participate in the discussion|log in or register|log ?in|sign in|register|view (the )?(discussion|comments)( thread)?|join the (conversation|discussion)|show comments|add a comment|post a comment|advertisement|advertising|sponsored|skip to (main )?content|skip to navigation|menu|search|close|back to top|next article|previous article|copy link|follow us|tags?:?|facebook twitter( linkedin| email| whatsapp)*|continue reading( below)?|print this (article|page|story)|share your thoughts( with friends)?|share this (article|story|post|page)|sharing is caring|\d+ shares|click to share.*|back to gallery|view gallery|(image|photo|slide|picture) \d+ (of|/) \d+|\d+ / \d+|next slide|previous slide)[.:!…]*$",
+    )
 });
 static COMMENT_WIDGET: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^(newsfeed|news ?feed|comments?|\d+ comments?|to participate in the discussion|log in or register|join the (conversation|discussion)|leave a (comment|reply)|view (the )?(discussion|comments)( thread)?|show comments|add a comment|post a comment)[.:!…]*$")
+    re(
+        r"(?i)^(newsfeed|news ?feed|comments?|\d+ comments?|to participate in the discussion|log in or register|join the (conversation|discussion)|leave a (comment|reply)|view (the )?(discussion|comments)( thread)?|show comments|add a comment|post a comment)[.:!…]*$",
+    )
 });
 static COOKIES: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(we use cookies|(web)?site uses cookies|use of cookies|cookie (policy|settings|preferences|notice|consent)|accept (all )?cookies|necessary cookies|cookies (are|to|that|which|may) .{0,80}\b(website|browser|browsing|consent|experience|function))")
+    re(
+        r"(?i)\b(we use cookies|(web)?site uses cookies|use of cookies|cookie (policy|settings|preferences|notice|consent)|accept (all )?cookies|necessary cookies|cookies (are|to|that|which|may) .{0,80}\b(website|browser|browsing|consent|experience|function))",
+    )
 });
 static LEGAL: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)(subject to copyright|privacy policy|privacy notice|terms of (use|service)|terms (and|&) conditions|all rights reserved|^copyright\b|^©|©\s*\d{4}|\(c\)\s*\d{4})")
+    re(
+        r"(?i)(subject to copyright|privacy policy|privacy notice|terms of (use|service)|terms (and|&) conditions|all rights reserved|^copyright\b|^©|©\s*\d{4}|\(c\)\s*\d{4})",
+    )
 });
 static CONTACT: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^(contact the (author|writer|reporter|editor)s?|e-?mail the (author|writer|reporter)|you can (reach|contact|follow)|reach (the author|him|her|them) at|follow (the author|him|her|them|us) on|contact (him|her|them) at)\b")
+    re(
+        r"(?i)^(contact the (author|writer|reporter|editor)s?|e-?mail the (author|writer|reporter)|you can (reach|contact|follow)|reach (the author|him|her|them) at|follow (the author|him|her|them|us) on|contact (him|her|them) at)\b",
+    )
 });
 static TAGLINE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^(get|read|find|watch) the latest\b|\blatest news from around\b|\bnews, (analysis|features)\b|\bfeatures and analysis\b|\blive coverage, ")
+    re(
+        r"(?i)^(get|read|find|watch) the latest\b|\blatest news from around\b|\bnews, (analysis|features)\b|\bfeatures and analysis\b|\blive coverage, ",
+    )
 });
-static CREDIT_START: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)^((©|\(c\))[^/\n]{0,60}/|photo:|photos:|image:|picture:|credit:|photograph:|photo credit|image credit|getty images$|ap photo)"));
+static CREDIT_START: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^((©|\(c\))[^/\n]{0,60}/|photo:|photos:|image:|picture:|credit:|photograph:|photo credit|image credit|getty images$|ap photo)",
+    )
+});
 static CREDIT_END: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"[A-Z][a-z'’-]+ [A-Z][A-Za-z'’-]+ ?/ ?[A-Z][\w.&-]*(?: [A-Z][\w.&-]*){0,3}(?: file| via [\w ]+)?\)?$")
+    re(
+        r"[A-Z][a-z'’-]+ [A-Z][A-Za-z'’-]+ ?/ ?[A-Z][\w.&-]*(?: [A-Z][\w.&-]*){0,3}(?: file| via [\w ]+)?\)?$",
+    )
 });
 static CREDIT_PAREN: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(\([^()]*\b(Photo|Photos|Photograph|Images?|Credit|Pictured)\b[^()]*\)|\b(Credit|Image credit|Photo credit|Image source|Photo): [^.]{2,80})\.?$")
+    re(
+        r"(\([^()]*\b(Photo|Photos|Photograph|Images?|Credit|Pictured)\b[^()]*\)|\b(Credit|Image credit|Photo credit|Image source|Photo): [^.]{2,80})\.?$",
+    )
 });
 static CAPTION_START: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"^(In this|This|In an?) ([\w.,'’-]+ ){0,8}?(photo|image|picture|photograph|file photo|handout photo|screenshot|screen grab|video grab|still)( taken| released| provided| posted| made)?\b|^FILE( PHOTO)?\s*[-–—:]")
+    re(
+        r"^(In this|This|In an?) ([\w.,'’-]+ ){0,8}?(photo|image|picture|photograph|file photo|handout photo|screenshot|screen grab|video grab|still)( taken| released| provided| posted| made)?\b|^FILE( PHOTO)?\s*[-–—:]",
+    )
 });
 static POSTED_BY: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)^posted by .{1,60} on .{1,40}$"));
 static DATE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}\b|\b\d{1,2} (jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\b(updated|published|posted)\b")
+    re(
+        r"(?i)\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}\b|\b\d{1,2} (jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\b(updated|published|posted)\b",
+    )
 });
 static BYLINE: LazyLock<Regex> = LazyLock::new(|| re(r"^(By|BY|by) [A-Z]"));
 
@@ -330,7 +363,9 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
         .any(|(l, d)| !l.text.is_empty() && d.is_none());
     if !kept {
         for d in &mut drops {
-            if d.as_ref().is_some_and(|d| std::ptr::eq(d.rule, &OUTSIDE_ARTICLE_BLOCK)) {
+            if d.as_ref()
+                .is_some_and(|d| std::ptr::eq(d.rule, &OUTSIDE_ARTICLE_BLOCK))
+            {
                 *d = None;
             }
         }
@@ -342,7 +377,8 @@ fn split_lines(text: &str) -> Vec<Line<'_>> {
     let mut lines = Vec::new();
     let mut start = 0;
     while start < text.len() {
-        let end = memchr::memchr(b'\n', &text.as_bytes()[start..]).map_or(text.len(), |i| start + i + 1);
+        let end =
+            memchr::memchr(b'\n', &text.as_bytes()[start..]).map_or(text.len(), |i| start + i + 1);
         let raw = &text[start..end];
         let t = trim(raw);
         lines.push(Line {
@@ -370,14 +406,24 @@ fn set(drops: &mut [Option<Drop>], i: usize, rule: &'static Rule, detail: String
 fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
     let suffixes = repeated_suffixes(lines);
     let script = dominant_script(lines);
-    let user = cx.config.rules.as_deref().map(|r| &r.boilerplate[..]).unwrap_or(&[]);
+    let user = cx
+        .config
+        .rules
+        .as_deref()
+        .map(|r| &r.boilerplate[..])
+        .unwrap_or(&[]);
     for (i, l) in lines.iter().enumerate() {
         let t = l.text;
         if t.is_empty() {
             continue;
         }
         if let Some(u) = user.iter().find(|u| u.pattern.is_match(t)) {
-            set(drops, i, u.rule, format!("matches user pattern `{}`", u.pattern.as_str()));
+            set(
+                drops,
+                i,
+                u.rule,
+                format!("matches user pattern `{}`", u.pattern.as_str()),
+            );
             continue;
         }
         let w = l.words;
@@ -409,9 +455,15 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
         } else if w <= 90 && CAPTION_START.is_match(t) && !t.contains(['"', '\u{201C}']) {
             Some((&PHOTO_CAPTION, phrase_detail(&CAPTION_START, t)))
         } else if let Some(s) = suffixes.iter().find(|s| has_suffix(t, s)) {
-            Some((&SITE_NAME_SUFFIX, format!("ends with ` - {s}`, like other lines of the page")))
+            Some((
+                &SITE_NAME_SUFFIX,
+                format!("ends with ` - {s}`, like other lines of the page"),
+            ))
         } else if w <= 15 && POSTED_BY.is_match(t) {
-            Some((&EMBEDDED_POST, "`Posted by ... on <date>` line of an embed".to_owned()))
+            Some((
+                &EMBEDDED_POST,
+                "`Posted by ... on <date>` line of an embed".to_owned(),
+            ))
         } else if let Some(detail) = script_mismatch(t, w, script) {
             Some((&SCRIPT_MISMATCH, detail))
         } else {
@@ -423,15 +475,24 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
     }
     // A teaser heading (`More:`, `Related`) takes the bulleted list under it.
     for i in 0..lines.len() {
-        let is_heading = drops[i].as_ref().is_some_and(|d| std::ptr::eq(d.rule, &RELATED_STORY_TEASER))
+        let is_heading = drops[i]
+            .as_ref()
+            .is_some_and(|d| std::ptr::eq(d.rule, &RELATED_STORY_TEASER))
             && lines[i].words <= 4;
         if !is_heading {
             continue;
         }
         let mut j = i + 1;
-        while j < lines.len() && (lines[j].text.is_empty() || (bulleted(lines[j].text) && lines[j].words <= 20)) {
+        while j < lines.len()
+            && (lines[j].text.is_empty() || (bulleted(lines[j].text) && lines[j].words <= 20))
+        {
             if !lines[j].text.is_empty() {
-                set(drops, j, &RELATED_STORY_TEASER, format!("list under `{}`", lines[i].text));
+                set(
+                    drops,
+                    j,
+                    &RELATED_STORY_TEASER,
+                    format!("list under `{}`", lines[i].text),
+                );
             }
             j += 1;
         }
@@ -445,7 +506,12 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
                 && drops[j].is_none()
                 && headline_like(&lines[j])
             {
-                set(drops, j, &EMBEDDED_POST, "title line of an embedded post".to_owned());
+                set(
+                    drops,
+                    j,
+                    &EMBEDDED_POST,
+                    "title line of an embedded post".to_owned(),
+                );
             }
         } else if (std::ptr::eq(rule, &PHOTO_CAPTION) || std::ptr::eq(rule, &SITE_NAME_SUFFIX))
             && lines[i].words >= 6
@@ -453,7 +519,12 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
             && drops[j].is_none()
             && headline_like(&lines[j])
         {
-            set(drops, j, &PHOTO_CAPTION, "teaser headline under a caption".to_owned());
+            set(
+                drops,
+                j,
+                &PHOTO_CAPTION,
+                "teaser headline under a caption".to_owned(),
+            );
         }
     }
 }
@@ -516,7 +587,10 @@ fn next_text(lines: &[Line<'_>], i: usize, max_blank: usize) -> Option<usize> {
 fn headline_like(l: &Line<'_>) -> bool {
     (3..=20).contains(&l.words)
         && !l.text.ends_with(['.', ',', ';', ':'])
-        && l.text.chars().next().is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
+        && l.text
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
 }
 
 /// Site-name suffixes (` - Site Name`) that end two or more lines, or a line of their own.
@@ -530,16 +604,24 @@ fn repeated_suffixes<'a>(lines: &[Line<'a>]) -> Vec<&'a str> {
             }
         }
     }
-    seen.into_iter().filter(|(_, n)| *n >= 2).map(|(s, _)| s).collect()
+    seen.into_iter()
+        .filter(|(_, n)| *n >= 2)
+        .map(|(s, _)| s)
+        .collect()
 }
 
 /// The ` - Name Name` (1 to 4 capitalised words) at the end of `t`.
 fn suffix_of(t: &str) -> Option<&str> {
-    let i = t.rfind(" - ").map(|i| i + 3).or_else(|| t.strip_prefix("- ").map(|_| 2))?;
+    let i = t
+        .rfind(" - ")
+        .map(|i| i + 3)
+        .or_else(|| t.strip_prefix("- ").map(|_| 2))?;
     let s = &t[i..];
     let words: Vec<&str> = s.split(' ').collect();
     let ok = (1..=4).contains(&words.len())
-        && words.iter().all(|w| w.chars().next().is_some_and(char::is_uppercase))
+        && words
+            .iter()
+            .all(|w| w.chars().next().is_some_and(char::is_uppercase))
         && !s.ends_with(['.', '?', '!', '"']);
     ok.then_some(s)
 }
@@ -581,7 +663,8 @@ fn dominant_script(lines: &[Line<'_>]) -> Option<Script> {
     }
     let total: usize = n.iter().sum();
     let (i, max) = n.iter().enumerate().max_by_key(|(_, v)| **v)?;
-    (total > 0 && *max * 10 >= total * 9).then_some([Script::Latin, Script::Cyrillic, Script::Other][i])
+    (total > 0 && *max * 10 >= total * 9)
+        .then_some([Script::Latin, Script::Cyrillic, Script::Other][i])
 }
 
 fn script_mismatch(t: &str, words: usize, doc: Option<Script>) -> Option<String> {
@@ -597,7 +680,8 @@ fn script_mismatch(t: &str, words: usize, doc: Option<Script>) -> Option<String>
             None => {}
         }
     }
-    (other >= 4 && other >= 4 * same.max(1)).then(|| format!("{words}-word line not in the document's {doc:?} script"))
+    (other >= 4 && other >= 4 * same.max(1))
+        .then(|| format!("{words}-word line not in the document's {doc:?} script"))
 }
 
 fn repeated(t: &str, words: usize, cx: &Context<'_>) -> Option<(&'static Rule, String)> {
@@ -608,8 +692,12 @@ fn repeated(t: &str, words: usize, cx: &Context<'_>) -> Option<(&'static Rule, S
     }
     let n = c.doc_count(t);
     let long_sentence = words >= 12 && ends_sentence(t);
-    (n >= docs.min(3) && !long_sentence && !(words <= 6 && DATE.is_match(t)))
-        .then(|| (&REPEATED_ACROSS_DOCUMENTS, format!("line occurs in {n} of {docs} documents of the run")))
+    (n >= docs.min(3) && !long_sentence && !(words <= 6 && DATE.is_match(t))).then(|| {
+        (
+            &REPEATED_ACROSS_DOCUMENTS,
+            format!("line occurs in {n} of {docs} documents of the run"),
+        )
+    })
 }
 
 /// Pass 2: blocks (appeals, comment widgets with their tail).
@@ -623,7 +711,8 @@ fn blocks(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
         let mut end = a + 1;
         while end < n {
             let l = &lines[end];
-            let continues = l.text.is_empty() || l.words < 8 || APPEAL_WORDS.find_iter(l.text).count() >= 2;
+            let continues =
+                l.text.is_empty() || l.words < 8 || APPEAL_WORDS.find_iter(l.text).count() >= 2;
             if !continues {
                 break;
             }
@@ -711,12 +800,12 @@ fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
     // Maximum-sum run (Kadane).
     let (mut best, mut best_lo, mut best_hi) = (f64::MIN, 0, 0);
     let (mut cur, mut cur_lo) = (0.0, 0);
-    for k in 0..m {
+    for (k, sc) in score.iter().enumerate() {
         if cur <= 0.0 {
             cur = 0.0;
             cur_lo = k;
         }
-        cur += score[k];
+        cur += sc;
         if cur > best {
             best = cur;
             best_lo = cur_lo;
@@ -732,7 +821,10 @@ fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
         while best_hi + 1 < m {
             let l = &lines[idx[best_hi + 1]];
             if drops[idx[best_hi + 1]].is_some()
-                || l.words > 25 || bulleted(l.text) || idx[best_hi + 1] > idx[best_hi] + 2 {
+                || l.words > 25
+                || bulleted(l.text)
+                || idx[best_hi + 1] > idx[best_hi] + 2
+            {
                 break;
             }
             best_hi += 1;
@@ -797,7 +889,11 @@ fn line_weight(l: &Line<'_>) -> f64 {
     let sentence = ends_sentence(l.text);
     let listy = bulleted(l.text) || l.text.starts_with('|');
     // Prose has punctuation; a long line without any is a tag cloud or a menu.
-    let marks = l.text.bytes().filter(|b| matches!(b, b'.' | b',' | b';' | b':' | b'!' | b'?')).count();
+    let marks = l
+        .text
+        .bytes()
+        .filter(|b| matches!(b, b'.' | b',' | b';' | b':' | b'!' | b'?'))
+        .count();
     if l.words >= 20 && marks * 25 < l.words {
         return -SHORT_PENALTY;
     }
@@ -837,7 +933,9 @@ fn emit(lines: &[Line<'_>], drops: &[Option<Drop>], out: &mut Vec<Edit>) {
         if d.block {
             while end < n
                 && (lines[end].text.is_empty()
-                    || drops[end].as_ref().is_some_and(|e| e.block && std::ptr::eq(e.rule, d.rule)))
+                    || drops[end]
+                        .as_ref()
+                        .is_some_and(|e| e.block && std::ptr::eq(e.rule, d.rule)))
             {
                 end += 1;
             }
@@ -853,7 +951,9 @@ fn emit(lines: &[Line<'_>], drops: &[Option<Drop>], out: &mut Vec<Edit>) {
                 end += 1;
             }
         }
-        out.push(Edit::delete(lines[i].start..lines[end - 1].end, d.rule).with_detail(d.detail.clone()));
+        out.push(
+            Edit::delete(lines[i].start..lines[end - 1].end, d.rule).with_detail(d.detail.clone()),
+        );
         i = end;
     }
 }
@@ -903,7 +1003,10 @@ mod tests {
     #[test]
     fn subscribe_prompt() {
         assert!(removed_by("Subscribe", &SUBSCRIBE_PROMPT));
-        assert!(removed_by("Don't miss a brief. Sign up for our daily email.", &SUBSCRIBE_PROMPT));
+        assert!(removed_by(
+            "Don't miss a brief. Sign up for our daily email.",
+            &SUBSCRIBE_PROMPT
+        ));
         assert!(kept(
             "The paper said the number of subscribers rose to two million last year, the highest since 2001."
         ));
@@ -933,7 +1036,10 @@ mod tests {
             "READ MORE: Lavrov: Unclear what exactly US is doing in Syria",
             &RELATED_STORY_TEASER
         ));
-        assert!(removed_by("Trends Russian anti-terror op in Syria", &RELATED_STORY_TEASER));
+        assert!(removed_by(
+            "Trends Russian anti-terror op in Syria",
+            &RELATED_STORY_TEASER
+        ));
         assert!(kept(
             "Trends in the oil market suggest prices will stay low through the winter, analysts said."
         ));
@@ -956,7 +1062,9 @@ mod tests {
         // Negative: a comment widget label followed by reporting is not a tail.
         let text = format!("{}Comments\n\n{}", body(3), body(3));
         assert!(run(&text).0.contains(&body(3)[..60]));
-        assert!(kept("Share prices fell by 4% on Tuesday after the company cut its forecast, traders said."));
+        assert!(kept(
+            "Share prices fell by 4% on Tuesday after the company cut its forecast, traders said."
+        ));
     }
 
     #[test]
@@ -965,7 +1073,10 @@ mod tests {
             "We use cookies to improve your experience on our website. By browsing this website, you agree to our use of cookies.",
             &LEGAL_NOTICE
         ));
-        assert!(removed_by("\u{A9} 2019 Vortex Cannon Entertainment. All rights reserved", &LEGAL_NOTICE));
+        assert!(removed_by(
+            "\u{A9} 2019 Vortex Cannon Entertainment. All rights reserved",
+            &LEGAL_NOTICE
+        ));
         assert!(kept(
             "She baked cookies for the soldiers every week, her neighbour recalled on Tuesday in an interview."
         ));
@@ -973,7 +1084,10 @@ mod tests {
 
     #[test]
     fn author_contact() {
-        assert!(removed_by("Contact the author at d.litvinova@imedia.ru", &AUTHOR_CONTACT));
+        assert!(removed_by(
+            "Contact the author at d.litvinova@imedia.ru",
+            &AUTHOR_CONTACT
+        ));
         assert!(kept(
             "Contact between the two delegations has been limited since March, the ministry said on Tuesday."
         ));
@@ -992,7 +1106,10 @@ mod tests {
 
     #[test]
     fn photo_credit() {
-        assert!(removed_by("President Vladinir Putin Denis Abramov / Vedomosti", &PHOTO_CREDIT));
+        assert!(removed_by(
+            "President Vladinir Putin Denis Abramov / Vedomosti",
+            &PHOTO_CREDIT
+        ));
         assert!(removed_by(
             "\u{A9} Sputnik / Vladimir Fedorenko / Go to the mediabank",
             &PHOTO_CREDIT
@@ -1031,7 +1148,11 @@ mod tests {
         let (out, edits) = run(&text);
         assert!(!out.contains("Sputnik International"), "{out}");
         assert!(out.starts_with("US Not Coordinating"), "{out}");
-        assert!(edits.iter().any(|e| std::ptr::eq(e.rule(), &SITE_NAME_SUFFIX)));
+        assert!(
+            edits
+                .iter()
+                .any(|e| std::ptr::eq(e.rule(), &SITE_NAME_SUFFIX))
+        );
         // Negative: one attribution ending in `- Name` is not a site suffix.
         assert!(kept("Quote of the day, they said - Vladimir Putin"));
     }
@@ -1092,9 +1213,16 @@ mod tests {
         let (out, edits) = run(&text);
         assert_eq!(
             out,
-            format!("US refuses to receive the delegation\n\n14/10/2015\n\n{}", body(4))
+            format!(
+                "US refuses to receive the delegation\n\n14/10/2015\n\n{}",
+                body(4)
+            )
         );
-        assert!(edits.iter().all(|e| std::ptr::eq(e.rule(), &OUTSIDE_ARTICLE_BLOCK)));
+        assert!(
+            edits
+                .iter()
+                .all(|e| std::ptr::eq(e.rule(), &OUTSIDE_ARTICLE_BLOCK))
+        );
         // Negative: text with no long lines at all is left alone.
         let short = "Alpha\nBeta\nGamma\n";
         assert_eq!(run(short).0, short);
@@ -1114,7 +1242,11 @@ mod tests {
         let (out, edits) = run_with(&text, &config, None);
         assert!(!out.contains("ACME"));
         assert!(edits.iter().any(|e| e.rule().name == "acme-promo-line"));
-        let (out, _) = run_with(&format!("{}ACME said so.\n\n{}", body(3), body(2)), &config, None);
+        let (out, _) = run_with(
+            &format!("{}ACME said so.\n\n{}", body(3), body(2)),
+            &config,
+            None,
+        );
         assert!(out.contains("ACME said so."));
     }
 

@@ -172,9 +172,30 @@ static LINK: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Words that make a clause an attribution of speech (R10's second case).
 const SPEECH_VERBS: &[&str] = &[
-    "said", "says", "stressed", "added", "noted", "told", "explained", "continued", "stated",
-    "emphasized", "emphasised", "concluded", "argued", "insisted", "warned", "asked", "wrote",
-    "remarked", "underlined", "pointed", "replied", "declared", "believes", "thinks",
+    "said",
+    "says",
+    "stressed",
+    "added",
+    "noted",
+    "told",
+    "explained",
+    "continued",
+    "stated",
+    "emphasized",
+    "emphasised",
+    "concluded",
+    "argued",
+    "insisted",
+    "warned",
+    "asked",
+    "wrote",
+    "remarked",
+    "underlined",
+    "pointed",
+    "replied",
+    "declared",
+    "believes",
+    "thinks",
 ];
 
 /// Finds this stage's edits in `text`.
@@ -295,7 +316,9 @@ fn tags(text: &str, out: &mut Vec<Edit>) {
         let Some(all) = m.get(0) else { continue };
         let name = m.get(2).map_or("", |n| n.as_str());
         let line_start = text[..all.start()].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = text[all.end()..].find('\n').map_or(text.len(), |i| all.end() + i);
+        let line_end = text[all.end()..]
+            .find('\n')
+            .map_or(text.len(), |i| all.end() + i);
         let alone_before = text[line_start..all.start()].trim().is_empty();
         let alone_after = text[all.end()..line_end].trim().is_empty();
         let rep = if !name.is_empty() && is_block_tag(name) && !alone_before && !alone_after {
@@ -375,14 +398,18 @@ fn italic_quotations(text: &str, out: &mut Vec<Edit>) {
             i = close + 1;
             let quotes = inner.matches(['"', '\u{201C}', '\u{201D}']).count();
             let tail = inner.trim_end_matches(['.', ',', '!', '?', ';', ':']);
-            let ends_with_closer = tail.ends_with(['"', '\u{201D}']) || inner.ends_with(['"', '\u{201D}']);
+            let ends_with_closer =
+                tail.ends_with(['"', '\u{201D}']) || inner.ends_with(['"', '\u{201D}']);
             let starts_like_sentence = inner.chars().next().is_some_and(|c| c.is_uppercase());
             if ends_with_closer && quotes % 2 == 1 && starts_like_sentence {
                 out.push(
                     Edit::replace(base + open..base + open + 1, "\"", &ITALIC_QUOTATION)
                         .with_detail("italic span ends with an unmatched closing quote"),
                 );
-                out.push(Edit::delete(base + close..base + close + 1, &ITALIC_QUOTATION));
+                out.push(Edit::delete(
+                    base + close..base + close + 1,
+                    &ITALIC_QUOTATION,
+                ));
                 continue;
             }
             let words = inner.split_whitespace().count();
@@ -395,9 +422,15 @@ fn italic_quotations(text: &str, out: &mut Vec<Edit>) {
             {
                 out.push(
                     Edit::replace(base + open..base + open + 1, "\"", &ITALIC_QUOTATION)
-                        .with_detail("paragraph-final italic sentences after a quotation's attribution"),
+                        .with_detail(
+                            "paragraph-final italic sentences after a quotation's attribution",
+                        ),
                 );
-                out.push(Edit::replace(base + close..base + close + 1, "\"", &ITALIC_QUOTATION));
+                out.push(Edit::replace(
+                    base + close..base + close + 1,
+                    "\"",
+                    &ITALIC_QUOTATION,
+                ));
             }
         }
     }
@@ -417,7 +450,10 @@ fn find_close(b: &[u8], from: usize) -> Option<usize> {
         let at = j + k;
         let prev = b[at - 1];
         let next = b.get(at + 1).copied();
-        if prev != b' ' && prev != b'*' && next.is_none_or(|c| !c.is_ascii_alphanumeric() && c != b'*') {
+        if prev != b' '
+            && prev != b'*'
+            && next.is_none_or(|c| !c.is_ascii_alphanumeric() && c != b'*')
+        {
             return Some(at);
         }
         j = at + 1;
@@ -473,14 +509,22 @@ mod tests {
     fn entities_named_numeric_and_double() {
         assert_eq!(run("AT&amp;T &quot;deal&quot;"), "AT&T \"deal\"");
         assert_eq!(run("&amp;quot;x&amp;quot; &amp;amp;"), "\"x\" &");
-        assert_eq!(run("it&#8217;s &#x2014; &#39;a&#39; &#150;"), "it\u{2019}s \u{2014} 'a' \u{2013}");
-        assert_eq!(run("&eacute;t&eacute; &hellip; &nbsp;"), "\u{E9}t\u{E9} \u{2026} \u{A0}");
+        assert_eq!(
+            run("it&#8217;s &#x2014; &#39;a&#39; &#150;"),
+            "it\u{2019}s \u{2014} 'a' \u{2013}"
+        );
+        assert_eq!(
+            run("&eacute;t&eacute; &hellip; &nbsp;"),
+            "\u{E9}t\u{E9} \u{2026} \u{A0}"
+        );
         assert_eq!(rules_of("&amp;"), ["html-entity"]);
     }
 
     #[test]
     fn entities_negative() {
-        for s in ["AT&T", "a & b", "&nosuch;", "&amp", "R&D;", "&#0;", "&#xD800;"] {
+        for s in [
+            "AT&T", "a & b", "&nosuch;", "&amp", "R&D;", "&#0;", "&#xD800;",
+        ] {
             assert_eq!(run(s), s, "{s}");
         }
         assert_eq!(run("&amp;nosuch;"), "&nosuch;");
@@ -520,11 +564,11 @@ mod tests {
 
     #[test]
     fn markdown_links_and_images() {
-        assert_eq!(run("Trends [Russian op in Syria](#)"), "Trends Russian op in Syria");
         assert_eq!(
-            run("[READ MORE: 'We' - Iraq](#)"),
-            "READ MORE: 'We' - Iraq"
+            run("Trends [Russian op in Syria](#)"),
+            "Trends Russian op in Syria"
         );
+        assert_eq!(run("[READ MORE: 'We' - Iraq](#)"), "READ MORE: 'We' - Iraq");
         assert_eq!(run("[a](http://x.com/a_(b)) c"), "a c");
         assert_eq!(run("[US scraps \\$500mn](#)"), "US scraps $500mn");
         assert_eq!(run("![alt](/i.jpg)Text"), "Text");
