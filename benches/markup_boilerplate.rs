@@ -57,7 +57,10 @@ fn bench(c: &mut Criterion) {
     for (name, stages) in [
         ("markup", &[Stage::Markup][..]),
         ("boilerplate", &[Stage::Boilerplate][..]),
-        ("markup+boilerplate", &[Stage::Markup, Stage::Boilerplate][..]),
+        (
+            "markup+boilerplate",
+            &[Stage::Markup, Stage::Boilerplate][..],
+        ),
     ] {
         let p = pipeline(stages);
         g.bench_function(name, |b| {

@@ -226,12 +226,12 @@ fn re(pattern: &str) -> Regex {
 
 static SUBSCRIBE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(subscribe|subscribed|subscriptions?|subscribe now|newsletters?|sign up|signup|sign-up|mailing list|email address|your e-?mail|your inbox|get alerts|breaking news emails)\b",
+        r"(?i)(?-u:\b)(subscribe|subscribed|subscriptions?|subscribe now|newsletters?|sign up|signup|sign-up|mailing list|email address|your e-?mail|your inbox|get alerts|breaking news emails)(?-u:\b)",
     )
 });
 static SUPPORT_LINE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)^(please\s+)?(support|donate|donate now|become a (member|patron|supporter|subscriber)|make a (donation|contribution)|contribute|give now)\b",
+        r"(?i)^(please[ \t]+)?(support|donate|donate now|become a (member|patron|supporter|subscriber)|make a (donation|contribution)|contribute|give now)(?-u:\b)",
     )
 });
 static APPEAL_START: LazyLock<Regex> = LazyLock::new(|| {
@@ -241,19 +241,19 @@ static APPEAL_START: LazyLock<Regex> = LazyLock::new(|| {
 });
 static APPEAL_WORDS: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(we|our|us|you|your|support\w*|donat\w*|contribut\w*|journalism|subscri\w*|thank|member\w*|help)\b",
+        r"(?i)(?-u:\b)(we|our|us|you|your|support[A-Za-z0-9_]*|donat[A-Za-z0-9_]*|contribut[A-Za-z0-9_]*|journalism|subscri[A-Za-z0-9_]*|thank|member[A-Za-z0-9_]*|help)(?-u:\b)",
     )
 });
 static TEASER: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)^(also read|read also|read more|more to read|related|related (stories|articles|news|content|posts|coverage)|see also|more from|more stories|more news|recommended( for you)?|you (may|might) also like|more|most (popular|read|viewed|shared)|popular (now|stories)|editor'?s picks?|top stories|don'?t miss|further reading|latest news|what to read next|read next|read this next|watch next|up next|explore further|more on this story|related topics|recommended stories)\b\s*(:|$|[-–—|])",
+        r"(?i)^(also read|read also|read more|more to read|related|related (stories|articles|news|content|posts|coverage)|see also|more from|more stories|more news|recommended( for you)?|you (may|might) also like|more|most (popular|read|viewed|shared)|popular (now|stories)|editor'?s picks?|top stories|don'?t miss|further reading|latest news|what to read next|read next|read this next|watch next|up next|explore further|more on this story|related topics|recommended stories)(?-u:\b)[ \t]*(:|$|[-–—|])",
     )
 });
 static TRENDS: LazyLock<Regex> =
-    LazyLock::new(|| re(r"^(Trends|Trending|TRENDING|TRENDS|Hot topics|HOT TOPICS)\b:?"));
+    LazyLock::new(|| re(r"^(Trends|Trending|TRENDING|TRENDS|Hot topics|HOT TOPICS)(?-u:\b):?"));
 static WIDGET: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)^(share|share this( (article|story|post))?|share on \w+|shares?|tweet|email|e-mail|print|facebook|twitter|linkedin|whatsapp|pinterest|reddit|telegram|comments?|\d+ comments?|no comments|comment|leave a (comment|reply)|newsfeed|news ?feed|chats?|loader|loading|to participate in the discussion|log in or register|log ?in|sign in|register|view (the )?(discussion|comments)( thread)?|join the (conversation|discussion)|show comments|add a comment|post a comment|advertisement|advertising|sponsored|skip to (main )?content|skip to navigation|menu|search|close|back to top|next article|previous article|copy link|follow us|tags?:?|facebook twitter( linkedin| email| whatsapp)*|continue reading( below)?|print this (article|page|story)|share your thoughts( with friends)?|share this (article|story|post|page)|sharing is caring|\d+ shares|click to share.*|back to gallery|view gallery|(image|photo|slide|picture) \d+ (of|/) \d+|\d+ / \d+|next slide|previous slide)[.:!…]*$",
+        r"(?i)^(share|share this( (article|story|post))?|share on [A-Za-z0-9_]+|shares?|tweet|email|e-mail|print|facebook|twitter|linkedin|whatsapp|pinterest|reddit|telegram|comments?|\d+ comments?|no comments|comment|leave a (comment|reply)|newsfeed|news ?feed|chats?|loader|loading|to participate in the discussion|log in or register|log ?in|sign in|register|view (the )?(discussion|comments)( thread)?|join the (conversation|discussion)|show comments|add a comment|post a comment|advertisement|advertising|sponsored|skip to (main )?content|skip to navigation|menu|search|close|back to top|next article|previous article|copy link|follow us|tags?:?|facebook twitter( linkedin| email| whatsapp)*|continue reading( below)?|print this (article|page|story)|share your thoughts( with friends)?|share this (article|story|post|page)|sharing is caring|\d+ shares|click to share.*|back to gallery|view gallery|(image|photo|slide|picture) \d+ (of|/) \d+|\d+ / \d+|next slide|previous slide)[.:!…]*$",
     )
 });
 static COMMENT_WIDGET: LazyLock<Regex> = LazyLock::new(|| {
@@ -263,22 +263,22 @@ static COMMENT_WIDGET: LazyLock<Regex> = LazyLock::new(|| {
 });
 static COOKIES: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(we use cookies|(web)?site uses cookies|use of cookies|cookie (policy|settings|preferences|notice|consent)|accept (all )?cookies|necessary cookies|cookies (are|to|that|which|may) .{0,80}\b(website|browser|browsing|consent|experience|function))",
+        r"(?i)(?-u:\b)(we use cookies|(web)?site uses cookies|use of cookies|cookie (policy|settings|preferences|notice|consent)|accept (all )?cookies|necessary cookies|cookies (are|to|that|which|may) .{0,80}(?-u:\b)(website|browser|browsing|consent|experience|function))",
     )
 });
 static LEGAL: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)(subject to copyright|privacy policy|privacy notice|terms of (use|service)|terms (and|&) conditions|all rights reserved|^copyright\b|^©|©\s*\d{4}|\(c\)\s*\d{4})",
+        r"(?i)(subject to copyright|privacy policy|privacy notice|terms of (use|service)|terms (and|&) conditions|all rights reserved|^copyright(?-u:\b)|^©|©[ \t]*\d{4}|\(c\)[ \t]*\d{4})",
     )
 });
 static CONTACT: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)^(contact the (author|writer|reporter|editor)s?|e-?mail the (author|writer|reporter)|you can (reach|contact|follow)|reach (the author|him|her|them) at|follow (the author|him|her|them|us) on|contact (him|her|them) at)\b",
+        r"(?i)^(contact the (author|writer|reporter|editor)s?|e-?mail the (author|writer|reporter)|you can (reach|contact|follow)|reach (the author|him|her|them) at|follow (the author|him|her|them|us) on|contact (him|her|them) at)(?-u:\b)",
     )
 });
 static TAGLINE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)^(get|read|find|watch) the latest\b|\blatest news from around\b|\bnews, (analysis|features)\b|\bfeatures and analysis\b|\blive coverage, ",
+        r"(?i)^(get|read|find|watch) the latest(?-u:\b)|(?-u:\b)latest news from around(?-u:\b)|(?-u:\b)news, (analysis|features)(?-u:\b)|(?-u:\b)features and analysis(?-u:\b)|(?-u:\b)live coverage, ",
     )
 });
 static CREDIT_START: LazyLock<Regex> = LazyLock::new(|| {
@@ -288,23 +288,23 @@ static CREDIT_START: LazyLock<Regex> = LazyLock::new(|| {
 });
 static CREDIT_END: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"[A-Z][a-z'’-]+ [A-Z][A-Za-z'’-]+ ?/ ?[A-Z][\w.&-]*(?: [A-Z][\w.&-]*){0,3}(?: file| via [\w ]+)?\)?$",
+        r"[A-Z][a-z'’-]+ [A-Z][A-Za-z'’-]+ ?/ ?[A-Z][[A-Za-z0-9_].&-]*(?: [A-Z][[A-Za-z0-9_].&-]*){0,3}(?: file| via [[A-Za-z0-9_] ]+)?\)?$",
     )
 });
 static CREDIT_PAREN: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(\([^()]*\b(Photo|Photos|Photograph|Images?|Credit|Pictured)\b[^()]*\)|\b(Credit|Image credit|Photo credit|Image source|Photo): [^.]{2,80})\.?$",
+        r"(\([^()]*(?-u:\b)(Photo|Photos|Photograph|Images?|Credit|Pictured)(?-u:\b)[^()]*\)|(?-u:\b)(Credit|Image credit|Photo credit|Image source|Photo): [^.]{2,80})\.?$",
     )
 });
 static CAPTION_START: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"^(In this|This|In an?) ([\w.,'’-]+ ){0,8}?(photo|image|picture|photograph|file photo|handout photo|screenshot|screen grab|video grab|still)( taken| released| provided| posted| made)?\b|^FILE( PHOTO)?\s*[-–—:]",
+        r"^(In this|This|In an?) ([[A-Za-z0-9_].,'’-]+ ){0,8}?(photo|image|picture|photograph|file photo|handout photo|screenshot|screen grab|video grab|still)( taken| released| provided| posted| made)?(?-u:\b)|^FILE( PHOTO)?[ \t]*[-–—:]",
     )
 });
 static POSTED_BY: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)^posted by .{1,60} on .{1,40}$"));
 static DATE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}\b|\b\d{1,2} (jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\b(updated|published|posted)\b",
+        r"(?i)(?-u:\b)\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?-u:\b)|(?-u:\b)\d{4}-\d{2}-\d{2}(?-u:\b)|(?-u:\b)(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}(?-u:\b)|(?-u:\b)\d{1,2} (jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*(?-u:\b)|(?-u:\b)(updated|published|posted)(?-u:\b)",
     )
 });
 static BYLINE: LazyLock<Regex> = LazyLock::new(|| re(r"^(By|BY|by) [A-Z]"));
@@ -335,10 +335,28 @@ fn trim(s: &str) -> &str {
 }
 
 fn count_words(s: &str) -> usize {
-    s.split(|c: char| c.is_whitespace())
+    if s.is_ascii() {
+        return s
+            .split_ascii_whitespace()
+            .filter(|w| w.bytes().any(|b| b.is_ascii_alphanumeric()))
+            .count();
+    }
+    s.split(char::is_whitespace)
         .filter(|w| w.chars().any(char::is_alphanumeric))
         .count()
 }
+
+/// Cheap substring prefilter before a regex.
+fn has_any(t: &str, cues: &[&str]) -> bool {
+    cues.iter()
+        .any(|c| memchr::memmem::find(t.as_bytes(), c.as_bytes()).is_some())
+}
+
+/// Substrings one of which every [`LEGAL`] match contains.
+const LEGAL_CUES: &[&str] = &[
+    "rivacy", "RIVACY", "erms", "ERMS", "ights", "IGHTS", "opyright", "OPYRIGHT", "\u{A9}", "(c)",
+    "(C)",
+];
 
 fn ends_sentence(s: &str) -> bool {
     s.trim_end_matches(['"', '\u{201D}', '\u{2019}', '\'', ')', '\u{BB}', '*'])
@@ -436,7 +454,7 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
             Some((&RELATED_STORY_TEASER, phrase_detail(&TEASER, t)))
         } else if w <= 10 && !sentence && TRENDS.is_match(t) {
             Some((&RELATED_STORY_TEASER, phrase_detail(&TRENDS, t)))
-        } else if w <= 150 && COOKIES.is_match(t) {
+        } else if w <= 150 && has_any(t, &["ookie", "OOKIE"]) && COOKIES.is_match(t) {
             Some((&LEGAL_NOTICE, phrase_detail(&COOKIES, t)))
         } else if w <= 6 && WIDGET.is_match(unbullet(t)) {
             Some((&PAGE_WIDGET, format!("widget label `{t}`")))
@@ -446,11 +464,14 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
             Some((&SITE_TAGLINE, phrase_detail(&TAGLINE, t)))
         } else if w <= 40 && CREDIT_START.is_match(t) {
             Some((&PHOTO_CREDIT, phrase_detail(&CREDIT_START, t)))
-        } else if w <= 40 && LEGAL.is_match(t) {
+        } else if w <= 40 && has_any(t, LEGAL_CUES) && LEGAL.is_match(t) {
             Some((&LEGAL_NOTICE, phrase_detail(&LEGAL, t)))
-        } else if w <= 20 && !t.ends_with('.') && CREDIT_END.is_match(t) {
+        } else if w <= 20 && !t.ends_with('.') && t.contains('/') && CREDIT_END.is_match(t) {
             Some((&PHOTO_CREDIT, phrase_detail(&CREDIT_END, t)))
-        } else if w <= 90 && CREDIT_PAREN.is_match(t) {
+        } else if w <= 90
+            && (t.ends_with([')', '.']) || t.contains(": "))
+            && CREDIT_PAREN.is_match(t)
+        {
             Some((&PHOTO_CAPTION, phrase_detail(&CREDIT_PAREN, t)))
         } else if w <= 90 && CAPTION_START.is_match(t) && !t.contains(['"', '\u{201C}']) {
             Some((&PHOTO_CAPTION, phrase_detail(&CAPTION_START, t)))
