@@ -836,14 +836,24 @@ fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
     if best <= 0.0 {
         return; // no block of text: leave it to the phrase rules
     }
-    // A list the article introduces (`... tour dates:`) belongs to it: its
-    // short, unbulleted lines follow the block's last line.
-    if lines[idx[best_hi]].text.ends_with(':') {
+    // A list the article introduces (`... tour dates:`) belongs to it: the
+    // introducing line may follow the block after a short line or two, and
+    // the list's items are short lines (bulleted only if they are prose).
+    let intro = (best_hi..m.min(best_hi + 3)).find(|&k| {
+        let l = &lines[idx[k]];
+        drops[idx[k]].is_none() && l.text.ends_with(':') && l.words <= 12
+    });
+    let short_between = intro.is_some_and(|k| {
+        (best_hi + 1..k).all(|j| drops[idx[j]].is_none() && lines[idx[j]].words <= 12)
+    });
+    if let Some(k) = intro.filter(|_| short_between) {
+        best_hi = k;
         while best_hi + 1 < m {
             let l = &lines[idx[best_hi + 1]];
+            let item = !bulleted(l.text) || has_lowercase_word(unbullet(l.text));
             if drops[idx[best_hi + 1]].is_some()
                 || l.words > 25
-                || bulleted(l.text)
+                || !item
                 || idx[best_hi + 1] > idx[best_hi] + 2
             {
                 break;
