@@ -801,6 +801,22 @@ fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
             None => line_weight(&lines[i]),
         })
         .collect();
+    // Data lines (a schedule, tour dates, results: a digit and a separator)
+    // in a run of three or more are article lists, not menus.
+    let data: Vec<bool> = idx
+        .iter()
+        .map(|&i| drops[i].is_none() && data_line(&lines[i]))
+        .collect();
+    let mut weight = weight;
+    for k in 0..idx.len() {
+        let before = k >= 1 && data[k - 1];
+        let after = k + 1 < data.len() && data[k + 1];
+        let run = (before && (after || (k >= 2 && data[k - 2])))
+            || (after && k + 2 < data.len() && data[k + 2]);
+        if data[k] && run && weight[k] < 0.0 {
+            weight[k] = lines[idx[k]].words as f64 * DATA_LINE;
+        }
+    }
     // Neighbours: a long line among long lines counts fully, an isolated
     // one (a teaser snippet between a title and a date) much less; a short
     // line among long ones costs less.
@@ -907,6 +923,8 @@ fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
 }
 
 const SHORT_PENALTY: f64 = 6.0;
+/// The weight per word of a data line in a run of them.
+const DATA_LINE: f64 = 0.5;
 /// What a line dropped by a phrase or block rule costs a block.
 const DROPPED_PENALTY: f64 = 6.0;
 /// How many lines on each side count as neighbours.
@@ -938,6 +956,21 @@ fn line_weight(l: &Line<'_>) -> f64 {
     } else {
         -SHORT_PENALTY
     }
+}
+
+/// A short unbulleted line with a digit and a separator (`10 de março – Interlagos`,
+/// `June 9 -- Coral Sky Amphitheatre, West Palm Beach, FL`): a row of a list.
+fn data_line(l: &Line<'_>) -> bool {
+    let t = l.text;
+    (3..=25).contains(&l.words)
+        && !bulleted(t)
+        && !t.contains('|')
+        && t.bytes().any(|b| b.is_ascii_digit())
+        && (t.contains(": ")
+            || t.contains(" \u{2013} ")
+            || t.contains(" -- ")
+            || t.contains(" - ")
+            || t.contains(", "))
 }
 
 /// Whether `t` has a word that starts with a lowercase letter (prose,
