@@ -183,7 +183,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         };
         all.add(&words, &out_full.text, gold);
-        md.add(&words, &text_stages.clean_str(noisy_md).text, gold);
+        let out_md = text_stages.clean_str(noisy_md).text;
+        md.add(&words, &out_md, gold);
+        if text_stages.clean_str(&out_md).text != out_md {
+            not_idempotent += 1;
+            if verbose {
+                println!("    second run changes the noisy_md output of record {n}");
+            }
+        }
         if verbose {
             println!(
                 "{:>3} P {p:.2} R {r:.2} tokR {tr:.2}  {}",

@@ -236,14 +236,16 @@ static SUPPORT_LINE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static APPEAL_START: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)(small favou?r to ask|support (our|independent|quality) (journalism|reporting|work)|(make|making) a (donation|contribution)|donate (now|today)|become a (member|patron|supporter)|chip in|readers like you)",
+        r"(?i)(small favou?r to ask|support (our|independent|quality) (journalism|reporting|newsroom)|(make|making) a (donation|contribution) (to us|today|now)|donate (now|today)|readers like you)",
     )
 });
 static APPEAL_WORDS: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)(?-u:\b)(we|our|us|you|your|support[A-Za-z0-9_]*|donat[A-Za-z0-9_]*|contribut[A-Za-z0-9_]*|journalism|subscri[A-Za-z0-9_]*|thank|member[A-Za-z0-9_]*|help)(?-u:\b)",
+        r"(?i)(?-u:\b)(support[A-Za-z0-9_]*|donat[A-Za-z0-9_]*|contribut[A-Za-z0-9_]*|journalism|subscri[A-Za-z0-9_]*|thank you|member[A-Za-z0-9_]*|help)(?-u:\b)",
     )
 });
+static APPEAL_PRONOUN: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)(?-u:\b)(we|our|us|you|your)(?-u:\b)"));
 static TEASER: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?i)^(also read|read also|read more|more to read|related|related (stories|articles|news|content|posts|coverage)|see also|more from|more stories|more news|recommended( for you)?|you (may|might) also like|more|most (popular|read|viewed|shared)|popular (now|stories)|editor'?s picks?|top stories|don'?t miss|further reading|latest news|what to read next|read next|read this next|watch next|up next|explore further|more on this story|related topics|recommended stories)(?-u:\b)[ \t]*(:|$|[-–—|])",
@@ -732,8 +734,9 @@ fn blocks(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
         let mut end = a + 1;
         while end < n {
             let l = &lines[end];
-            let continues =
-                l.text.is_empty() || l.words < 8 || APPEAL_WORDS.find_iter(l.text).count() >= 2;
+            let continues = l.text.is_empty()
+                || l.words < 8
+                || (APPEAL_WORDS.is_match(l.text) && APPEAL_PRONOUN.is_match(l.text));
             if !continues {
                 break;
             }
@@ -1087,6 +1090,13 @@ mod tests {
         assert_eq!(out, body(3));
         assert_eq!(edits.len(), 1, "one edit for the block");
         assert!(edits[0].reason().contains("small favor to ask"));
+        // Negative: reporting that mentions membership or help is no appeal.
+        let text = format!(
+            "{}\"We want to become a member of NATO,\" the minister said, adding that our allies would help.\n\n\"We thank you for your support,\" he told the delegation from Kyiv on Tuesday.\n\n{}",
+            body(3),
+            body(2)
+        );
+        assert_eq!(run(&text).0, text);
         // Negative: an article paragraph about donations is not an appeal opener.
         assert!(kept(
             "The charity said donations fell by a third in 2015, and that it would cut staff as a result."
