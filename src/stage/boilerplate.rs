@@ -26,6 +26,7 @@
 use std::fmt::Write as _;
 use std::sync::LazyLock;
 
+use aho_corasick::AhoCorasick;
 use regex::Regex;
 
 use crate::edit::{Edit, Rule};
@@ -348,17 +349,22 @@ fn count_words(s: &str) -> usize {
         .count()
 }
 
-/// Cheap substring prefilter before a regex.
-fn has_any(t: &str, cues: &[&str]) -> bool {
-    cues.iter()
-        .any(|c| memchr::memmem::find(t.as_bytes(), c.as_bytes()).is_some())
-}
-
-/// Substrings one of which every [`LEGAL`] match contains.
-const LEGAL_CUES: &[&str] = &[
-    "rivacy", "RIVACY", "erms", "ERMS", "ights", "IGHTS", "opyright", "OPYRIGHT", "\u{A9}", "(c)",
-    "(C)",
-];
+/// Substrings one of which every [`COOKIES`] or [`LEGAL`] match contains:
+/// one cheap scan decides whether those regexes need to run.
+static LEGAL_CUES: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build([
+            "cookie",
+            "privacy",
+            "terms",
+            "rights",
+            "copyright",
+            "\u{A9}",
+            "(c)",
+        ])
+        .unwrap_or_else(|e| unreachable!("bad built-in patterns: {e}"))
+});
 
 fn ends_sentence(s: &str) -> bool {
     s.trim_end_matches(['"', '\u{201D}', '\u{2019}', '\'', ')', '\u{BB}', '*'])
@@ -425,7 +431,8 @@ fn set(drops: &mut [Option<Drop>], i: usize, rule: &'static Rule, detail: String
 /// Pass 1: phrase families, user rules, cross-document lines, script.
 fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
     let suffixes = repeated_suffixes(lines);
-    let script = dominant_script(lines);
+    // The document's script, computed only when a line might need it.
+    let mut script: Option<Option<Script>> = None;
     let user = cx
         .config
         .rules
@@ -448,6 +455,7 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
         }
         let w = l.words;
         let sentence = ends_sentence(t);
+        let legal_cue = w <= 150 && LEGAL_CUES.is_match(t);
         let hit: Option<(&'static Rule, String)> = if w <= 14 && SUBSCRIBE.is_match(t) {
             Some((&SUBSCRIBE_PROMPT, phrase_detail(&SUBSCRIBE, t)))
         } else if w <= 8 && SUPPORT_LINE.is_match(t) {
@@ -456,7 +464,7 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
             Some((&RELATED_STORY_TEASER, phrase_detail(&TEASER, t)))
         } else if w <= 10 && !sentence && TRENDS.is_match(t) {
             Some((&RELATED_STORY_TEASER, phrase_detail(&TRENDS, t)))
-        } else if w <= 150 && has_any(t, &["ookie", "OOKIE"]) && COOKIES.is_match(t) {
+        } else if w <= 150 && legal_cue && COOKIES.is_match(t) {
             Some((&LEGAL_NOTICE, phrase_detail(&COOKIES, t)))
         } else if w <= 6 && WIDGET.is_match(unbullet(t)) {
             Some((&PAGE_WIDGET, format!("widget label `{t}`")))
@@ -466,7 +474,7 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
             Some((&SITE_TAGLINE, phrase_detail(&TAGLINE, t)))
         } else if w <= 40 && CREDIT_START.is_match(t) {
             Some((&PHOTO_CREDIT, phrase_detail(&CREDIT_START, t)))
-        } else if w <= 40 && has_any(t, LEGAL_CUES) && LEGAL.is_match(t) {
+        } else if w <= 40 && legal_cue && LEGAL.is_match(t) {
             Some((&LEGAL_NOTICE, phrase_detail(&LEGAL, t)))
         } else if w <= 20 && !t.ends_with('.') && t.contains('/') && CREDIT_END.is_match(t) {
             Some((&PHOTO_CREDIT, phrase_detail(&CREDIT_END, t)))
@@ -487,7 +495,10 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
                 &EMBEDDED_POST,
                 "`Posted by ... on <date>` line of an embed".to_owned(),
             ))
-        } else if let Some(detail) = script_mismatch(t, w, script) {
+        } else if let Some(detail) = (w <= 8 && !t.is_ascii())
+            .then(|| script_mismatch(t, w, *script.get_or_insert_with(|| dominant_script(lines))))
+            .flatten()
+        {
             Some((&SCRIPT_MISMATCH, detail))
         } else {
             repeated(t, w, cx)
