@@ -891,6 +891,18 @@ fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
             best_hi += 1;
         }
     }
+    // A short closing paragraph (`He declined to comment.`) right after
+    // the block is reporting too: up to two sentence lines are added.
+    for _ in 0..TRAILING_SENTENCES {
+        let Some(&next) = idx.get(best_hi + 1) else {
+            break;
+        };
+        let l = &lines[next];
+        if drops[next].is_some() || !short_sentence(l.text, l.words) {
+            break;
+        }
+        best_hi += 1;
+    }
     let (first, last) = (idx[best_lo], idx[best_hi]);
     // The head just above the block: the headline and the dateline/byline.
     let mut keep_head = Vec::new();
@@ -904,6 +916,11 @@ fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
             continue;
         }
         if l.words <= 12 && (DATE.is_match(l.text) || BYLINE.is_match(l.text)) {
+            keep_head.push(idx[k]);
+            continue;
+        }
+        // A short opening paragraph right above the block.
+        if keep_head.len() == k.abs_diff(best_lo) - 1 && short_sentence(l.text, l.words) {
             keep_head.push(idx[k]);
             continue;
         }
@@ -939,6 +956,8 @@ fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
 const SHORT_PENALTY: f64 = 6.0;
 /// The weight per word of a data line in a run of them.
 const DATA_LINE: f64 = 0.5;
+/// How many short sentence lines after the block are added to it.
+const TRAILING_SENTENCES: usize = 2;
 /// What a line dropped by a phrase or block rule costs a block.
 const DROPPED_PENALTY: f64 = 6.0;
 /// How many lines on each side count as neighbours.
@@ -985,6 +1004,20 @@ fn data_line(l: &Line<'_>) -> bool {
             || t.contains(" -- ")
             || t.contains(" - ")
             || t.contains(", "))
+}
+
+/// A sentence of prose under ten words: starts with a capital (or an
+/// opening quote), ends a sentence, has a lowercase word, no list marker.
+fn short_sentence(t: &str, words: usize) -> bool {
+    (3..10).contains(&words)
+        && !bulleted(t)
+        && t.trim_end_matches(['"', '\u{201D}', '\'', '\u{2019}'])
+            .ends_with(['.', '!', '?'])
+        && t.trim_start_matches(['"', '\u{201C}', '\'', '\u{2018}'])
+            .chars()
+            .next()
+            .is_some_and(char::is_uppercase)
+        && has_lowercase_word(t)
 }
 
 /// Whether `t` has a word that starts with a lowercase letter (prose,
@@ -1311,6 +1344,22 @@ mod tests {
         // Negative: text with no long lines at all is left alone.
         let short = "Alpha\nBeta\nGamma\n";
         assert_eq!(run(short).0, short);
+    }
+
+    #[test]
+    fn short_paragraphs_at_the_edges_of_the_article_stay() {
+        let text = format!(
+            "* Home\n* News\nThe talks collapsed.\n\n{}He declined to comment.\n\n* Privacy\n* Terms\n",
+            body(3)
+        );
+        let (out, _) = run(&text);
+        assert_eq!(
+            out,
+            format!(
+                "The talks collapsed.\n\n{}He declined to comment.\n\n",
+                body(3)
+            )
+        );
     }
 
     #[test]
