@@ -433,6 +433,11 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
     let suffixes = repeated_suffixes(lines);
     // The document's script, computed only when a line might need it.
     let mut script: Option<Option<Script>> = None;
+    // `Trends ...` is a widget only in the page head; later it can be a subheading.
+    let first_long = lines
+        .iter()
+        .position(|l| l.words >= 10 && ends_sentence(l.text))
+        .unwrap_or(lines.len());
     let user = cx
         .config
         .rules
@@ -462,7 +467,7 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
             Some((&DONATION_APPEAL, phrase_detail(&SUPPORT_LINE, t)))
         } else if w <= 20 && TEASER.is_match(t) && !(sentence && w > 6 && !t.contains(':')) {
             Some((&RELATED_STORY_TEASER, phrase_detail(&TEASER, t)))
-        } else if w <= 10 && !sentence && TRENDS.is_match(t) {
+        } else if w <= 10 && !sentence && i < first_long && TRENDS.is_match(t) {
             Some((&RELATED_STORY_TEASER, phrase_detail(&TRENDS, t)))
         } else if w <= 150 && legal_cue && COOKIES.is_match(t) {
             Some((&LEGAL_NOTICE, phrase_detail(&COOKIES, t)))
@@ -1154,10 +1159,20 @@ mod tests {
             "READ MORE: Lavrov: Unclear what exactly US is doing in Syria",
             &RELATED_STORY_TEASER
         ));
-        assert!(removed_by(
-            "Trends Russian anti-terror op in Syria",
-            &RELATED_STORY_TEASER
-        ));
+        let head = format!(
+            "US refuses to receive the delegation\n\nTrends Russian anti-terror op in Syria\n\n{}",
+            body(3)
+        );
+        let (out, edits) = run(&head);
+        assert!(!out.contains("Trends"), "{out}");
+        assert!(out.starts_with("US refuses"), "{out}");
+        assert!(
+            edits
+                .iter()
+                .any(|e| std::ptr::eq(e.rule(), &RELATED_STORY_TEASER))
+        );
+        // In the body, `Trends ...` is a subheading.
+        assert!(kept("Trends in Asian markets"));
         assert!(kept(
             "Trends in the oil market suggest prices will stay low through the winter, analysts said."
         ));
