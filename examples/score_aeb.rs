@@ -111,10 +111,13 @@ fn main() -> ExitCode {
     .to_owned();
     let mut verbose = false;
     let mut dump: Option<usize> = None;
+    let mut use_md = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         if a == "--verbose" || a == "-v" {
             verbose = true;
+        } else if a == "--md" {
+            use_md = true;
         } else if a == "--dump" {
             dump = args.next().and_then(|n| n.parse().ok());
         } else {
@@ -154,6 +157,11 @@ fn main() -> ExitCode {
         let (noisy, gold, noisy_md) = (field("noisy_text"), field("gold_text"), field("noisy_md"));
         keep_all.add(&words, noisy, gold);
         let out = text_stages.clean_str(noisy).text;
+        let (noisy, out) = if use_md {
+            (noisy_md, text_stages.clean_str(noisy_md).text)
+        } else {
+            (noisy, out)
+        };
         let (p, r, tr) = mb.add(&words, &out, gold);
         // The stages must be idempotent: a second run changes nothing.
         let again = text_stages.clean_str(&out);
@@ -200,7 +208,11 @@ fn main() -> ExitCode {
         }
     }
     keep_all.print("keep everything (noisy_text)");
-    mb.print("markup+boilerplate (noisy_text)");
+    mb.print(if use_md {
+        "markup+boilerplate (--md: noisy_md)"
+    } else {
+        "markup+boilerplate (noisy_text)"
+    });
     all.print("full pipeline (noisy_text)");
     md.print("markup+boilerplate (noisy_md)");
     println!("documents where a second run still changes something: {not_idempotent}");

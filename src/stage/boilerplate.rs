@@ -382,12 +382,15 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
     blocks(&lines, &mut drops);
     density(&lines, &mut drops);
     // Never leave nothing: if every line with text would go, keep the
-    // lines that only the density rule dropped.
-    let kept = lines
-        .iter()
-        .zip(&drops)
-        .any(|(l, d)| !l.text.is_empty() && d.is_none());
-    if !kept {
+    // lines that only the density rule dropped; if that is still nothing,
+    // the page is all furniture by our rules and we are wrong about it.
+    let kept = |drops: &[Option<Drop>]| {
+        lines
+            .iter()
+            .zip(drops)
+            .any(|(l, d)| !l.text.is_empty() && d.is_none())
+    };
+    if !kept(&drops) {
         for d in &mut drops {
             if d.as_ref()
                 .is_some_and(|d| std::ptr::eq(d.rule, &OUTSIDE_ARTICLE_BLOCK))
@@ -395,6 +398,9 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
                 *d = None;
             }
         }
+    }
+    if !kept(&drops) {
+        return;
     }
     emit(&lines, &drops, out);
 }
@@ -763,13 +769,13 @@ fn blocks(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
             end -= 1;
         }
         let phrase = phrase_detail(&APPEAL_START, lines[a].text);
-        for (k, d) in drops.iter_mut().enumerate().take(end).skip(a) {
+        let detail = format!("appeal block opened by {phrase} (lines {}-{})", a + 1, end);
+        for d in drops.iter_mut().take(end).skip(a) {
             *d = Some(Drop {
                 rule: &DONATION_APPEAL,
-                detail: format!("appeal block opened by {phrase} (lines {}-{})", a + 1, end),
+                detail: detail.clone(),
                 block: true,
             });
-            let _ = k;
         }
     }
     // Comment widget: a widget label followed only by short lines to the end.
@@ -1403,8 +1409,7 @@ mod tests {
     fn never_empty_and_idempotent() {
         assert!(run("").1.is_empty());
         let only_chrome = "Subscribe\nShare\n";
-        let (out, _) = run(only_chrome);
-        assert!(out.is_empty() || out.contains("Subscribe") || out.contains("Share"));
+        assert_eq!(run(only_chrome).0, only_chrome);
         let text = format!("* Home\nHeadline here now\n\n{}Tags\nShare\n", body(3));
         let (once, _) = run(&text);
         let (twice, edits) = run(&once);
