@@ -381,6 +381,7 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
     phrases(&lines, cx, &mut drops);
     blocks(&lines, &mut drops);
     density(&lines, &mut drops);
+    scripts(&lines, &mut drops);
     // Never leave nothing: if every line with text would go, keep the
     // lines that only the density rule dropped; if that is still nothing,
     // the page is all furniture by our rules and we are wrong about it.
@@ -437,8 +438,6 @@ fn set(drops: &mut [Option<Drop>], i: usize, rule: &'static Rule, detail: String
 /// Pass 1: phrase families, user rules, cross-document lines, script.
 fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
     let suffixes = repeated_suffixes(lines);
-    // The document's script, computed only when a line might need it.
-    let mut script: Option<Option<Script>> = None;
     // `Trends ...` is a widget only in the page head; later it can be a subheading.
     let first_long = lines
         .iter()
@@ -506,11 +505,6 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
                 &EMBEDDED_POST,
                 "`Posted by ... on <date>` line of an embed".to_owned(),
             ))
-        } else if let Some(detail) = (w <= 8 && !t.is_ascii())
-            .then(|| script_mismatch(t, w, *script.get_or_insert_with(|| dominant_script(lines))))
-            .flatten()
-        {
-            Some((&SCRIPT_MISMATCH, detail))
         } else {
             repeated(t, w, cx)
         };
@@ -694,9 +688,9 @@ fn script_of(c: char) -> Option<Script> {
 }
 
 /// The script of most letters of the document, when it is clear (≥ 90%).
-fn dominant_script(lines: &[Line<'_>]) -> Option<Script> {
+fn dominant_script(lines: &[Line<'_>], drops: &[Option<Drop>]) -> Option<Script> {
     let mut n = [0usize; 3];
-    for l in lines {
+    for (l, _) in lines.iter().zip(drops).filter(|(_, d)| d.is_none()) {
         for c in l.text.chars() {
             match script_of(c) {
                 Some(Script::Latin) => n[0] += 1,
@@ -710,6 +704,32 @@ fn dominant_script(lines: &[Line<'_>]) -> Option<Script> {
     let (i, max) = n.iter().enumerate().max_by_key(|(_, v)| **v)?;
     (total > 0 && *max * 10 >= total * 9)
         .then_some([Script::Latin, Script::Cyrillic, Script::Other][i])
+}
+
+/// Pass 3b: short kept lines in another script than the kept text's.
+///
+/// Run after the other passes, over the lines they keep, so that the
+/// document's script is that of its article (and a second run agrees).
+fn scripts(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
+    let candidate = |l: &Line<'_>| l.words <= 8 && !l.text.is_empty() && !l.text.is_ascii();
+    if !lines
+        .iter()
+        .zip(drops.iter())
+        .any(|(l, d)| d.is_none() && candidate(l))
+    {
+        return;
+    }
+    let Some(doc) = dominant_script(lines, drops) else {
+        return;
+    };
+    for (i, l) in lines.iter().enumerate() {
+        if drops[i].is_none()
+            && candidate(l)
+            && let Some(detail) = script_mismatch(l.text, l.words, Some(doc))
+        {
+            set(drops, i, &SCRIPT_MISMATCH, detail);
+        }
+    }
 }
 
 fn script_mismatch(t: &str, words: usize, doc: Option<Script>) -> Option<String> {

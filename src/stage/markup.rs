@@ -236,13 +236,13 @@ pub(crate) fn find(text: &str, _cx: &Context<'_>, out: &mut Vec<Edit>) {
 fn links(text: &str, out: &mut Vec<Edit>) {
     for m in LINK.captures_iter(text) {
         let Some(all) = m.get(0) else { continue };
-        // `\[` or `\]` are escaped brackets, not a link.
-        let escaped_open = text[..all.start()].ends_with('\\');
+        // `[a\](b)` has an escaped bracket, not a link. (An escaped `\[`
+        // loses its backslash in this run, so its link goes now too.)
         let escaped_close = all
             .as_str()
             .rfind("](")
             .is_some_and(|i| all.as_str()[..i].ends_with('\\'));
-        if escaped_open || escaped_close {
+        if escaped_close {
             continue;
         }
         match (m.get(1), m.get(2)) {
@@ -395,7 +395,6 @@ fn italic_quotations(text: &str, out: &mut Vec<Edit>) {
             };
             let inner = &body[open + 1..close];
             let after = &body[close + 1..];
-            i = close + 1;
             let quotes = inner.matches(['"', '\u{201C}', '\u{201D}']).count();
             let tail = inner.trim_end_matches(['.', ',', '!', '?', ';', ':']);
             let ends_with_closer =
@@ -406,6 +405,7 @@ fn italic_quotations(text: &str, out: &mut Vec<Edit>) {
                     Edit::replace(base + open..base + open + 1, "\"", &ITALIC_QUOTATION)
                         .with_detail("italic span ends with an unmatched closing quote"),
                 );
+                i = close + 1;
                 out.push(Edit::delete(
                     base + close..base + close + 1,
                     &ITALIC_QUOTATION,
@@ -417,8 +417,8 @@ fn italic_quotations(text: &str, out: &mut Vec<Edit>) {
                 && starts_like_sentence
                 && words >= 5
                 && inner.ends_with(['.', '!', '?'])
-                && after.trim().is_empty()
-                && follows_attribution(&body[..open])
+                && ends_paragraph(&without_images(after))
+                && follows_attribution(body[..open].strip_suffix('\\').unwrap_or(&body[..open]))
             {
                 out.push(
                     Edit::replace(base + open..base + open + 1, "\"", &ITALIC_QUOTATION)
@@ -426,6 +426,7 @@ fn italic_quotations(text: &str, out: &mut Vec<Edit>) {
                             "paragraph-final italic sentences after a quotation's attribution",
                         ),
                 );
+                i = close + 1;
                 out.push(Edit::replace(
                     base + close..base + close + 1,
                     "\"",
@@ -436,10 +437,51 @@ fn italic_quotations(text: &str, out: &mut Vec<Edit>) {
     }
 }
 
+/// `s` without Markdown images (this run removes them).
+fn without_images(s: &str) -> Cow<'_, str> {
+    if !s.contains("![") {
+        return Cow::Borrowed(s);
+    }
+    LINK.replace_all(s, |c: &regex::Captures<'_>| {
+        let all = c.get(0).map_or("", |m| m.as_str());
+        if all.starts_with('!') || all.starts_with("[!") {
+            String::new()
+        } else {
+            all.to_owned()
+        }
+    })
+}
+
+/// Whether `after` (the rest of a line after a span) holds nothing but
+/// markup this stage removes, up to a block tag that becomes a line break.
+fn ends_paragraph(after: &str) -> bool {
+    let mut pos = 0;
+    for m in TAG.captures_iter(after) {
+        let Some(all) = m.get(0) else { continue };
+        if !after[pos..all.start()].trim().is_empty() {
+            return false;
+        }
+        if m.get(2).is_some_and(|n| is_block_tag(n.as_str())) {
+            return true;
+        }
+        pos = all.end();
+    }
+    after[pos..].trim().is_empty()
+}
+
 /// Whether the `*` at `at` can open an emphasis span.
 fn opens_span(b: &[u8], at: usize) -> bool {
-    let prev_ok = at == 0 || matches!(b[at - 1], b' ' | b'\t' | b'(' | b'"' | b'\'' | b'\xA0');
     let next = b.get(at + 1).copied();
+    // An escaping backslash goes in this run, so what stands before it counts.
+    let at = if at >= 1 && b[at - 1] == b'\\' && (at < 2 || b[at - 2] != b'\\') {
+        at - 1
+    } else {
+        at
+    };
+    // Any character but a letter, digit, `*` or `\` may stand before it
+    // (markup another rule removes, like `<br>`, included).
+    let prev_ok =
+        at == 0 || !(b[at - 1].is_ascii_alphanumeric() || matches!(b[at - 1], b'*' | b'\\'));
     prev_ok && next.is_some_and(|c| c != b' ' && c != b'*' && c != b'\t')
 }
 
@@ -464,6 +506,9 @@ fn find_close(b: &[u8], from: usize) -> Option<usize> {
 /// Whether `before` (the paragraph up to an italic span) ends with a
 /// quotation and its attribution: `"...," the minister stressed. `.
 fn follows_attribution(before: &str) -> bool {
+    // Markup this run removes does not count.
+    let before = without_images(before);
+    let before = TAG.replace_all(&before, "");
     let t = before.trim_end();
     if !t.ends_with(['.', '!', '?']) {
         return false;
