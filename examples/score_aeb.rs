@@ -191,6 +191,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         };
         all.add(&words, &out_full.text, gold);
+        if text_stages.clean_str(&out_full.text).text != out_full.text {
+            not_idempotent += 1;
+            if verbose {
+                println!("    markup+boilerplate change the full pipeline's output of record {n}");
+            }
+        }
         let out_md = text_stages.clean_str(noisy_md).text;
         md.add(&words, &out_md, gold);
         if text_stages.clean_str(&out_md).text != out_md {
