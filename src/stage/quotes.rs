@@ -1,14 +1,2129 @@
-//! Stage 5, quotes: one consistent quotation style.
+//! Stage 5, quotes: one consistent quotation style, and machine-translated
+//! Russian quotations repaired (the target form is `shared/QUOTES.md`).
 //!
-//! Not filled in yet: this stage finds no edits.
+//! The text is read paragraph by paragraph (lines up to a blank line;
+//! fenced code is skipped). In each paragraph every quote-like mark is
+//! collected, then one pass with a stack of open quotations decides the role
+//! of each mark from its context (what is on each side, what is open, what
+//! comes later), never from its glyph alone. Russian dash attribution
+//! (R4) is found in the text between marks while the pass runs, because it
+//! closes and reopens quotations. Edits are made at the end of the paragraph
+//! from the roles: a glyph replaced, a space inserted or deleted, a mark
+//! inserted or deleted; each edit is as small as possible.
+//!
+//! Protected (never changed): code spans and fenced code (P1), URLs and
+//! paths (P2), paragraphs that are mostly Cyrillic (P3), the ʻokina (P4),
+//! primes and ASCII feet/inches after digits.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use memchr::{memchr, memchr3, memmem};
 
 use crate::edit::{Edit, Rule};
-use crate::pipeline::Context;
+use crate::pipeline::{Context, QuoteStyle};
+use crate::stage::Stage;
+
+/// A foreign quotation mark (`« » „ ‟ ＂ 〝 〞 ❝ ❞ ‚ ‛ ‹ ›`, TeX ``` `` ''```,
+/// doubled singles) used as an English quotation mark.
+///
+/// Why: Russian, German and CJK typography and TeX survive machine
+/// translation; English text uses one style.
+/// Example: `«Gazprom»` -> `“Gazprom”`; `„Wort“` -> `“Wort”`
+/// Risk: a mark that is quoted as a character (`the « sign`) is taken as a quote.
+pub static R1_FOREIGN_QUOTE_GLYPH: Rule = Rule::new(
+    Stage::Quotes,
+    "r1-foreign-quote-glyph",
+    "R1: foreign quotation mark mapped to the style's mark by its role",
+);
+
+/// A quotation mark that is not the chosen style's (straight in curly
+/// style, curly in ascii style).
+///
+/// Why: one document, one style; open and close decided by context.
+/// Example: `Moscow "laments"` -> `Moscow “laments”`
+/// Risk: a straight quote used as a ditto mark or a symbol.
+pub static R1_QUOTE_STYLE_GLYPH: Rule = Rule::new(
+    Stage::Quotes,
+    "r1-quote-style-glyph",
+    "R1: quotation mark written in the chosen style",
+);
+
+/// A curly mark facing the wrong way (`”` opening, `“` closing).
+///
+/// Why: keyboards and MT emit one glyph for both ends; German/Russian `„…“`
+/// closes with `“`.
+/// Example: `”Yes,” he said` -> `“Yes,” he said`
+/// Risk: a mark whose role cannot be told from context (then it is left alone).
+pub static R1_QUOTE_DIRECTION: Rule = Rule::new(
+    Stage::Quotes,
+    "r1-quote-direction",
+    "R1: curly quotation mark facing the wrong way for its role",
+);
+
+/// A quotation opened inside an open quotation of the same kind.
+///
+/// Why: English nesting alternates double and single marks.
+/// Example: `“the so-called “Islamic state” now”` -> `“the so-called ‘Islamic state’ now”`
+/// Risk: two quotations that were meant to be siblings (a missing closer).
+pub static R2_NESTED_QUOTE: Rule = Rule::new(
+    Stage::Quotes,
+    "r2-nested-quote",
+    "R2: nested quotation written with the alternate mark",
+);
+
+/// One closing mark that ends an inner and an outer quotation together
+/// (Russian typography) at the end of a paragraph.
+///
+/// Why: English writes both closers.
+/// Example: `“…the so-called “Islamic state”.` -> `“…the so-called ‘Islamic state’”.`
+/// Risk: an English quotation that continues into the next paragraph (skipped
+/// when the next paragraph opens with a quotation mark).
+pub static R3_COLLAPSED_CLOSER: Rule = Rule::new(
+    Stage::Quotes,
+    "r3-collapsed-closer",
+    "R3: one closer ended two quotations; both written",
+);
+
+/// Russian dash attribution inside or after a quotation (`“Q, – said X. – R”`,
+/// `“Q”, – said X.`).
+///
+/// Why: Russian marks the speaker with dashes; English closes the quotation
+/// before the attribution and reopens it after.
+/// Example: `“Q, – said Peskov. – We know”` -> `“Q,” said Peskov. “We know”`
+/// Risk: a dash inside a quotation followed by a clause that looks like an
+/// attribution (`– they said so –`); guarded by a speech-verb list and clause shape.
+pub static R4_DASH_ATTRIBUTION: Rule = Rule::new(
+    Stage::Quotes,
+    "r4-dash-attribution",
+    "R4: Russian dash attribution turned into English",
+);
+
+/// A whole-utterance quotation followed by `, said X` with the comma outside
+/// the closer.
+///
+/// Why: English puts the attribution comma inside the closer.
+/// Example: `“We are open”, the spokeswoman stated.` -> `“We are open,” the spokeswoman stated.`
+/// Risk: a quoted fragment inside a sentence (kept: only whole utterances).
+pub static R4_ATTRIBUTION_COMMA: Rule = Rule::new(
+    Stage::Quotes,
+    "r4-attribution-comma",
+    "R4: attribution comma moved inside the closer",
+);
+
+/// Speech that continues after a converted attribution with no opening
+/// mark (the second dash missing, or the quotation closed early).
+///
+/// Why: MT drops the second dash of `– said X. –`; the rest of the speech
+/// then has a closer but no opener.
+/// Example: `found, – said Putin. We hope…”` -> `found,” said Putin. “We hope…”`
+/// Risk: a sentence after the attribution that is narration, not speech
+/// (needs an unmatched closer later in the paragraph).
+pub static R4_MISSING_REOPEN: Rule = Rule::new(
+    Stage::Quotes,
+    "r4-missing-reopen",
+    "R4: speech resumed after the attribution without an opener",
+);
+
+/// A speech verb that MT capitalised after a dash or `?`/`!` in an attribution.
+///
+/// Why: Russian `– Добавил он` becomes `– Added he`.
+/// Example: `“Q?” – Asked X.` -> `“Q?” asked X.`
+/// Risk: none beyond the attribution match; proper nouns are never lower-cased.
+pub static R4_CAPITALISED_SPEECH_VERB: Rule = Rule::new(
+    Stage::Quotes,
+    "r4-capitalised-speech-verb",
+    "R4: capitalised speech verb in an attribution lower-cased",
+);
+
+/// A space inside a quotation mark (after an opener, before a closer).
+///
+/// Why: French/Russian spacing and MT tokenisation.
+/// Example: `« Quote, » he said` -> `“Quote,” he said`
+/// Risk: a mark whose role was misjudged gets its space moved.
+pub static R5_SPACE_INSIDE_QUOTE: Rule = Rule::new(
+    Stage::Quotes,
+    "r5-space-inside-quote",
+    "R5: space inside a quotation mark removed",
+);
+
+/// No space between a word and an opener, or between a closer and a word.
+///
+/// Why: MT and scraping glue quotations to neighbouring words.
+/// Example: `union."We have` -> `union. “We have`
+/// Risk: a mark whose role was misjudged.
+pub static R5_MISSING_SPACE_OUTSIDE_QUOTE: Rule = Rule::new(
+    Stage::Quotes,
+    "r5-missing-space-outside-quote",
+    "R5: space added outside a quotation mark",
+);
+
+/// A lone closer between sentences followed by an opener.
+///
+/// Why: a quotation closed twice, left over from a split or an edit.
+/// Example: `word. ” “The question` -> `word. “The question`
+/// Risk: a quotation that began in an earlier paragraph.
+pub static R6_STRAY_CLOSER: Rule = Rule::new(
+    Stage::Quotes,
+    "r6-stray-closer",
+    "R6: stray closing mark between sentences deleted",
+);
+
+/// A second opener after sentence-final punctuation inside an open
+/// quotation, with no closer of its own.
+///
+/// Why: MT repeats the opener at each sentence of a long quotation.
+/// Example: `“A. “B,” he noted.` -> `“A. B,” he noted.`
+/// Risk: a nested quotation whose closer is missing too.
+pub static R6_DUPLICATED_OPENER: Rule = Rule::new(
+    Stage::Quotes,
+    "r6-duplicated-opener",
+    "R6: duplicated opening mark deleted",
+);
+
+/// An early closer inside one utterance whose real closer carries the
+/// attribution.
+///
+/// Why: MT closes the quotation after the first sentence and again at the end.
+/// Example: `"A." B, "a spokesman told` -> `“A. B,” a spokesman told`
+/// Risk: two quotations where the second lacks its opener.
+pub static R6_EARLY_CLOSER: Rule = Rule::new(
+    Stage::Quotes,
+    "r6-early-closer",
+    "R6: early closing mark inside one utterance deleted",
+);
+
+/// A closer followed by an attribution with no opener in the paragraph.
+///
+/// Why: the opener was lost (scraping, MT).
+/// Example: `We will go,” he said.` -> `“We will go,” he said.`
+/// Risk: a quotation continued from the previous paragraph.
+pub static R6_MISSING_OPENER: Rule = Rule::new(
+    Stage::Quotes,
+    "r6-missing-opener",
+    "R6: missing opening mark inserted at the paragraph start",
+);
+
+/// An apostrophe not in the chosen style (straight or a substitute `` ` ´ ʼ``,
+/// or an opening single quote used as one).
+///
+/// Why: contractions, possessives, elisions and names take the style's apostrophe.
+/// Example: `Syria's` -> `Syria’s`; `‘90s` -> `’90s`; ``don`t`` -> `don’t`
+/// Risk: a closing single quote after a plural (same glyph, so no visible harm).
+pub static R7_APOSTROPHE_GLYPH: Rule = Rule::new(
+    Stage::Quotes,
+    "r7-apostrophe-glyph",
+    "R7: apostrophe written in the chosen style",
+);
+
+/// A plural possessive whose apostrophe slid onto the next word.
+///
+/// Why: MT and OCR attach `’` to the following word as an opening quote.
+/// Example: `United States ‘willingness` -> `United States’ willingness`
+/// Risk: a single quotation whose closer is missing.
+pub static R7_SLID_POSSESSIVE: Rule = Rule::new(
+    Stage::Quotes,
+    "r7-slid-possessive",
+    "R7: possessive apostrophe moved back to its word",
+);
+
+/// Slashes used as editorial brackets (Russian agency style).
+///
+/// Why: `/…/` marks an editor's insertion; English uses `[…]` inside a
+/// quotation and `(…)` outside.
+/// Example: `the decision of Putin /Medvedev’s candidacy/.` -> `… [Medvedev’s candidacy].`
+/// Risk: prose with two slashes (guarded: at least two words, no path or
+/// URL, no all-caps credit like `/TASS/`).
+pub static R8_SLASH_BRACKETS: Rule = Rule::new(
+    Stage::Quotes,
+    "r8-slash-brackets",
+    "R8: slashes used as editorial brackets",
+);
+
+/// A full stop after a closer that already has one inside.
+///
+/// Why: the sentence was ended twice (`reaction.".`).
+/// Example: `reaction.”.` -> `reaction.”`
+/// Risk: none; ellipses are left alone.
+pub static R11_DOUBLED_FULL_STOP: Rule = Rule::new(
+    Stage::Quotes,
+    "r11-doubled-full-stop",
+    "R11: doubled full stop after a closer deleted",
+);
 
 /// The rules of this stage.
-pub static RULES: &[&Rule] = &[];
+pub static RULES: &[&Rule] = &[
+    &R1_FOREIGN_QUOTE_GLYPH,
+    &R1_QUOTE_STYLE_GLYPH,
+    &R1_QUOTE_DIRECTION,
+    &R2_NESTED_QUOTE,
+    &R3_COLLAPSED_CLOSER,
+    &R4_DASH_ATTRIBUTION,
+    &R4_ATTRIBUTION_COMMA,
+    &R4_MISSING_REOPEN,
+    &R4_CAPITALISED_SPEECH_VERB,
+    &R5_SPACE_INSIDE_QUOTE,
+    &R5_MISSING_SPACE_OUTSIDE_QUOTE,
+    &R6_STRAY_CLOSER,
+    &R6_DUPLICATED_OPENER,
+    &R6_EARLY_CLOSER,
+    &R6_MISSING_OPENER,
+    &R7_APOSTROPHE_GLYPH,
+    &R7_SLID_POSSESSIVE,
+    &R8_SLASH_BRACKETS,
+    &R11_DOUBLED_FULL_STOP,
+];
+
+// ---------------------------------------------------------------------------
+// Entry point
+// ---------------------------------------------------------------------------
 
 /// Finds this stage's edits in `text`.
 pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
-    let _ = (text, cx, out);
+    if !has_candidates(text.as_bytes()) {
+        return;
+    }
+    let mut p = Para {
+        text,
+        style: cx.config.quotes,
+        ps: 0,
+        pe: 0,
+        marks: Vec::new(),
+        stack: Vec::new(),
+        depth_log: Vec::new(),
+        protected: Vec::new(),
+        edits: Vec::new(),
+        dbl_close_after: Vec::new(),
+        dbl_open_after: Vec::new(),
+        sgl_close_after: Vec::new(),
+        closed: None,
+    };
+    for para in Paragraphs::new(text) {
+        let bytes = &text.as_bytes()[para.clone()];
+        if !has_candidates(bytes) {
+            continue;
+        }
+        let s = &text[para.clone()];
+        if !s.is_ascii() && mostly_cyrillic(s) {
+            continue; // P3
+        }
+        p.ps = para.start;
+        p.pe = para.end;
+        p.run();
+        flush(&mut p.edits, out);
+    }
+}
+
+/// Whether `bytes` holds any byte that can start something this stage
+/// edits: ASCII `"`, `'`, `` ` ``, `/`, or the lead byte of a non-ASCII
+/// quote mark (U+00AB/BB/B4, U+02BC, U+2018–201F/2039/203A/275D/275E,
+/// U+301D/301E, U+FF02).
+fn has_candidates(bytes: &[u8]) -> bool {
+    if memchr3(b'"', b'\'', b'/', bytes).is_some() || memchr(b'`', bytes).is_some() {
+        return true;
+    }
+    if bytes.is_ascii() {
+        return false;
+    }
+    memchr3(0xC2, 0xCA, 0xE2, bytes).is_some() || memchr3(0xE3, 0xEF, 0xE2, bytes).is_some()
+}
+
+/// Sorts a paragraph's edits and moves those that do not overlap into `out`.
+fn flush(edits: &mut Vec<Edit>, out: &mut Vec<Edit>) {
+    edits.sort_by_key(|e| (e.span().start, e.span().end));
+    let mut last_end = 0usize;
+    let mut last_start = usize::MAX;
+    for e in edits.drain(..) {
+        let sp = e.span();
+        let overlaps =
+            sp.start < last_end || (sp.start == last_start && sp.is_empty() && last_start != last_end);
+        if overlaps {
+            continue;
+        }
+        last_start = sp.start;
+        last_end = sp.end;
+        out.push(e);
+    }
+}
+
+/// Whether a paragraph is mostly Cyrillic (P3): more Cyrillic letters than Latin ones.
+fn mostly_cyrillic(s: &str) -> bool {
+    let (mut cyr, mut lat) = (0usize, 0usize);
+    for c in s.chars() {
+        if c.is_ascii_alphabetic() {
+            lat += 1;
+        } else if ('\u{400}'..='\u{52F}').contains(&c) {
+            cyr += 1;
+        }
+    }
+    cyr > lat
+}
+
+// ---------------------------------------------------------------------------
+// Paragraphs
+// ---------------------------------------------------------------------------
+
+/// Iterates paragraphs: runs of non-blank lines, skipping fenced code (P1).
+struct Paragraphs<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> Paragraphs<'a> {
+    fn new(text: &'a str) -> Self {
+        Paragraphs { text, pos: 0 }
+    }
+
+    /// The next line at or after `pos`: (start, end without terminator, next start).
+    fn line(&self, at: usize) -> Option<(usize, usize, usize)> {
+        let b = self.text.as_bytes();
+        if at >= b.len() {
+            return None;
+        }
+        let nl = memchr(b'\n', &b[at..]).map_or(b.len(), |i| at + i);
+        let next = if nl < b.len() { nl + 1 } else { nl };
+        Some((at, nl, next))
+    }
+}
+
+fn is_blank(s: &str) -> bool {
+    s.chars().all(is_space)
+}
+
+fn is_fence(s: &str) -> bool {
+    let t = s.trim_start_matches([' ', '\t']);
+    t.starts_with("```") || t.starts_with("~~~")
+}
+
+impl Iterator for Paragraphs<'_> {
+    type Item = Range<usize>;
+
+    fn next(&mut self) -> Option<Range<usize>> {
+        loop {
+            let (s, e, next) = self.line(self.pos)?;
+            let line = &self.text[s..e];
+            if is_fence(line) {
+                // Skip to the closing fence (or the end).
+                let mut at = next;
+                self.pos = self.text.len();
+                while let Some((s2, e2, n2)) = self.line(at) {
+                    if is_fence(&self.text[s2..e2]) {
+                        self.pos = n2;
+                        break;
+                    }
+                    at = n2;
+                }
+                continue;
+            }
+            if is_blank(line) {
+                self.pos = next;
+                continue;
+            }
+            // A paragraph: until a blank line, a fence, or the end.
+            let start = s;
+            let mut end = e;
+            let mut at = next;
+            while let Some((s2, e2, n2)) = self.line(at) {
+                let l = &self.text[s2..e2];
+                if is_blank(l) || is_fence(l) {
+                    break;
+                }
+                end = e2;
+                at = n2;
+            }
+            self.pos = at;
+            // Keep a trailing CR out of the paragraph.
+            if self.text.as_bytes().get(end.wrapping_sub(1)) == Some(&b'\r') && end > start {
+                end -= 1;
+            }
+            return Some(start..end);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Characters
+// ---------------------------------------------------------------------------
+
+/// Any space, including NBSP and the other odd spaces (treated as spaces).
+fn is_space(c: char) -> bool {
+    matches!(
+        c,
+        ' ' | '\t'
+            | '\r'
+            | '\n'
+            | '\u{A0}'
+            | '\u{202F}'
+            | '\u{2000}'..='\u{200B}'
+            | '\u{3000}'
+            | '\u{FEFF}'
+    )
+}
+
+/// A horizontal space (not a line break).
+fn is_hspace(c: char) -> bool {
+    c != '\n' && c != '\r' && is_space(c)
+}
+
+fn is_quote_char(c: char) -> bool {
+    matches!(
+        c,
+        '"' | '\''
+            | '\u{2018}'..='\u{201F}'
+            | '\u{AB}'
+            | '\u{BB}'
+            | '\u{2039}'
+            | '\u{203A}'
+            | '\u{FF02}'
+            | '\u{301D}'
+            | '\u{301E}'
+            | '\u{275D}'
+            | '\u{275E}'
+    )
+}
+
+fn is_closing_glyph(c: char) -> bool {
+    matches!(c, '\u{201D}' | '\u{2019}' | '\u{BB}' | '\u{203A}' | '\u{301E}' | '\u{275E}')
+}
+
+fn is_sentence_end(c: char) -> bool {
+    matches!(c, '.' | '!' | '?' | '\u{2026}')
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Cls {
+    Space,
+    Word,
+    Punct,
+    OpenP,
+    CloseP,
+    Dash,
+    Quote,
+    Other,
+}
+
+fn cls(c: Option<char>) -> Cls {
+    let Some(c) = c else { return Cls::Space };
+    match c {
+        c if is_space(c) => Cls::Space,
+        '.' | ',' | ';' | ':' | '!' | '?' | '\u{2026}' => Cls::Punct,
+        '(' | '[' | '{' | '<' => Cls::OpenP,
+        ')' | ']' | '}' | '>' => Cls::CloseP,
+        '\u{2013}' | '\u{2014}' | '-' | '/' => Cls::Dash,
+        c if is_quote_char(c) => Cls::Quote,
+        c if c.is_alphanumeric() => Cls::Word,
+        _ => Cls::Other,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Double,
+    Single,
+}
+
+impl Kind {
+    fn other(self) -> Kind {
+        match self {
+            Kind::Double => Kind::Single,
+            Kind::Single => Kind::Double,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Hint {
+    Open,
+    Close,
+    None,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Role {
+    Pending,
+    Open,
+    Close,
+    /// A closer with nothing open: glyph only, no spacing repair.
+    LoneClose,
+    /// Closes an inner (`out` of the mark) and the outer quotation (R3).
+    CloseBoth,
+    Apostrophe,
+    Leave,
+    Delete,
+    /// Part of a bigger edit already made (R4, R7 slid possessive).
+    Consumed,
+}
+
+/// One quote-like mark of a paragraph.
+#[derive(Clone, Debug)]
+struct Mark {
+    start: usize,
+    end: usize,
+    kind: Kind,
+    hint: Hint,
+    /// The first char of the mark.
+    glyph: char,
+    /// `` ` `` `´` `ʼ`: only ever an apostrophe.
+    subst: bool,
+    /// A single backtick (old-style `` `quote' ``).
+    backtick: bool,
+    /// Static direction, ignoring the stack: 1 open, -1 close, 0 unknown.
+    sdir: i8,
+    role: Role,
+    /// Output kind (Open/Close/CloseBoth: the kind written).
+    out: Kind,
+    /// CloseBoth: the inner quotation's output kind and Keep-style closer.
+    inner: Kind,
+    inner_keep: &'static str,
+    /// Delete: the span start (may include a space before the mark).
+    del_from: usize,
+    del_rule: Option<&'static Rule>,
+}
+
+/// An open quotation on the stack.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    written: Kind,
+    out: Kind,
+    open_glyph: &'static str,
+    close_glyph: &'static str,
+    /// Opened at paragraph start, after sentence-final punctuation or a colon.
+    whole: bool,
+    /// The opening mark (None for an inserted one).
+    mark: Option<usize>,
+}
+
+/// The opener/closer pair a glyph belongs to (for Keep style insertions).
+fn family(open: &str) -> (&'static str, &'static str) {
+    match open {
+        "\"" => ("\"", "\""),
+        "'" => ("'", "'"),
+        "\u{201E}" => ("\u{201E}", "\u{201C}"),
+        "\u{AB}" => ("\u{AB}", "\u{BB}"),
+        "\u{2018}" => ("\u{2018}", "\u{2019}"),
+        "\u{201A}" => ("\u{201A}", "\u{2018}"),
+        "\u{2039}" => ("\u{2039}", "\u{203A}"),
+        "''" => ("''", "''"),
+        _ => ("\u{201C}", "\u{201D}"),
+    }
+}
+
+fn glyph(style: QuoteStyle, kind: Kind, open: bool) -> &'static str {
+    match (style, kind, open) {
+        (QuoteStyle::Ascii, Kind::Double, _) => "\"",
+        (QuoteStyle::Ascii, Kind::Single, _) => "'",
+        (_, Kind::Double, true) => "\u{201C}",
+        (_, Kind::Double, false) => "\u{201D}",
+        (_, Kind::Single, true) => "\u{2018}",
+        (_, Kind::Single, false) => "\u{2019}",
+    }
+}
+
+fn apostrophe(style: QuoteStyle) -> &'static str {
+    match style {
+        QuoteStyle::Ascii => "'",
+        _ => "\u{2019}",
+    }
+}
+
+/// Speech verbs of an attribution (lower case).
+const SPEECH_VERBS: &[&str] = &[
+    "acknowledged",
+    "added",
+    "adds",
+    "admitted",
+    "announced",
+    "answered",
+    "argued",
+    "asked",
+    "asks",
+    "assured",
+    "clarified",
+    "commented",
+    "complained",
+    "concluded",
+    "confirmed",
+    "continued",
+    "declared",
+    "emphasised",
+    "emphasized",
+    "emphasizes",
+    "exclaimed",
+    "explained",
+    "explains",
+    "insisted",
+    "noted",
+    "notes",
+    "observed",
+    "quoted",
+    "quotes",
+    "recalled",
+    "remarked",
+    "replied",
+    "reported",
+    "reports",
+    "responded",
+    "said",
+    "says",
+    "specified",
+    "stated",
+    "stressed",
+    "stresses",
+    "suggested",
+    "summarized",
+    "told",
+    "tells",
+    "underlined",
+    "urged",
+    "warned",
+    "wrote",
+    "writes",
+];
+
+/// Words that, right after a speech verb, show it is not an attribution
+/// (`said to be`, `said that`, `said it would`).
+const NOT_AFTER_VERB: &[&str] = &[
+    "about", "by", "goodbye", "how", "if", "it", "not", "nothing", "so", "that", "there", "these",
+    "this", "those", "to", "what", "whether", "why",
+];
+
+/// Pronouns that, after a verb in `X said …`, start a new clause.
+const PRONOUNS: &[&str] = &["he", "i", "she", "they", "we", "you"];
+
+/// Lower-case words that may start a speaker noun phrase.
+const NP_STARTERS: &[&str] = &[
+    "a", "an", "another", "he", "her", "his", "its", "one", "our", "she", "the", "their", "they",
+    "we",
+];
+
+/// Words that cannot be inside a speaker noun phrase.
+const NOT_IN_NP: &[&str] = &[
+    "and", "because", "but", "if", "it", "or", "so", "that", "when", "which", "who",
+];
+
+/// Elided words that take a leading apostrophe (`’tis`, `’n’`).
+const ELISIONS: &[&str] = &["bout", "cause", "em", "n", "til", "tis", "twas", "twere"];
+
+fn word_in(w: &str, list: &[&str]) -> bool {
+    w.len() <= 16 && list.iter().any(|x| x.eq_ignore_ascii_case(w))
+}
+
+/// An attribution clause (`said the representative of the Kremlin`,
+/// `the Minister said`).
+#[derive(Debug)]
+struct Attr {
+    /// The first word.
+    first: Range<usize>,
+    /// Whether it starts with the speech verb.
+    verb_first: bool,
+    /// Where the clause ends (its terminator, or the paragraph end).
+    end: usize,
+}
+
+// ---------------------------------------------------------------------------
+// The paragraph pass
+// ---------------------------------------------------------------------------
+
+struct Para<'a> {
+    text: &'a str,
+    style: QuoteStyle,
+    ps: usize,
+    pe: usize,
+    marks: Vec<Mark>,
+    stack: Vec<Entry>,
+    /// (position, depth from there on), for R8.
+    depth_log: Vec<(usize, usize)>,
+    protected: Vec<Range<usize>>,
+    edits: Vec<Edit>,
+    dbl_close_after: Vec<u32>,
+    dbl_open_after: Vec<u32>,
+    sgl_close_after: Vec<u32>,
+    /// The last closing mark and the quotation it closed.
+    closed: Option<(usize, Entry)>,
+}
+
+impl Para<'_> {
+    fn prev(&self, i: usize) -> Option<char> {
+        if i <= self.ps {
+            None
+        } else {
+            self.text[self.ps..i].chars().next_back()
+        }
+    }
+
+    fn next(&self, i: usize) -> Option<char> {
+        if i >= self.pe {
+            None
+        } else {
+            self.text[i..self.pe].chars().next()
+        }
+    }
+
+    /// The last non-space char before `i` and its position (stops at a line break).
+    fn prev_nonspace(&self, i: usize) -> Option<(usize, char)> {
+        let mut at = i;
+        while let Some(c) = self.prev(at) {
+            if c == '\n' || c == '\r' {
+                return None;
+            }
+            at -= c.len_utf8();
+            if !is_hspace(c) {
+                return Some((at, c));
+            }
+        }
+        None
+    }
+
+    /// Position after a run of horizontal spaces starting at `i`.
+    fn skip_hspace(&self, mut i: usize) -> usize {
+        while let Some(c) = self.next(i) {
+            if !is_hspace(c) {
+                break;
+            }
+            i += c.len_utf8();
+        }
+        i
+    }
+
+    /// Start of the run of horizontal spaces ending at `i`.
+    fn back_hspace(&self, mut i: usize) -> usize {
+        while let Some(c) = self.prev(i) {
+            if !is_hspace(c) {
+                break;
+            }
+            i -= c.len_utf8();
+        }
+        i
+    }
+
+    fn is_protected(&self, i: usize) -> bool {
+        self.protected.iter().any(|r| r.contains(&i))
+    }
+
+    fn run(&mut self) {
+        self.marks.clear();
+        self.stack.clear();
+        self.depth_log.clear();
+        self.closed = None;
+        self.find_protected();
+        self.collect_marks();
+        self.static_dirs();
+        self.resolve();
+        self.emit();
+        self.slash_brackets();
+    }
+
+    // -- P1/P2 -------------------------------------------------------------
+
+    fn find_protected(&mut self) {
+        self.protected.clear();
+        let s = &self.text[self.ps..self.pe];
+        let b = s.as_bytes();
+        // Code spans: a backtick run closed by a run of the same length.
+        if memchr(b'`', b).is_some() {
+            let mut i = 0;
+            while let Some(k) = memchr(b'`', &b[i..]) {
+                let st = i + k;
+                let mut e = st;
+                while e < b.len() && b[e] == b'`' {
+                    e += 1;
+                }
+                let n = e - st;
+                // Find a closing run of exactly n.
+                let mut j = e;
+                let mut close = None;
+                while let Some(k2) = memchr(b'`', &b[j..]) {
+                    let cs = j + k2;
+                    let mut ce = cs;
+                    while ce < b.len() && b[ce] == b'`' {
+                        ce += 1;
+                    }
+                    if ce - cs == n {
+                        close = Some((cs, ce));
+                        break;
+                    }
+                    j = ce;
+                }
+                match close {
+                    // TeX ``…'' pairs are quotations, not code.
+                    Some((cs, ce)) if !(n == 2 && memmem::find(&b[e..cs], b"''").is_some()) => {
+                        self.protected.push(self.ps + st..self.ps + ce);
+                        i = ce;
+                    }
+                    _ => i = e,
+                }
+            }
+        }
+        // URLs, e-mail-like tokens and paths: whole whitespace-separated tokens.
+        let has_url = memmem::find(b, b"://").is_some() || memmem::find(b, b"www.").is_some();
+        let has_path = memchr(b'/', b).is_some() || memchr(b'\\', b).is_some();
+        if !(has_url || has_path) {
+            return;
+        }
+        let mut i = 0;
+        while i < b.len() {
+            if b[i].is_ascii_whitespace() {
+                i += 1;
+                continue;
+            }
+            let st = i;
+            while i < b.len() && !b[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            let tok = &b[st..i];
+            let url = memmem::find(tok, b"://").or_else(|| memmem::find(tok, b"www."));
+            if let Some(u) = url {
+                // From the scheme to the token end, less trailing quote marks and punctuation.
+                let mut us = u;
+                while us > 0 && tok[us - 1].is_ascii_alphanumeric() {
+                    us -= 1;
+                }
+                let mut ue = tok.len();
+                while ue > us && matches!(tok[ue - 1], b'"' | b'\'' | b'.' | b',' | b')' | b';') {
+                    ue -= 1;
+                }
+                self.protected.push(self.ps + st + us..self.ps + st + ue);
+                continue;
+            }
+            if is_path(tok) {
+                self.protected.push(self.ps + st..self.ps + i);
+            }
+        }
+    }
+
+    // -- marks -------------------------------------------------------------
+
+    fn collect_marks(&mut self) {
+        let text = self.text;
+        let b = text.as_bytes();
+        let mut i = self.ps;
+        while i < self.pe {
+            let c0 = b[i];
+            let cand = matches!(c0, b'"' | b'\'' | b'`' | 0xC2 | 0xCA | 0xE2 | 0xE3 | 0xEF);
+            if !cand {
+                i += 1;
+                continue;
+            }
+            let Some(c) = text[i..self.pe].chars().next() else {
+                break;
+            };
+            let cl = c.len_utf8();
+            if self.is_protected(i) {
+                i += cl;
+                continue;
+            }
+            let nxt = text[i + cl..self.pe].chars().next();
+            let mut m = Mark {
+                start: i,
+                end: i + cl,
+                kind: Kind::Double,
+                hint: Hint::None,
+                glyph: c,
+                subst: false,
+                backtick: false,
+                sdir: 0,
+                role: Role::Pending,
+                out: Kind::Double,
+                inner: Kind::Single,
+                inner_keep: "",
+                del_from: i,
+                del_rule: None,
+            };
+            match c {
+                '"' | '\u{FF02}' | '\u{201F}' => {}
+                '\u{201C}' | '\u{201E}' | '\u{AB}' | '\u{301D}' | '\u{275D}' => m.hint = Hint::Open,
+                '\u{201D}' | '\u{BB}' | '\u{301E}' | '\u{275E}' => m.hint = Hint::Close,
+                '\'' | '\u{2018}' | '\u{2019}' => {
+                    m.kind = Kind::Single;
+                    m.hint = match c {
+                        '\u{2018}' => Hint::Open,
+                        '\u{2019}' => Hint::Close,
+                        _ => Hint::None,
+                    };
+                    // Doubled singles used as one double mark.
+                    if nxt == Some(c) {
+                        m.kind = Kind::Double;
+                        m.end += cl;
+                    }
+                }
+                '\u{201A}' | '\u{201B}' | '\u{2039}' => {
+                    m.kind = Kind::Single;
+                    m.hint = Hint::Open;
+                }
+                '\u{203A}' => {
+                    m.kind = Kind::Single;
+                    m.hint = Hint::Close;
+                }
+                '`' => {
+                    if nxt == Some('`') {
+                        m.end += 1; // TeX opener
+                        m.hint = Hint::Open;
+                    } else {
+                        m.kind = Kind::Single;
+                        m.backtick = true;
+                        m.hint = Hint::Open;
+                    }
+                }
+                '\u{B4}' | '\u{2BC}' => {
+                    m.kind = Kind::Single;
+                    m.subst = true;
+                }
+                _ => {
+                    i += cl;
+                    continue;
+                }
+            }
+            m.out = m.kind;
+            i = m.end;
+            self.marks.push(m);
+        }
+    }
+
+    /// Flanks from the chars around a mark. `dynamic` uses the roles of
+    /// marks already resolved for an adjacent quote char.
+    fn flanks(&self, idx: usize, dynamic: bool) -> (bool, bool, Cls, Cls) {
+        let m = &self.marks[idx];
+        let p = self.prev(m.start);
+        let n = self.next(m.end);
+        let mut pc = cls(p);
+        if pc == Cls::Quote {
+            let opened = if dynamic && idx > 0 && self.marks[idx - 1].end == m.start {
+                self.marks[idx - 1].role == Role::Open
+            } else {
+                p.is_some_and(|c| !is_closing_glyph(c) && c != '\'' && c != '"')
+            };
+            pc = if opened { Cls::Space } else { Cls::Word };
+        }
+        let nc = cls(n);
+        let left = matches!(pc, Cls::Space | Cls::OpenP | Cls::Dash | Cls::Other)
+            && matches!(nc, Cls::Word | Cls::Quote | Cls::OpenP | Cls::Other)
+            || (pc == Cls::Space && n == Some('\u{2026}'));
+        let right = matches!(pc, Cls::Word | Cls::Punct | Cls::CloseP | Cls::Other)
+            && matches!(
+                nc,
+                Cls::Space | Cls::Punct | Cls::CloseP | Cls::Dash | Cls::Quote | Cls::Other
+            );
+        (left, right, pc, nc)
+    }
+
+    fn static_dirs(&mut self) {
+        let n = self.marks.len();
+        for i in 0..n {
+            let (left, right, _, _) = self.flanks(i, false);
+            let m = &self.marks[i];
+            let sdir = match (left, right) {
+                (true, false) => 1,
+                (false, true) => -1,
+                _ => match m.hint {
+                    Hint::Open => 1,
+                    Hint::Close => -1,
+                    Hint::None => 0,
+                },
+            };
+            self.marks[i].sdir = sdir;
+        }
+        self.dbl_close_after.clear();
+        self.dbl_open_after.clear();
+        self.sgl_close_after.clear();
+        self.dbl_close_after.resize(n + 1, 0);
+        self.dbl_open_after.resize(n + 1, 0);
+        self.sgl_close_after.resize(n + 1, 0);
+        for i in (0..n).rev() {
+            let m = &self.marks[i];
+            let dbl = m.kind == Kind::Double && !m.subst;
+            let sgl_close = m.kind == Kind::Single
+                && !m.subst
+                && m.sdir < 0
+                && !self.next(m.end).is_some_and(char::is_alphanumeric);
+            self.dbl_close_after[i] = self.dbl_close_after[i + 1] + u32::from(dbl && m.sdir < 0);
+            self.dbl_open_after[i] = self.dbl_open_after[i + 1] + u32::from(dbl && m.sdir > 0);
+            self.sgl_close_after[i] = self.sgl_close_after[i + 1] + u32::from(sgl_close);
+        }
+    }
+
+    fn log_depth(&mut self, at: usize) {
+        self.depth_log.push((at, self.stack.len()));
+    }
+
+    /// Whether an opener at `at` starts a whole utterance (R4.6).
+    fn whole_at(&self, at: usize) -> bool {
+        match self.prev_nonspace(at) {
+            None => true,
+            Some((pos, c)) => {
+                if is_sentence_end(c) || c == ':' {
+                    return true;
+                }
+                // After a closer that follows sentence punctuation.
+                is_quote_char(c) && self.prev(pos).is_some_and(is_sentence_end)
+            }
+        }
+    }
+
+    fn push_entry(&mut self, idx: Option<usize>, written: Kind, glyph_text: &str, at: usize) {
+        let out = match self.stack.last() {
+            Some(parent) => parent.out.other(),
+            None => written,
+        };
+        let (og, cg) = family(glyph_text);
+        let whole = self.whole_at(at);
+        self.stack.push(Entry {
+            written,
+            out,
+            open_glyph: og,
+            close_glyph: cg,
+            whole,
+            mark: idx,
+        });
+        self.log_depth(at);
+    }
+
+    fn resolve(&mut self) {
+        let n = self.marks.len();
+        let mut cursor = self.ps;
+        // The last quotation closed, while no opener followed (R6.3).
+        let mut last_closed: Option<(usize, Entry)> = None;
+        // The last mark that closed a depth-2 quotation (R3).
+        let mut last_inner_close: Option<usize> = None;
+        let mut any_before = false;
+        for i in 0..n {
+            let ms = self.marks[i].start;
+            if self.intraword(i) {
+                // An apostrophe inside a word: no effect on the stack or on R4.
+                self.resolve_mark(i, &mut last_closed, any_before);
+                continue;
+            }
+            if cursor < ms {
+                cursor = self.gap(cursor, ms);
+            }
+            if self.marks[i].start < cursor {
+                // Inside text already consumed by an R4 edit.
+                self.marks[i].role = Role::Leave;
+                continue;
+            }
+            let before_len = self.stack.len();
+            self.resolve_mark(i, &mut last_closed, any_before);
+            any_before = true;
+            let m = &self.marks[i];
+            cursor = m.end;
+            match m.role {
+                Role::Close if before_len == 2 && self.stack.len() == 1 => {
+                    last_inner_close = Some(i);
+                }
+                Role::Apostrophe | Role::Leave | Role::Consumed => {}
+                _ => last_inner_close = None,
+            }
+            if m.role == Role::Open {
+                last_closed = None;
+            }
+            // After a closer that emptied the stack: attribution (R4.2).
+            if m.role == Role::Close && self.stack.is_empty() {
+                cursor = self.after_close(i, cursor);
+            }
+        }
+        if cursor < self.pe {
+            self.gap(cursor, self.pe);
+        }
+        // R3: the paragraph ends at depth 1 right after an inner closer.
+        if let Some(i) = last_inner_close {
+            if self.stack.len() == 1 && self.stack[0].written == Kind::Double {
+                let m = &self.marks[i];
+                let tail = &self.text[m.end..self.pe];
+                let tail_ok = tail
+                    .chars()
+                    .all(|c| is_space(c) || matches!(c, '.' | '!' | '?' | '\u{2026}' | ';'));
+                let continued = self.text[self.pe..]
+                    .chars()
+                    .find(|c| !is_space(*c))
+                    .is_some_and(is_quote_char);
+                if tail_ok && !continued {
+                    let outer = self.stack[0];
+                    let m = &mut self.marks[i];
+                    m.inner = m.out;
+                    m.out = outer.out;
+                    m.inner_keep = "";
+                    m.role = Role::CloseBoth;
+                    self.stack.pop();
+                }
+            }
+        }
+    }
+
+    /// Resolves one mark against the stack.
+    fn resolve_mark(&mut self, i: usize, last_closed: &mut Option<(usize, Entry)>, any_before: bool) {
+        let m = self.marks[i].clone();
+        let p = self.prev(m.start);
+        let nx = self.next(m.end);
+        if m.subst {
+            // ´ ʼ: an apostrophe between letters or after a plural s.
+            let between = p.is_some_and(char::is_alphabetic) && nx.is_some_and(char::is_alphabetic);
+            let plural = p == Some('s') && !nx.is_some_and(char::is_alphanumeric);
+            self.marks[i].role = if between || plural {
+                Role::Apostrophe
+            } else {
+                Role::Leave
+            };
+            return;
+        }
+        let (left, right, pc, nc) = self.flanks(i, true);
+        if m.kind == Kind::Single {
+            self.resolve_single(i, left, right, p, nx);
+            return;
+        }
+        // Double marks. ASCII inches after a digit (`6'2"`, `5' 11"`).
+        if m.glyph == '"' && m.end - m.start == 1 && p.is_some_and(|c| c.is_ascii_digit()) {
+            let top_double = self.stack.last().is_some_and(|e| e.written == Kind::Double);
+            if self.is_inches(m.start) || !top_double {
+                self.marks[i].role = Role::Leave;
+                return;
+            }
+        }
+        let top_double = self.stack.last().is_some_and(|e| e.written == Kind::Double);
+        let any_double_open = self.stack.iter().any(|e| e.written == Kind::Double);
+        let mut dir: i8 = match (left, right) {
+            (true, false) => 1,
+            (false, true) => -1,
+            _ => match m.hint {
+                Hint::Open => 1,
+                Hint::Close => -1,
+                Hint::None => {
+                    if top_double {
+                        -1
+                    } else {
+                        1
+                    }
+                }
+            },
+        };
+        // A curly mark with the space on the wrong side keeps its glyph's
+        // direction (`Russian“ blue`, `, ”Belta`): the space is the defect.
+        if dir == 1 && m.hint == Hint::Close && pc == Cls::Space && nc == Cls::Word && any_double_open
+        {
+            dir = -1;
+        }
+        if dir == -1
+            && m.hint == Hint::Open
+            && pc == Cls::Word
+            && nc == Cls::Space
+            && any_double_open
+            && !self
+                .stack
+                .last()
+                .is_some_and(|e| e.open_glyph == "\u{201E}" || e.open_glyph == "\u{AB}")
+            && self.dbl_close_after[i + 1] > 0
+        {
+            dir = 1;
+        }
+        if dir == 1 {
+            if self.stack.is_empty() {
+                // R6.3 with the real closer written like an opener (`B, "a spokesman told`).
+                if let Some((x, entry)) = *last_closed {
+                    if self.prev_nonspace(m.start).is_some_and(|(_, c)| c == ',')
+                        && self.dbl_close_after[i + 1] == 0
+                        && self.attr_after(m.end).is_some()
+                        && self.early_closer_ok(x)
+                    {
+                        self.delete_early_closer(x);
+                        self.close_with(i, entry, Role::Close);
+                        *last_closed = None;
+                        return;
+                    }
+                }
+                self.marks[i].role = Role::Open;
+                self.marks[i].out = Kind::Double;
+                let text = self.text;
+                let gt = &text[m.start..m.end];
+                self.push_entry(Some(i), Kind::Double, gt, m.start);
+                return;
+            }
+            // Inside an open quotation: inner opener or duplicated opener.
+            let need = self.stack.len() as u32 + 1;
+            let sentence_start = self
+                .prev_nonspace(m.start)
+                .is_some_and(|(_, c)| is_sentence_end(c));
+            if sentence_start && self.dbl_close_after[i + 1] < need {
+                let mm = &mut self.marks[i];
+                mm.role = Role::Delete;
+                mm.del_rule = Some(&R6_DUPLICATED_OPENER);
+                return;
+            }
+            let text = self.text;
+                let gt = &text[m.start..m.end];
+            self.push_entry(Some(i), Kind::Double, gt, m.start);
+            let out = self.stack.last().map_or(Kind::Double, |e| e.out);
+            self.marks[i].role = Role::Open;
+            self.marks[i].out = out;
+            return;
+        }
+        // Closing direction.
+        if self.stack.is_empty() {
+            self.lone_closer(i, last_closed, any_before);
+            return;
+        }
+        if top_double {
+            let Some(entry) = self.stack.pop() else { return };
+            self.log_depth(m.end);
+            self.close_with(i, entry, Role::Close);
+            *last_closed = Some((i, entry));
+            return;
+        }
+        // A double closer while a single is open on top of a double: it
+        // closes both (one glyph for two closers).
+        if any_double_open {
+            let Some(inner) = self.stack.pop() else { return };
+            while self.stack.last().is_some_and(|e| e.written != Kind::Double) {
+                self.stack.pop();
+            }
+            let Some(outer) = self.stack.pop() else { return };
+            self.log_depth(m.end);
+            let mm = &mut self.marks[i];
+            mm.role = Role::CloseBoth;
+            mm.inner = inner.out;
+            mm.inner_keep = inner.close_glyph;
+            mm.out = outer.out;
+            *last_closed = Some((i, outer));
+            return;
+        }
+        self.lone_closer(i, last_closed, any_before);
+    }
+
+    /// A single mark between two letters or digits (an apostrophe).
+    fn intraword(&self, i: usize) -> bool {
+        let m = &self.marks[i];
+        m.kind == Kind::Single
+            && self.prev(m.start).is_some_and(char::is_alphanumeric)
+            && self.next(m.end).is_some_and(char::is_alphanumeric)
+    }
+
+    /// The start of the first mark after `i` that is not an apostrophe in a word.
+    fn next_real_mark(&self, i: usize) -> usize {
+        (i + 1..self.marks.len())
+            .find(|&j| !self.intraword(j))
+            .map_or(self.pe, |j| self.marks[j].start)
+    }
+
+    fn close_with(&mut self, i: usize, entry: Entry, role: Role) {
+        self.closed = Some((i, entry));
+        let m = &mut self.marks[i];
+        m.role = role;
+        m.out = entry.out;
+    }
+
+    fn is_inches(&self, at: usize) -> bool {
+        // digits, then (space?) ' before them, then a digit: 6'2" / 5' 11"
+        let b = self.text.as_bytes();
+        let mut j = at;
+        while j > self.ps && b[j - 1].is_ascii_digit() {
+            j -= 1;
+        }
+        while j > self.ps && b[j - 1] == b' ' {
+            j -= 1;
+        }
+        j > self.ps + 1 && b[j - 1] == b'\'' && b[j - 2].is_ascii_digit()
+    }
+
+    fn early_closer_ok(&self, x: usize) -> bool {
+        let m = &self.marks[x];
+        self.marks[x].role == Role::Close
+            && self.prev(m.start).is_some_and(is_sentence_end)
+            && self.next(m.end).is_some_and(is_hspace)
+    }
+
+    fn delete_early_closer(&mut self, x: usize) {
+        let m = &mut self.marks[x];
+        m.role = Role::Delete;
+        m.del_rule = Some(&R6_EARLY_CLOSER);
+        m.del_from = m.start;
+        let s = m.start;
+        // The closer popped the quotation; the quotation is open again.
+        self.depth_log.push((s, 1));
+    }
+
+    fn lone_closer(&mut self, i: usize, last_closed: &mut Option<(usize, Entry)>, any_before: bool) {
+        let m = self.marks[i].clone();
+        // R6.1: `word. ” “The question`.
+        let free = self.prev(m.start).is_some_and(is_hspace);
+        let after_sentence = self
+            .prev_nonspace(m.start)
+            .is_some_and(|(_, c)| is_sentence_end(c));
+        let next_at = self.skip_hspace(m.end);
+        let next_is_opener = self
+            .marks
+            .get(i + 1)
+            .is_some_and(|n| n.start == next_at && n.kind == Kind::Double && n.sdir > 0);
+        if free && after_sentence && next_is_opener {
+            let from = self.back_hspace(m.start).max(self.ps);
+            let mm = &mut self.marks[i];
+            mm.role = Role::Delete;
+            mm.del_rule = Some(&R6_STRAY_CLOSER);
+            mm.del_from = from;
+            // Keep one space: delete the space run and the mark, not the space after.
+            return;
+        }
+        // R6.3: `"A." B," a spokesman told`.
+        let attributed = self.prev(m.start) == Some(',') && self.attr_after(m.end).is_some();
+        if let Some((x, entry)) = *last_closed {
+            if attributed && self.early_closer_ok(x) {
+                self.delete_early_closer(x);
+                self.close_with(i, entry, Role::Close);
+                self.log_depth(m.end);
+                *last_closed = None;
+                return;
+            }
+        }
+        // R6.4: no opener anywhere before in the paragraph.
+        if attributed && !any_before {
+            let first = self.skip_hspace(self.ps);
+            if first < m.start && self.next(first).is_some_and(char::is_alphanumeric) {
+                let g = match self.style {
+                    QuoteStyle::Keep => family(&self.text[m.start..m.end]).0,
+                    s => glyph(s, Kind::Double, true),
+                };
+                self.edits.push(
+                    Edit::insert(first, g, &R6_MISSING_OPENER)
+                        .with_detail("R6.4: closer and attribution with no opener; opener inserted"),
+                );
+                let (og, cg) = family(g);
+                let entry = Entry {
+                    written: Kind::Double,
+                    out: Kind::Double,
+                    open_glyph: og,
+                    close_glyph: cg,
+                    whole: true,
+                    mark: None,
+                };
+                self.close_with(i, entry, Role::Close);
+                return;
+            }
+        }
+        self.marks[i].role = Role::LoneClose;
+        self.marks[i].out = Kind::Double;
+    }
+
+    fn resolve_single(&mut self, i: usize, left: bool, right: bool, p: Option<char>, nx: Option<char>) {
+        let m = self.marks[i].clone();
+        let p_alpha = p.is_some_and(char::is_alphabetic);
+        let n_alpha = nx.is_some_and(char::is_alphabetic);
+        let p_digit = p.is_some_and(|c| c.is_ascii_digit());
+        let n_digit = nx.is_some_and(|c| c.is_ascii_digit());
+        let top_single = self.stack.last().is_some_and(|e| e.written == Kind::Single);
+        // Between letters (or digit + letter): contraction, name, possessive.
+        if (p_alpha || p_digit) && n_alpha && !m.backtick
+            || m.backtick && p_alpha && n_alpha
+        {
+            self.marks[i].role = Role::Apostrophe;
+            return;
+        }
+        if m.backtick && !left {
+            self.marks[i].role = Role::Leave;
+            return;
+        }
+        // Feet after digits (`6'2"`, `5' 11"`, `5'`): never curled.
+        if p_digit && m.glyph == '\'' {
+            let after = self.skip_hspace(m.end);
+            if n_digit || self.next(after).is_some_and(|c| c.is_ascii_digit()) || !top_single {
+                self.marks[i].role = Role::Leave;
+                return;
+            }
+        }
+        if left {
+            // Elisions: '90s, 'tis, 'n'.
+            if n_digit {
+                let b = self.text.as_bytes();
+                let e = m.end;
+                let two = e + 1 < self.pe && b[e].is_ascii_digit() && b[e + 1].is_ascii_digit();
+                let third_ok = e + 2 >= self.pe || !b[e + 2].is_ascii_digit();
+                if two && third_ok {
+                    self.marks[i].role = Role::Apostrophe;
+                    return;
+                }
+            }
+            let word = self.word_at(m.end);
+            if word_in(word, ELISIONS)
+                && !self.text[m.end + word.len()..self.pe].starts_with(['\'', '\u{2019}'])
+                || word == "n"
+            {
+                self.marks[i].role = Role::Apostrophe;
+                return;
+            }
+            if self.sgl_close_after[i + 1] > 0 {
+                self.marks[i].role = Role::Open;
+                let text = self.text;
+                let gt = &text[m.start..m.end];
+                self.push_entry(Some(i), Kind::Single, gt, m.start);
+                self.marks[i].out = self.stack.last().map_or(Kind::Single, |e| e.out);
+                return;
+            }
+            // R7: `United States ‘willingness` -> `United States’ willingness`.
+            let sp = self.back_hspace(m.start);
+            if sp < m.start
+                && self.prev(sp) == Some('s')
+                && nx.is_some_and(char::is_lowercase)
+                && !m.backtick
+            {
+                let ins = match self.style {
+                    QuoteStyle::Keep if m.glyph == '\'' => "' ",
+                    s => {
+                        if apostrophe(s) == "'" {
+                            "' "
+                        } else {
+                            "\u{2019} "
+                        }
+                    }
+                };
+                self.edits.push(
+                    Edit::replace(sp..m.end, ins, &R7_SLID_POSSESSIVE)
+                        .with_detail("R7: plural possessive apostrophe had slid onto the next word"),
+                );
+                self.marks[i].role = Role::Consumed;
+                return;
+            }
+            self.marks[i].role = if n_alpha {
+                Role::Apostrophe
+            } else {
+                Role::Leave
+            };
+            return;
+        }
+        if right {
+            if top_single {
+                let Some(entry) = self.stack.pop() else { return };
+                self.log_depth(m.end);
+                self.close_with(i, entry, Role::Close);
+                return;
+            }
+            // Plural possessive (`States' role`) or a dropped letter (`goin'`).
+            self.marks[i].role = if p_alpha {
+                Role::Apostrophe
+            } else {
+                Role::Leave
+            };
+            return;
+        }
+        self.marks[i].role = Role::Leave;
+    }
+
+    /// The ASCII-letter word at `at`.
+    fn word_at(&self, at: usize) -> &str {
+        let b = self.text.as_bytes();
+        let mut e = at;
+        while e < self.pe && b[e].is_ascii_alphabetic() {
+            e += 1;
+        }
+        &self.text[at..e]
+    }
+
+    // -- R4 ----------------------------------------------------------------
+
+    /// Parses an attribution clause starting at `pos`.
+    fn parse_attr(&self, pos: usize) -> Option<Attr> {
+        let b = self.text.as_bytes();
+        let mut words: [Range<usize>; 16] = Default::default();
+        let mut n = 0;
+        let mut at = pos;
+        let end;
+        loop {
+            let ws = at;
+            let mut e = at;
+            while let Some(c) = self.next(e) {
+                if c.is_alphanumeric() || matches!(c, '\'' | '\u{2019}' | '-') {
+                    e += c.len_utf8();
+                } else {
+                    break;
+                }
+            }
+            if e == ws {
+                return None;
+            }
+            words[n] = ws..e;
+            n += 1;
+            // One space, then another word?
+            let sp = self.skip_hspace(e);
+            if sp > e && n < 16 && self.next(sp).is_some_and(char::is_alphanumeric) {
+                at = sp;
+                continue;
+            }
+            end = e;
+            break;
+        }
+        if n >= 16 {
+            return None;
+        }
+        let term = self.next(end);
+        let term_ok = matches!(term, None | Some('.' | ',' | ';' | '!' | '?' | '\n' | '\r' | '\u{2026}'));
+        let w = |k: usize| &self.text[words[k].clone()];
+        let _ = b;
+        if word_in(w(0), SPEECH_VERBS) {
+            if n > 1 && word_in(w(1), NOT_AFTER_VERB) {
+                return None;
+            }
+            if n > 12 {
+                return None;
+            }
+            return Some(Attr {
+                first: words[0].clone(),
+                verb_first: true,
+                end,
+            });
+        }
+        // Speaker noun phrase, then the verb.
+        if !term_ok {
+            return None;
+        }
+        let first = w(0);
+        let cap = first.chars().next().is_some_and(char::is_uppercase);
+        if !(cap || word_in(first, NP_STARTERS)) {
+            return None;
+        }
+        let k = (1..n.min(7)).find(|&k| word_in(w(k), SPEECH_VERBS))?;
+        if (0..k).any(|j| word_in(w(j), NOT_IN_NP)) {
+            return None;
+        }
+        let after = n - k - 1;
+        if after > 3 {
+            return None;
+        }
+        if after > 0 && (word_in(w(k + 1), NOT_AFTER_VERB) || word_in(w(k + 1), PRONOUNS)) {
+            return None;
+        }
+        Some(Attr {
+            first: words[0].clone(),
+            verb_first: false,
+            end,
+        })
+    }
+
+    /// An attribution after a closer ending at `at`: `, said X` / ` he said`.
+    fn attr_after(&self, at: usize) -> Option<Attr> {
+        let mut i = at;
+        if self.next(i) == Some(',') {
+            i += 1;
+        }
+        let s = self.skip_hspace(i);
+        if s == i {
+            return None;
+        }
+        self.parse_attr(s)
+    }
+
+    /// A dash (`–`, `—`, spaced `-`) at `i`: its byte length.
+    fn dash_at(&self, i: usize) -> Option<usize> {
+        match self.next(i)? {
+            '\u{2013}' | '\u{2014}' => Some(3),
+            '-' => {
+                // Not `--` and not a hyphen inside a word.
+                if self.next(i + 1) == Some('-') || self.prev(i) == Some('-') {
+                    None
+                } else {
+                    Some(1)
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// Scans `[from, to)` for R4 while inside one open double quotation.
+    /// Returns where the scan stopped (past any text an edit consumed).
+    fn gap(&mut self, from: usize, to: usize) -> usize {
+        let mut cur = from;
+        loop {
+            if !(self.stack.len() == 1 && self.stack[0].written == Kind::Double) {
+                return cur.max(from);
+            }
+            // Find the next spaced dash.
+            let b = self.text.as_bytes();
+            let mut found = None;
+            let mut j = cur;
+            while j < to {
+                let c = b[j];
+                if (c == b'-' || c == 0xE2)
+                    && let Some(dl) = self.dash_at(j)
+                {
+                    let before_sp = self.prev(j).is_some_and(is_hspace);
+                    let after_sp = self.next(j + dl).is_some_and(is_hspace);
+                    if before_sp && after_sp && !self.is_protected(j) {
+                        found = Some((j, dl));
+                        break;
+                    }
+                }
+                j += 1;
+            }
+            let Some((d, dl)) = found else { return to };
+            let s0 = self.back_hspace(d);
+            let s1 = self.skip_hspace(d + dl);
+            let before = self.prev(s0);
+            let ok_before = before.is_some_and(|c| {
+                c.is_alphanumeric() || matches!(c, ',' | '?' | '!' | '\u{2026}')
+            });
+            let attr = if ok_before && s1 < to { self.parse_attr(s1) } else { None };
+            let Some(attr) = attr else {
+                cur = d + dl;
+                continue;
+            };
+            if attr.end > to {
+                cur = d + dl;
+                continue;
+            }
+            let Some(entry) = self.stack.pop() else { return to };
+            self.log_depth(s0);
+            let close = match self.style {
+                QuoteStyle::Keep => entry.close_glyph,
+                s => glyph(s, entry.out, false),
+            };
+            let ins: Cow<'static, str> = match before {
+                Some(',' | '?' | '!' | '\u{2026}') => Cow::Borrowed(close),
+                _ => Cow::Owned(format!(",{close}")),
+            };
+            self.edits.push(
+                Edit::replace(s0..d + dl, ins, &R4_DASH_ATTRIBUTION)
+                    .with_detail("R4.1: dash before the attribution inside a quotation; quotation closed"),
+            );
+            self.lowercase_verb(&attr);
+            cur = self.reopen(attr.end, to, entry, true);
+        }
+    }
+
+    /// R4.5: a speech verb capitalised after a dash.
+    fn lowercase_verb(&mut self, attr: &Attr) {
+        if !attr.verb_first {
+            return;
+        }
+        let w = &self.text[attr.first.clone()];
+        let mut cs = w.chars();
+        let (Some(c0), rest) = (cs.next(), cs.as_str()) else {
+            return;
+        };
+        if c0.is_ascii_uppercase() && rest.chars().all(|c| c.is_ascii_lowercase()) {
+            let s = attr.first.start;
+            let lower: &'static str = LOWER[(c0 as u8 - b'A') as usize];
+            self.edits.push(
+                Edit::replace(s..s + 1, lower, &R4_CAPITALISED_SPEECH_VERB)
+                    .with_detail("R4.5: speech verb capitalised by MT after a dash"),
+            );
+        }
+    }
+
+    /// After an attribution ending at `end`: reopen the quotation when the
+    /// speech resumes (a dash, or a new sentence before an unmatched closer).
+    /// `dash_ok`: an explicit dash reopens without looking ahead.
+    fn reopen(&mut self, end: usize, to: usize, entry: Entry, dash_ok: bool) -> usize {
+        let term = self.next(end);
+        if !matches!(term, Some('.' | ',' | ';')) {
+            return end;
+        }
+        let after_term = end + 1;
+        let s = self.skip_hspace(after_term);
+        if s == after_term || s >= to {
+            return end;
+        }
+        let open = match self.style {
+            QuoteStyle::Keep => entry.open_glyph,
+            st => glyph(st, entry.out, true),
+        };
+        let next_mark = self.marks.iter().position(|m| m.start >= s).unwrap_or(self.marks.len());
+        let unmatched_closer_later =
+            self.dbl_close_after[next_mark] > self.dbl_open_after[next_mark];
+        if let Some(dl) = self.dash_at(s) {
+            let s2 = self.skip_hspace(s + dl);
+            if s2 > s + dl && s2 < to && self.next(s2).is_some_and(char::is_alphanumeric) {
+                if !(dash_ok || unmatched_closer_later) {
+                    return end;
+                }
+                self.edits.push(
+                    Edit::replace(s..s2, open, &R4_DASH_ATTRIBUTION)
+                        .with_detail("R4.1: dash after the attribution; quotation reopened"),
+                );
+                self.stack.push(Entry { mark: None, whole: true, ..entry });
+                self.log_depth(s);
+                return s2;
+            }
+            return end;
+        }
+        if term == Some('.')
+            && self.next(s).is_some_and(char::is_uppercase)
+            && unmatched_closer_later
+        {
+            self.edits.push(
+                Edit::insert(s, open, &R4_MISSING_REOPEN)
+                    .with_detail("R4.4: speech resumes after the attribution; opener inserted"),
+            );
+            self.stack.push(Entry { mark: None, whole: true, ..entry });
+            self.log_depth(s);
+            return s;
+        }
+        end
+    }
+
+    /// R4.2/R4.3 after a closer that emptied the stack; returns the new cursor.
+    fn after_close(&mut self, i: usize, cursor: usize) -> usize {
+        let m = self.marks[i].clone();
+        if m.kind != Kind::Double && m.out != Kind::Double {
+            return cursor;
+        }
+        let entry = match self.closed {
+            Some((j, e)) if j == i => e,
+            _ => return cursor,
+        };
+        let to = self.next_real_mark(i);
+        let mut at = m.end;
+        let comma = self.next(at) == Some(',');
+        if comma {
+            at += 1;
+        }
+        let s = self.skip_hspace(at);
+        if s == at {
+            return cursor;
+        }
+        let (dash, attr_at) = match self.dash_at(s) {
+            Some(dl) => {
+                let s2 = self.skip_hspace(s + dl);
+                if s2 == s + dl {
+                    return cursor;
+                }
+                (Some(s..s + dl), s2)
+            }
+            None => (None, s),
+        };
+        if attr_at >= to {
+            return cursor;
+        }
+        let Some(attr) = self.parse_attr(attr_at) else {
+            return cursor;
+        };
+        if attr.end > to {
+            return cursor;
+        }
+        let before = self.prev(m.start);
+        let punct_inside = before.is_some_and(|c| matches!(c, ',' | '?' | '!' | '\u{2026}'));
+        let close = match self.style {
+            QuoteStyle::Keep => entry.close_glyph,
+            st => glyph(st, m.out, false),
+        };
+        match dash {
+            Some(d) => {
+                if entry.whole && !punct_inside && before != Some('.') {
+                    // `“Q”, – said X` / `“Q” – said X` -> `“Q,” said X`
+                    self.edits.push(
+                        Edit::replace(m.start..d.end, format!(",{close}"), &R4_DASH_ATTRIBUTION)
+                            .with_detail("R4.2: dash attribution after a closer; comma put inside"),
+                    );
+                    self.marks[i].role = Role::Consumed;
+                } else if punct_inside || before == Some('.') {
+                    // `“Q?” – asked X` -> `“Q?” asked X`
+                    self.edits.push(
+                        Edit::replace(m.start..d.end, close, &R4_DASH_ATTRIBUTION)
+                            .with_detail("R4.3: dash attribution after a closer; dash removed"),
+                    );
+                    self.marks[i].role = Role::Consumed;
+                } else {
+                    // A quoted fragment keeps its comma outside (R4.6).
+                    let ins = if comma { "," } else { "" };
+                    self.edits.push(
+                        Edit::replace(m.end..d.end, ins, &R4_DASH_ATTRIBUTION)
+                            .with_detail("R4.6: dash attribution after a quoted fragment; dash removed"),
+                    );
+                }
+                self.lowercase_verb(&attr);
+            }
+            None => {
+                if comma && entry.whole && !punct_inside && before != Some('.') {
+                    self.edits.push(
+                        Edit::replace(m.start..m.end + 1, format!(",{close}"), &R4_ATTRIBUTION_COMMA)
+                            .with_detail("R4.2: whole-utterance quotation; attribution comma put inside"),
+                    );
+                    self.marks[i].role = Role::Consumed;
+                }
+            }
+        }
+        // R4.4: the rest of the speech left behind a dash (needs an unmatched closer).
+        self.reopen(attr.end, to, entry, false).max(cursor)
+    }
+
+    // -- edits ---------------------------------------------------------------
+
+    fn emit(&mut self) {
+        let style = self.style;
+        let text = self.text;
+        for i in 0..self.marks.len() {
+            let m = self.marks[i].clone();
+            let cur = &text[m.start..m.end];
+            match m.role {
+                Role::Open | Role::Close | Role::LoneClose | Role::CloseBoth => {
+                    let open = m.role == Role::Open;
+                    let target: Cow<'static, str> = match (style, m.role) {
+                        (QuoteStyle::Keep, Role::CloseBoth) => {
+                            let inner = if m.inner_keep.is_empty() {
+                                family(self.opener_text_of_inner(i)).1
+                            } else {
+                                m.inner_keep
+                            };
+                            Cow::Owned(format!("{inner}{cur}"))
+                        }
+                        (QuoteStyle::Keep, _) => Cow::Owned(cur.to_owned()),
+                        (s, Role::CloseBoth) => {
+                            Cow::Owned(format!("{}{}", glyph(s, m.inner, false), glyph(s, m.out, false)))
+                        }
+                        (s, _) => Cow::Borrowed(glyph(s, m.out, open)),
+                    };
+                    if target != cur {
+                        let rule = if m.role == Role::CloseBoth {
+                            &R3_COLLAPSED_CLOSER
+                        } else if m.out != m.kind {
+                            &R2_NESTED_QUOTE
+                        } else if m.end - m.start > m.glyph.len_utf8() || !matches!(m.glyph, '"' | '\'' | '\u{201C}' | '\u{201D}' | '\u{2018}' | '\u{2019}') {
+                            &R1_FOREIGN_QUOTE_GLYPH
+                        } else if (open && matches!(m.glyph, '\u{201D}' | '\u{2019}'))
+                            || (!open && matches!(m.glyph, '\u{201C}' | '\u{2018}'))
+                        {
+                            &R1_QUOTE_DIRECTION
+                        } else {
+                            &R1_QUOTE_STYLE_GLYPH
+                        };
+                        let what = if open { "opens" } else { "closes" };
+                        let detail = format!("{cur} {what} a quotation; written {target}");
+                        self.edits
+                            .push(Edit::replace(m.start..m.end, target, rule).with_detail(detail));
+                    }
+                    if m.role != Role::LoneClose {
+                        self.spacing(&m, open);
+                    }
+                    if !open {
+                        self.doubled_stop(&m);
+                    }
+                }
+                Role::Apostrophe => {
+                    if style == QuoteStyle::Keep && !m.subst && !m.backtick {
+                        continue;
+                    }
+                    let target = apostrophe(if style == QuoteStyle::Keep {
+                        QuoteStyle::Curly
+                    } else {
+                        style
+                    });
+                    if cur != target {
+                        self.edits.push(
+                            Edit::replace(m.start..m.end, target, &R7_APOSTROPHE_GLYPH)
+                                .with_detail(format!("R7: {cur} is an apostrophe")),
+                        );
+                    }
+                }
+                Role::Delete => {
+                    let rule = m.del_rule.unwrap_or(&R6_STRAY_CLOSER);
+                    self.edits.push(
+                        Edit::delete(m.del_from.min(m.start)..m.end, rule)
+                            .with_detail(format!("R6: {cur} deleted")),
+                    );
+                }
+                Role::Pending | Role::Leave | Role::Consumed => {}
+            }
+        }
+    }
+
+    fn opener_text_of_inner(&self, i: usize) -> &str {
+        (0..i)
+            .rev()
+            .find(|&j| self.marks[j].role == Role::Open)
+            .map_or("\u{201C}", |j| &self.text[self.marks[j].start..self.marks[j].end])
+    }
+
+    /// R5 spacing around a resolved mark.
+    fn spacing(&mut self, m: &Mark, open: bool) {
+        if open {
+            // Space inside after the opener.
+            let s = self.skip_hspace(m.end);
+            if s > m.end
+                && self
+                    .next(s)
+                    .is_some_and(|c| !is_space(c) && !is_quote_char(c) && c != '\u{2013}' && c != '\u{2014}' && c != '-')
+            {
+                self.edits.push(
+                    Edit::delete(m.end..s, &R5_SPACE_INSIDE_QUOTE)
+                        .with_detail("R5: space after an opening mark"),
+                );
+            }
+            // Missing space outside before the opener.
+            let p = self.prev(m.start);
+            if p.is_some_and(|c| c.is_alphanumeric() || matches!(c, '.' | ',' | ';' | ':' | '!' | '?')) {
+                self.edits.push(
+                    Edit::insert(m.start, " ", &R5_MISSING_SPACE_OUTSIDE_QUOTE)
+                        .with_detail("R5: no space before an opening mark"),
+                );
+            }
+        } else {
+            let s = self.back_hspace(m.start);
+            if s < m.start
+                && self
+                    .prev(s)
+                    .is_some_and(|c| !is_space(c) && !is_quote_char(c) && c != '\u{2013}' && c != '\u{2014}' && c != '-')
+            {
+                self.edits.push(
+                    Edit::delete(s..m.start, &R5_SPACE_INSIDE_QUOTE)
+                        .with_detail("R5: space before a closing mark"),
+                );
+            }
+            if self.next(m.end).is_some_and(char::is_alphanumeric) {
+                self.edits.push(
+                    Edit::insert(m.end, " ", &R5_MISSING_SPACE_OUTSIDE_QUOTE)
+                        .with_detail("R5: no space after a closing mark"),
+                );
+            }
+        }
+    }
+
+    /// R11: `reaction.”.`
+    fn doubled_stop(&mut self, m: &Mark) {
+        let b = self.text.as_bytes();
+        let before_dot = m.start > self.ps && b[m.start - 1] == b'.';
+        let before2_dot = m.start > self.ps + 1 && b[m.start - 2] == b'.';
+        let after_dot = m.end < self.pe && b[m.end] == b'.';
+        let after2_dot = m.end + 1 < self.pe && b[m.end + 1] == b'.';
+        if before_dot && !before2_dot && after_dot && !after2_dot {
+            self.edits.push(
+                Edit::delete(m.end..m.end + 1, &R11_DOUBLED_FULL_STOP)
+                    .with_detail("R11: full stop inside and after the closer"),
+            );
+        }
+    }
+
+    // -- R8 ------------------------------------------------------------------
+
+    fn depth_at(&self, at: usize) -> usize {
+        let mut d = 0;
+        for &(p, dep) in &self.depth_log {
+            if p <= at {
+                d = dep;
+            } else {
+                break;
+            }
+        }
+        d
+    }
+
+    fn slash_brackets(&mut self) {
+        let b = self.text.as_bytes();
+        let mut i = self.ps;
+        while let Some(k) = memchr(b'/', &b[i..self.pe]) {
+            let st = i + k;
+            i = st + 1;
+            let open_ok = match self.prev(st) {
+                None => true,
+                Some(c) => is_space(c) || matches!(c, '(' | '[') || (is_quote_char(c) && !is_closing_glyph(c)),
+            };
+            if !open_ok || !self.next(st + 1).is_some_and(char::is_alphabetic) {
+                continue;
+            }
+            let Some(k2) = memchr2_line(&b[st + 1..self.pe]) else {
+                continue;
+            };
+            let en = st + 1 + k2;
+            if b[en] != b'/' {
+                continue; // a line break first
+            }
+            let content = &self.text[st + 1..en];
+            let close_ok = match self.next(en + 1) {
+                None => true,
+                Some(c) => {
+                    is_space(c) || matches!(c, '.' | ',' | ';' | ':' | '!' | '?' | ')' | ']') || is_quote_char(c)
+                }
+            };
+            let words = content.split(' ').filter(|w| !w.is_empty()).count();
+            let all_caps = !content.chars().any(char::is_lowercase);
+            let dotted = content
+                .as_bytes()
+                .windows(2)
+                .any(|w| w[0] == b'.' && w[1].is_ascii_alphanumeric());
+            if !close_ok
+                || words < 2
+                || all_caps
+                || dotted
+                || content.len() > 120
+                || content.contains("://")
+                || content.ends_with(' ')
+                || self.is_protected(st)
+                || self.is_protected(en)
+            {
+                i = en;
+                continue;
+            }
+            let inside = self.depth_at(st) > 0;
+            let (o, c) = if inside { ("[", "]") } else { ("(", ")") };
+            let detail = if inside {
+                "R8: editorial slashes inside a quotation"
+            } else {
+                "R8: editorial slashes outside a quotation"
+            };
+            self.edits
+                .push(Edit::replace(st..st + 1, o, &R8_SLASH_BRACKETS).with_detail(detail));
+            self.edits
+                .push(Edit::replace(en..en + 1, c, &R8_SLASH_BRACKETS).with_detail(detail));
+            i = en + 1;
+        }
+    }
+}
+
+/// The first `/` or line break in `b`.
+fn memchr2_line(b: &[u8]) -> Option<usize> {
+    memchr::memchr3(b'/', b'\n', b'\r', b)
+}
+
+/// A token that is a path (`/usr/lib`, `C:\dir`, `./x`, `a/b/c.txt`).
+fn is_path(tok: &[u8]) -> bool {
+    let slashes = tok.iter().filter(|&&c| c == b'/').count();
+    if tok.len() > 2 && tok[1] == b':' && tok[2] == b'\\' {
+        return true;
+    }
+    if tok.starts_with(b"./") || tok.starts_with(b"../") || tok.starts_with(b"~/") {
+        return true;
+    }
+    // At least two slashes with path-like chars and no spaces (tokens have none).
+    slashes >= 2
+        && tok
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b'.' | b'_' | b'-' | b'~'))
+        && tok.iter().any(|&c| c == b'.' || c == b'_' || c.is_ascii_lowercase())
+        && tok.first() == Some(&b'/')
+        && !tok[1..tok.len() - 1].is_empty()
+        && tok.windows(2).all(|w| w != b"//")
+        && tok.iter().filter(|c| c.is_ascii_uppercase()).count() * 2 < tok.len()
+}
+
+const LOWER: [&str; 26] = [
+    "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r", "s",
+    "t", "u", "v", "w", "x", "y", "z",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::{Config, Pipeline};
+
+    fn run(text: &str, style: QuoteStyle) -> String {
+        let cfg = Config {
+            stages: [Stage::Quotes].into_iter().collect(),
+            quotes: style,
+            ..Default::default()
+        };
+        Pipeline::new(cfg).clean_str(text).text
+    }
+
+    fn curly(text: &str) -> String {
+        run(text, QuoteStyle::Curly)
+    }
+
+    fn rules_of(text: &str) -> Vec<String> {
+        let cfg = Config {
+            stages: [Stage::Quotes].into_iter().collect(),
+            ..Default::default()
+        };
+        Pipeline::new(cfg)
+            .clean_str(text)
+            .edits
+            .into_iter()
+            .map(|n| n.rule)
+            .collect()
+    }
+
+    #[test]
+    fn smoke() {
+        assert_eq!(curly("Moscow \"laments\" it."), "Moscow \u{201C}laments\u{201D} it.");
+    }
 }
