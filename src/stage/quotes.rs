@@ -878,9 +878,16 @@ impl Para<'_> {
                 while us > 0 && tok[us - 1].is_ascii_alphanumeric() {
                     us -= 1;
                 }
+                let wrapped = us > 0 && matches!(tok[us - 1], b'"' | b'\'' | b'(' | b'<');
+                let tok_s = &s[st..i];
                 let mut ue = tok.len();
-                while ue > us && matches!(tok[ue - 1], b'"' | b'\'' | b'.' | b',' | b')' | b';') {
-                    ue -= 1;
+                while let Some(c) = tok_s[..ue].chars().next_back() {
+                    let trim = matches!(c, '.' | ',' | ')' | ';' | '>' | '!' | '?')
+                        || (is_quote_char(c) && (!c.is_ascii() || wrapped));
+                    if ue <= us || !trim {
+                        break;
+                    }
+                    ue -= c.len_utf8();
                 }
                 self.protected.push(self.ps + st + us..self.ps + st + ue);
                 continue;
@@ -1219,7 +1226,7 @@ impl Para<'_> {
                 if let Some((x, entry)) = *last_closed {
                     if self.prev_nonspace(m.start).is_some_and(|(_, c)| c == ',')
                         && self.dbl_close_after[i + 1] == 0
-                        && self.attr_after(m.end).is_some()
+                        && self.parse_attr(m.end).is_some()
                         && self.early_closer_ok(x)
                     {
                         self.delete_early_closer(x);
@@ -2122,6 +2129,174 @@ mod tests {
             .collect()
     }
 
+    /// Asserts the curly result and that a second run changes nothing.
+    fn check(input: &str, want: &str) {
+        let got = curly(input);
+        assert_eq!(got, want, "input: {input}");
+        assert_eq!(curly(&got), got, "not idempotent: {input}");
+    }
+
+    fn unchanged(input: &str) {
+        assert_eq!(curly(input), input);
+    }
+
+    #[test]
+    fn r1_foreign_quote_glyph() {
+        check("the head of «Gazprom» said", "the head of “Gazprom” said");
+        check("er sagte „Wort“ und ging", "er sagte “Wort” und ging");
+        check("TeX ``quoted'' text", "TeX “quoted” text");
+        check("a ‚single‘ one", "a ‘single’ one");
+        assert!(rules_of("the «Gazprom» x").iter().all(|r| r == "r1-foreign-quote-glyph"));
+        unchanged("the head of “Gazprom” said");
+    }
+
+    #[test]
+    fn r1_quote_style_glyph() {
+        check("Moscow \"laments\" it.", "Moscow “laments” it.");
+        check("'Sanctions will fail,' he says", "‘Sanctions will fail,’ he says");
+        unchanged("Moscow “laments” it.");
+        assert_eq!(run("Moscow “laments” it.", QuoteStyle::Ascii), "Moscow \"laments\" it.");
+        unchanged("no quotes here at all.");
+    }
+
+    #[test]
+    fn r1_quote_direction() {
+        check("”Yes,” he said.", "“Yes,” he said.");
+        unchanged("“Yes,” he said.");
+    }
+
+    #[test]
+    fn r2_nested_quote() {
+        check("“the so-called “Islamic state” is here,” he said.", "“the so-called ‘Islamic state’ is here,” he said.");
+        check("\"He said \"no\" twice,\" she said.", "“He said ‘no’ twice,” she said.");
+        check("«фраза „ИГ“ и»", "«фраза „ИГ“ и»");
+        unchanged("“the so-called ‘Islamic state’ is here,” he said.");
+    }
+
+    #[test]
+    fn r3_collapsed_closer() {
+        check("“We fight the so-called “Islamic state”.", "“We fight the so-called ‘Islamic state’”.");
+        unchanged("“We fight the so-called ‘Islamic state’”.");
+        // Multi-paragraph English quotation: left open.
+        unchanged("“We fight the ‘state’.\n\n“And more,” he said.");
+    }
+
+    #[test]
+    fn r4_dash_attribution() {
+        check("“Q, – said X. – R”", "“Q,” said X. “R”");
+        check("“Q, – said X, – r”", "“Q,” said X, “r”");
+        check("“Q”, – said X.", "“Q,” said X.");
+        check("“Q,” – said X.", "“Q,” said X.");
+        check("“Q” – said X.", "“Q,” said X.");
+        check("“Q?” – asked X.", "“Q?” asked X.");
+        check("“Q!” – X exclaimed.", "“Q!” X exclaimed.");
+        check("“A, - said the Minister. - B.”", "“A,” said the Minister. “B.”");
+        // Fragment: comma stays outside.
+        check("He called it “difficult”, – said X.", "He called it “difficult”, said X.");
+        // R4.7: nothing without a quotation mark.
+        unchanged("Quote, - Person");
+        unchanged("Sanctions will fail - the prime minister has told.");
+        // Dashes inside quotations that are not attributions.
+        unchanged("“We are ready – and we said so – to talk.”");
+        unchanged("“Victory — said to be near — is ours.”");
+        unchanged("“Our goal — they said it would fail — is peace.”");
+    }
+
+    #[test]
+    fn r4_attribution_comma() {
+        check("“We are open”, the spokeswoman Zakharova stated earlier.", "“We are open,” the spokeswoman Zakharova stated earlier.");
+        unchanged("He called it “difficult”, adding that it was late.");
+        unchanged("He called it “difficult”, said X.");
+        unchanged("“We are open,” the spokeswoman stated.");
+    }
+
+    #[test]
+    fn r4_missing_reopen() {
+        check("“A, – said Putin. We hope so”.", "“A,” said Putin. “We hope so”.");
+        check("“A,” said the head of state. - I would like more.”", "“A,” said the head of state. “I would like more.”");
+        unchanged("“A,” said Putin. We hope so.");
+    }
+
+    #[test]
+    fn r4_capitalised_speech_verb() {
+        check("“Q?” – Asked Zakharova.", "“Q?” asked Zakharova.");
+        check("“Q, – Added Zakharova. – R”", "“Q,” added Zakharova. “R”");
+        unchanged("“Q?” Asked Questions is a book.");
+    }
+
+    #[test]
+    fn r5_spacing() {
+        check("« Quote, » he said", "“Quote,” he said");
+        check("“They suffered, ”Belta quotes him.", "“They suffered,” Belta quotes him.");
+        check("“A union.\"We have", "“A union.” We have");
+        check("in the union.\"We have it\"", "in the union. “We have it”");
+        check("“Gas is Russian“ blue fuel ”.", "“Gas is Russian ‘blue fuel’”.");
+        check("“Gas is Russian“ blue fuel ” now,” he said.", "“Gas is Russian ‘blue fuel’ now,” he said.");
+        unchanged("He said: “Go.”");
+    }
+
+    #[test]
+    fn r6_unbalanced() {
+        check("“A word. ” “The question is open,” he said.", "“A word.” “The question is open,” he said.");
+        check("Said. ” “The question is open,” he said.", "Said. “The question is open,” he said.");
+        check("“A. “B,” he noted.", "“A. B,” he noted.");
+        check("\"A.\" B, \"a spokesman told reporters.", "“A. B,” a spokesman told reporters.");
+        check("We will go,” he said.", "“We will go,” he said.");
+        // R6.5: open at paragraph end stays open.
+        unchanged("“A long quotation.\n\n“Goes on,” he said.");
+        unchanged("He said “we go.");
+    }
+
+    #[test]
+    fn r7_apostrophes() {
+        check("Syria's and don't", "Syria’s and don’t");
+        check("in the '90s and ‘90s", "in the ’90s and ’90s");
+        check("O'Brien and d'Estaing", "O’Brien and d’Estaing");
+        check("don`t and donʼt", "don’t and don’t");
+        check("rock 'n' roll", "rock ’n’ roll");
+        check("the United States ‘willingness to talk", "the United States’ willingness to talk");
+        check("the States' role", "the States’ role");
+        unchanged("Hawaiʻi and the ʻokina");
+        unchanged("don’t and O’Brien");
+    }
+
+    #[test]
+    fn r8_slash_brackets() {
+        check("“The decision of Putin /Medvedev’s candidacy/. Yes.”", "“The decision of Putin [Medvedev’s candidacy]. Yes.”");
+        check("The decision /Medvedev’s candidacy/ was made.", "The decision (Medvedev’s candidacy) was made.");
+        unchanged("MOSCOW, June 26. /TASS/. The text.");
+        unchanged("MOSCOW, June 26 /ITAR-TASS/ text.");
+        unchanged("on 14/10/2015 and and/or at 90 km/h 24/7 S/RES/2254 A/B Dnieper/Dnipro DONETSK/LUGANSK");
+        unchanged("see /usr/local/bin and http://x.com/a/b/ now");
+    }
+
+    #[test]
+    fn r11_doubled_full_stop() {
+        check("his “reaction.”.", "his “reaction.”");
+        check("his \"reaction.\".", "his “reaction.”");
+        unchanged("his “reaction...”.");
+        unchanged("his “reaction”.");
+    }
+
+    #[test]
+    fn protected_spans() {
+        unchanged("use `\"x\"` and `'y'` here");
+        unchanged("```\nlet s = \"x\";\n```");
+        unchanged("go to http://example.com/?q=\"a\" now");
+        check("see \"http://example.com/a\" and “http://x.org/”.", "see “http://example.com/a” and “http://x.org/”.");
+        unchanged("He is 6'2\" tall and 5' 11\" too.");
+        unchanged("prime 5′ 11″ stays");
+        unchanged("«Привет», – сказал он. „Это“ «так».");
+    }
+
+    #[test]
+    fn ascii_and_keep_styles() {
+        assert_eq!(run("“Q, – said X. – R”", QuoteStyle::Ascii), "\"Q,\" said X. \"R\"");
+        assert_eq!(run("“Q, – said X. – R”", QuoteStyle::Keep), "“Q,” said X. “R”");
+        assert_eq!(run("«Q, – said X. – R»", QuoteStyle::Keep), "«Q,» said X. «R»");
+        assert_eq!(run("\"Q\" and 'R' and it's", QuoteStyle::Ascii), "\"Q\" and 'R' and it's");
+        assert_eq!(run("«Q» and it's", QuoteStyle::Keep), "«Q» and it's");
+    }
     #[test]
     fn smoke() {
         assert_eq!(curly("Moscow \"laments\" it."), "Moscow \u{201C}laments\u{201D} it.");
