@@ -892,8 +892,8 @@ impl Para<'_> {
                 self.protected.push(self.ps + st + us..self.ps + st + ue);
                 continue;
             }
-            if is_path(tok) {
-                self.protected.push(self.ps + st..self.ps + i);
+            if let Some(r) = path_span(&s[st..i]) {
+                self.protected.push(self.ps + st + r.start..self.ps + st + r.end);
             }
         }
     }
@@ -2072,25 +2072,31 @@ fn memchr2_line(b: &[u8]) -> Option<usize> {
     memchr::memchr3(b'/', b'\n', b'\r', b)
 }
 
-/// A token that is a path (`/usr/lib`, `C:\dir`, `./x`, `a/b/c.txt`).
-fn is_path(tok: &[u8]) -> bool {
-    let slashes = tok.iter().filter(|&&c| c == b'/').count();
-    if tok.len() > 2 && tok[1] == b':' && tok[2] == b'\\' {
-        return true;
+/// A token that is a path (`/usr/lib`, `C:\\dir`, `./x`, `/var/it's/x`):
+/// its byte range in the token, without wrapping quote marks or trailing punctuation.
+fn path_span(tok: &str) -> Option<Range<usize>> {
+    let t = tok.trim_start_matches(|c: char| is_quote_char(c) || c == '(');
+    let st = tok.len() - t.len();
+    let wrapped = st > 0;
+    let t = t.trim_end_matches(|c: char| {
+        (wrapped && is_quote_char(c)) || matches!(c, ')' | '.' | ',' | ';' | ':')
+    });
+    let b = t.as_bytes();
+    let span = st..st + t.len();
+    if b.len() > 2 && b[1] == b':' && b[2] == b'\\' && b[0].is_ascii_alphabetic() {
+        return Some(span);
     }
-    if tok.starts_with(b"./") || tok.starts_with(b"../") || tok.starts_with(b"~/") {
-        return true;
+    if t.starts_with("./") || t.starts_with("../") || t.starts_with("~/") {
+        return Some(span);
     }
-    // At least two slashes with path-like chars and no spaces (tokens have none).
-    slashes >= 2
-        && tok
-            .iter()
-            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b'.' | b'_' | b'-' | b'~'))
-        && tok.iter().any(|&c| c == b'.' || c == b'_' || c.is_ascii_lowercase())
-        && tok.first() == Some(&b'/')
-        && !tok[1..tok.len() - 1].is_empty()
-        && tok.windows(2).all(|w| w != b"//")
-        && tok.iter().filter(|c| c.is_ascii_uppercase()).count() * 2 < tok.len()
+    let slashes = b.iter().filter(|&&c| c == b'/').count();
+    let ok = b.first() == Some(&b'/')
+        && slashes >= 2
+        && !t.contains("//")
+        && b.get(1).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'.' || *c == b'_')
+        && b.iter().filter(|c| c.is_ascii_uppercase()).count() * 2 < b.len()
+        && b.iter().all(|&c| c.is_ascii_graphic() || c >= 0x80);
+    ok.then_some(span)
 }
 
 const LOWER: [&str; 26] = [
