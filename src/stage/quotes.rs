@@ -1142,7 +1142,11 @@ impl Para<'_> {
                     .chars()
                     .find(|c| !is_space(*c))
                     .is_some_and(is_quote_char);
-                if tail_ok && !continued {
+                // A double closing a double inside a double is the Russian
+                // collapsed closer; an English nested single (`‘…’.`) may be a
+                // quotation that goes on in the next paragraph.
+                let russian = m.kind == Kind::Double;
+                if tail_ok && (russian || !continued) {
                     let outer = self.stack[0];
                     let m = &mut self.marks[i];
                     m.inner = m.out;
