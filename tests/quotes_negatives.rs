@@ -43,7 +43,9 @@ fn protected(text: &str) {
 
 #[test]
 fn en_dash_ranges_minus_hyphens_and_double_hyphen() {
-    untouched("In 2014–2015, on pages 10–12, the Moscow–Beijing line, −5 degrees, a well-known anti-IS force -- and more.");
+    untouched(
+        "In 2014–2015, on pages 10–12, the Moscow–Beijing line, −5 degrees, a well-known anti-IS force -- and more.",
+    );
     untouched("“The 2014–2015 season was hard,” he said, “and pages 10–12 say so.”");
 }
 
@@ -96,7 +98,9 @@ fn p2_urls_and_paths() {
 
 #[test]
 fn p3_mostly_cyrillic_paragraphs() {
-    protected("«Мы можем только выразить сожаление, – сказал представитель Кремля. – Любой отказ от диалога „ИГ“».");
+    protected(
+        "«Мы можем только выразить сожаление, – сказал представитель Кремля. – Любой отказ от диалога „ИГ“».",
+    );
     protected("Заголовок открываемого материала «Новости» – сказал он.");
 }
 
@@ -107,7 +111,9 @@ fn p4_okina() {
 
 #[test]
 fn legitimate_slashes_and_tass_credit() {
-    untouched("MOSCOW, June 26. /TASS/. The text on 14/10/2015, and/or at 90 km/h, 24/7, S/RES/2254, A/B, Dnieper/Dnipro, DONETSK/LUGANSK /ITAR-TASS/.");
+    untouched(
+        "MOSCOW, June 26. /TASS/. The text on 14/10/2015, and/or at 90 km/h, 24/7, S/RES/2254, A/B, Dnieper/Dnipro, DONETSK/LUGANSK /ITAR-TASS/.",
+    );
     untouched("A fraction 1/2 and 3/4, a path /var/log/syslog and http://tass.com/politics/1.");
 }
 

@@ -26,7 +26,9 @@ fn raw(prefix: &str) -> String {
         })
         .collect();
     entries.sort();
-    let path = entries.first().unwrap_or_else(|| panic!("no raw/{prefix}*.txt"));
+    let path = entries
+        .first()
+        .unwrap_or_else(|| panic!("no raw/{prefix}*.txt"));
     std::fs::read_to_string(path).unwrap()
 }
 
@@ -93,7 +95,10 @@ fn raw_002_comes_out_as_the_issue_shows() {
     // Nothing else changed: the other lines are as in the input.
     for (a, b) in text.lines().zip(out.lines()) {
         if a != b {
-            assert!(RAW_002_EXPECTED.contains(&b), "unexpected change:\n- {a}\n+ {b}");
+            assert!(
+                RAW_002_EXPECTED.contains(&b),
+                "unexpected change:\n- {a}\n+ {b}"
+            );
         }
     }
     assert_eq!(text.lines().count(), out.lines().count());
@@ -123,9 +128,15 @@ fn raw_english_articles_only_change_glyphs() {
         let text = raw(p);
         let (out, notes) = clean(&text, QuoteStyle::Curly);
         for n in &notes {
-            let ok = matches!(n.rule.as_str(), "r1-quote-style-glyph" | "r7-apostrophe-glyph")
-                || (p == "003" && n.rule == "r4-attribution-comma");
-            assert!(ok, "raw/{p}: unexpected {} {:?} -> {:?}", n.rule, n.removed, n.inserted);
+            let ok = matches!(
+                n.rule.as_str(),
+                "r1-quote-style-glyph" | "r7-apostrophe-glyph"
+            ) || (p == "003" && n.rule == "r4-attribution-comma");
+            assert!(
+                ok,
+                "raw/{p}: unexpected {} {:?} -> {:?}",
+                n.rule, n.removed, n.inserted
+            );
         }
         // Same text once every quote glyph is made straight.
         let straight = |s: &str| -> String {
@@ -162,7 +173,10 @@ fn raw_files_are_idempotent_in_every_style() {
         for style in [QuoteStyle::Curly, QuoteStyle::Ascii, QuoteStyle::Keep] {
             let (once, _) = clean(&text, style);
             let (twice, notes) = clean(&once, style);
-            assert!(notes.is_empty(), "raw/{p} {style:?}: second run edits {notes:?}");
+            assert!(
+                notes.is_empty(),
+                "raw/{p} {style:?}: second run edits {notes:?}"
+            );
             assert_eq!(once, twice);
         }
     }
@@ -187,6 +201,9 @@ fn full_pipeline_output_is_stable_under_quotes() {
         let text = raw(p);
         let full = Pipeline::default().clean_str(&text).text;
         let (_, notes) = clean(&full, QuoteStyle::Curly);
-        assert!(notes.is_empty(), "raw/{p}: quotes edits the final output: {notes:?}");
+        assert!(
+            notes.is_empty(),
+            "raw/{p}: quotes edits the final output: {notes:?}"
+        );
     }
 }

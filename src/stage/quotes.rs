@@ -335,8 +335,8 @@ fn flush(edits: &mut Vec<Edit>, out: &mut Vec<Edit>) {
     let mut last_start = usize::MAX;
     for e in edits.drain(..) {
         let sp = e.span();
-        let overlaps =
-            sp.start < last_end || (sp.start == last_start && sp.is_empty() && last_start != last_end);
+        let overlaps = sp.start < last_end
+            || (sp.start == last_start && sp.is_empty() && last_start != last_end);
         if overlaps {
             continue;
         }
@@ -449,14 +449,8 @@ impl Iterator for Paragraphs<'_> {
 fn is_space(c: char) -> bool {
     matches!(
         c,
-        ' ' | '\t'
-            | '\r'
-            | '\n'
-            | '\u{A0}'
-            | '\u{202F}'
-            | '\u{2000}'..='\u{200B}'
-            | '\u{3000}'
-            | '\u{FEFF}'
+        ' ' | '\t' | '\r' | '\n' | '\u{A0}' | '\u{202F}' | '\u{2000}'
+            ..='\u{200B}' | '\u{3000}' | '\u{FEFF}'
     )
 }
 
@@ -468,22 +462,25 @@ fn is_hspace(c: char) -> bool {
 fn is_quote_char(c: char) -> bool {
     matches!(
         c,
-        '"' | '\''
-            | '\u{2018}'..='\u{201F}'
-            | '\u{AB}'
-            | '\u{BB}'
-            | '\u{2039}'
-            | '\u{203A}'
-            | '\u{FF02}'
-            | '\u{301D}'
-            | '\u{301E}'
-            | '\u{275D}'
-            | '\u{275E}'
+        '"' | '\'' | '\u{2018}'
+            ..='\u{201F}'
+                | '\u{AB}'
+                | '\u{BB}'
+                | '\u{2039}'
+                | '\u{203A}'
+                | '\u{FF02}'
+                | '\u{301D}'
+                | '\u{301E}'
+                | '\u{275D}'
+                | '\u{275E}'
     )
 }
 
 fn is_closing_glyph(c: char) -> bool {
-    matches!(c, '\u{201D}' | '\u{2019}' | '\u{BB}' | '\u{203A}' | '\u{301E}' | '\u{275E}')
+    matches!(
+        c,
+        '\u{201D}' | '\u{2019}' | '\u{BB}' | '\u{203A}' | '\u{301E}' | '\u{275E}'
+    )
 }
 
 fn is_sentence_end(c: char) -> bool {
@@ -589,8 +586,6 @@ struct Entry {
     close_glyph: &'static str,
     /// Opened at paragraph start, after sentence-final punctuation or a colon.
     whole: bool,
-    /// The opening mark (None for an inserted one).
-    mark: Option<usize>,
 }
 
 /// The opener/closer pair a glyph belongs to (for Keep style insertions).
@@ -893,7 +888,8 @@ impl Para<'_> {
                 continue;
             }
             if let Some(r) = path_span(&s[st..i]) {
-                self.protected.push(self.ps + st + r.start..self.ps + st + r.end);
+                self.protected
+                    .push(self.ps + st + r.start..self.ps + st + r.end);
             }
         }
     }
@@ -1066,7 +1062,7 @@ impl Para<'_> {
         }
     }
 
-    fn push_entry(&mut self, idx: Option<usize>, written: Kind, glyph_text: &str, at: usize) {
+    fn push_entry(&mut self, written: Kind, glyph_text: &str, at: usize) {
         let out = match self.stack.last() {
             Some(parent) => parent.out.other(),
             None => written,
@@ -1079,7 +1075,6 @@ impl Para<'_> {
             open_glyph: og,
             close_glyph: cg,
             whole,
-            mark: idx,
         });
         self.log_depth(at);
     }
@@ -1160,7 +1155,12 @@ impl Para<'_> {
     }
 
     /// Resolves one mark against the stack.
-    fn resolve_mark(&mut self, i: usize, last_closed: &mut Option<(usize, Entry)>, any_before: bool) {
+    fn resolve_mark(
+        &mut self,
+        i: usize,
+        last_closed: &mut Option<(usize, Entry)>,
+        any_before: bool,
+    ) {
         let m = self.marks[i].clone();
         let p = self.prev(m.start);
         let nx = self.next(m.end);
@@ -1207,7 +1207,11 @@ impl Para<'_> {
         };
         // A curly mark with the space on the wrong side keeps its glyph's
         // direction (`Russian“ blue`, `, ”Belta`): the space is the defect.
-        if dir == 1 && m.hint == Hint::Close && pc == Cls::Space && nc == Cls::Word && any_double_open
+        if dir == 1
+            && m.hint == Hint::Close
+            && pc == Cls::Space
+            && nc == Cls::Word
+            && any_double_open
         {
             dir = -1;
         }
@@ -1243,7 +1247,7 @@ impl Para<'_> {
                 self.marks[i].out = Kind::Double;
                 let text = self.text;
                 let gt = &text[m.start..m.end];
-                self.push_entry(Some(i), Kind::Double, gt, m.start);
+                self.push_entry(Kind::Double, gt, m.start);
                 return;
             }
             // Inside an open quotation: inner opener or duplicated opener.
@@ -1258,8 +1262,8 @@ impl Para<'_> {
                 return;
             }
             let text = self.text;
-                let gt = &text[m.start..m.end];
-            self.push_entry(Some(i), Kind::Double, gt, m.start);
+            let gt = &text[m.start..m.end];
+            self.push_entry(Kind::Double, gt, m.start);
             let out = self.stack.last().map_or(Kind::Double, |e| e.out);
             self.marks[i].role = Role::Open;
             self.marks[i].out = out;
@@ -1271,7 +1275,9 @@ impl Para<'_> {
             return;
         }
         if top_double {
-            let Some(entry) = self.stack.pop() else { return };
+            let Some(entry) = self.stack.pop() else {
+                return;
+            };
             self.log_depth(m.end);
             self.close_with(i, entry, Role::Close);
             *last_closed = Some((i, entry));
@@ -1280,11 +1286,15 @@ impl Para<'_> {
         // A double closer while a single is open on top of a double: it
         // closes both (one glyph for two closers).
         if any_double_open {
-            let Some(inner) = self.stack.pop() else { return };
+            let Some(inner) = self.stack.pop() else {
+                return;
+            };
             while self.stack.last().is_some_and(|e| e.written != Kind::Double) {
                 self.stack.pop();
             }
-            let Some(outer) = self.stack.pop() else { return };
+            let Some(outer) = self.stack.pop() else {
+                return;
+            };
             self.log_depth(m.end);
             let mm = &mut self.marks[i];
             mm.role = Role::CloseBoth;
@@ -1349,7 +1359,12 @@ impl Para<'_> {
         self.depth_log.push((s, 1));
     }
 
-    fn lone_closer(&mut self, i: usize, last_closed: &mut Option<(usize, Entry)>, any_before: bool) {
+    fn lone_closer(
+        &mut self,
+        i: usize,
+        last_closed: &mut Option<(usize, Entry)>,
+        any_before: bool,
+    ) {
         let m = self.marks[i].clone();
         // R6.1: `word. ” “The question`.
         let free = self.prev(m.start).is_some_and(is_hspace);
@@ -1390,8 +1405,9 @@ impl Para<'_> {
                     s => glyph(s, Kind::Double, true),
                 };
                 self.edits.push(
-                    Edit::insert(first, g, &R6_MISSING_OPENER)
-                        .with_detail("R6.4: closer and attribution with no opener; opener inserted"),
+                    Edit::insert(first, g, &R6_MISSING_OPENER).with_detail(
+                        "R6.4: closer and attribution with no opener; opener inserted",
+                    ),
                 );
                 let (og, cg) = family(g);
                 let entry = Entry {
@@ -1400,7 +1416,6 @@ impl Para<'_> {
                     open_glyph: og,
                     close_glyph: cg,
                     whole: true,
-                    mark: None,
                 };
                 self.close_with(i, entry, Role::Close);
                 return;
@@ -1410,7 +1425,14 @@ impl Para<'_> {
         self.marks[i].out = Kind::Double;
     }
 
-    fn resolve_single(&mut self, i: usize, left: bool, right: bool, p: Option<char>, nx: Option<char>) {
+    fn resolve_single(
+        &mut self,
+        i: usize,
+        left: bool,
+        right: bool,
+        p: Option<char>,
+        nx: Option<char>,
+    ) {
         let m = self.marks[i].clone();
         let p_alpha = p.is_some_and(char::is_alphabetic);
         let n_alpha = nx.is_some_and(char::is_alphabetic);
@@ -1418,9 +1440,7 @@ impl Para<'_> {
         let n_digit = nx.is_some_and(|c| c.is_ascii_digit());
         let top_single = self.stack.last().is_some_and(|e| e.written == Kind::Single);
         // Between letters (or digit + letter): contraction, name, possessive.
-        if (p_alpha || p_digit) && n_alpha && !m.backtick
-            || m.backtick && p_alpha && n_alpha
-        {
+        if n_alpha && (p_alpha || p_digit && !m.backtick) {
             self.marks[i].role = Role::Apostrophe;
             return;
         }
@@ -1460,7 +1480,7 @@ impl Para<'_> {
                 self.marks[i].role = Role::Open;
                 let text = self.text;
                 let gt = &text[m.start..m.end];
-                self.push_entry(Some(i), Kind::Single, gt, m.start);
+                self.push_entry(Kind::Single, gt, m.start);
                 self.marks[i].out = self.stack.last().map_or(Kind::Single, |e| e.out);
                 return;
             }
@@ -1482,8 +1502,9 @@ impl Para<'_> {
                     }
                 };
                 self.edits.push(
-                    Edit::replace(sp..m.end, ins, &R7_SLID_POSSESSIVE)
-                        .with_detail("R7: plural possessive apostrophe had slid onto the next word"),
+                    Edit::replace(sp..m.end, ins, &R7_SLID_POSSESSIVE).with_detail(
+                        "R7: plural possessive apostrophe had slid onto the next word",
+                    ),
                 );
                 self.marks[i].role = Role::Consumed;
                 return;
@@ -1497,7 +1518,9 @@ impl Para<'_> {
         }
         if right {
             if top_single {
-                let Some(entry) = self.stack.pop() else { return };
+                let Some(entry) = self.stack.pop() else {
+                    return;
+                };
                 self.log_depth(m.end);
                 self.close_with(i, entry, Role::Close);
                 return;
@@ -1560,7 +1583,10 @@ impl Para<'_> {
             return None;
         }
         let term = self.next(end);
-        let term_ok = matches!(term, None | Some('.' | ',' | ';' | '!' | '?' | '\n' | '\r' | '\u{2026}'));
+        let term_ok = matches!(
+            term,
+            None | Some('.' | ',' | ';' | '!' | '?' | '\n' | '\r' | '\u{2026}')
+        );
         let w = |k: usize| &self.text[words[k].clone()];
         let _ = b;
         if word_in(w(0), SPEECH_VERBS) {
@@ -1662,10 +1688,13 @@ impl Para<'_> {
             let s0 = self.back_hspace(d);
             let s1 = self.skip_hspace(d + dl);
             let before = self.prev(s0);
-            let ok_before = before.is_some_and(|c| {
-                c.is_alphanumeric() || matches!(c, ',' | '?' | '!' | '\u{2026}')
-            });
-            let attr = if ok_before && s1 < to { self.parse_attr(s1) } else { None };
+            let ok_before = before
+                .is_some_and(|c| c.is_alphanumeric() || matches!(c, ',' | '?' | '!' | '\u{2026}'));
+            let attr = if ok_before && s1 < to {
+                self.parse_attr(s1)
+            } else {
+                None
+            };
             let Some(attr) = attr else {
                 cur = d + dl;
                 continue;
@@ -1674,7 +1703,9 @@ impl Para<'_> {
                 cur = d + dl;
                 continue;
             }
-            let Some(entry) = self.stack.pop() else { return to };
+            let Some(entry) = self.stack.pop() else {
+                return to;
+            };
             self.log_depth(s0);
             let close = match self.style {
                 QuoteStyle::Keep => entry.close_glyph,
@@ -1685,8 +1716,9 @@ impl Para<'_> {
                 _ => Cow::Owned(format!(",{close}")),
             };
             self.edits.push(
-                Edit::replace(s0..d + dl, ins, &R4_DASH_ATTRIBUTION)
-                    .with_detail("R4.1: dash before the attribution inside a quotation; quotation closed"),
+                Edit::replace(s0..d + dl, ins, &R4_DASH_ATTRIBUTION).with_detail(
+                    "R4.1: dash before the attribution inside a quotation; quotation closed",
+                ),
             );
             self.lowercase_verb(&attr);
             cur = self.reopen(attr.end, to, entry, true);
@@ -1730,7 +1762,11 @@ impl Para<'_> {
             QuoteStyle::Keep => entry.open_glyph,
             st => glyph(st, entry.out, true),
         };
-        let next_mark = self.marks.iter().position(|m| m.start >= s).unwrap_or(self.marks.len());
+        let next_mark = self
+            .marks
+            .iter()
+            .position(|m| m.start >= s)
+            .unwrap_or(self.marks.len());
         let unmatched_closer_later =
             self.dbl_close_after[next_mark] > self.dbl_open_after[next_mark];
         if let Some(dl) = self.dash_at(s) {
@@ -1743,7 +1779,10 @@ impl Para<'_> {
                     Edit::replace(s..s2, open, &R4_DASH_ATTRIBUTION)
                         .with_detail("R4.1: dash after the attribution; quotation reopened"),
                 );
-                self.stack.push(Entry { mark: None, whole: true, ..entry });
+                self.stack.push(Entry {
+                    whole: true,
+                    ..entry
+                });
                 self.log_depth(s);
                 return s2;
             }
@@ -1757,7 +1796,10 @@ impl Para<'_> {
                 Edit::insert(s, open, &R4_MISSING_REOPEN)
                     .with_detail("R4.4: speech resumes after the attribution; opener inserted"),
             );
-            self.stack.push(Entry { mark: None, whole: true, ..entry });
+            self.stack.push(Entry {
+                whole: true,
+                ..entry
+            });
             self.log_depth(s);
             return s;
         }
@@ -1829,8 +1871,9 @@ impl Para<'_> {
                     // A quoted fragment keeps its comma outside (R4.6).
                     let ins = if comma { "," } else { "" };
                     self.edits.push(
-                        Edit::replace(m.end..d.end, ins, &R4_DASH_ATTRIBUTION)
-                            .with_detail("R4.6: dash attribution after a quoted fragment; dash removed"),
+                        Edit::replace(m.end..d.end, ins, &R4_DASH_ATTRIBUTION).with_detail(
+                            "R4.6: dash attribution after a quoted fragment; dash removed",
+                        ),
                     );
                 }
                 self.lowercase_verb(&attr);
@@ -1838,8 +1881,14 @@ impl Para<'_> {
             None => {
                 if comma && entry.whole && !punct_inside && before != Some('.') {
                     self.edits.push(
-                        Edit::replace(m.start..m.end + 1, format!(",{close}"), &R4_ATTRIBUTION_COMMA)
-                            .with_detail("R4.2: whole-utterance quotation; attribution comma put inside"),
+                        Edit::replace(
+                            m.start..m.end + 1,
+                            format!(",{close}"),
+                            &R4_ATTRIBUTION_COMMA,
+                        )
+                        .with_detail(
+                            "R4.2: whole-utterance quotation; attribution comma put inside",
+                        ),
                     );
                     self.marks[i].role = Role::Consumed;
                 }
@@ -1870,9 +1919,11 @@ impl Para<'_> {
                             Cow::Owned(format!("{inner}{cur}"))
                         }
                         (QuoteStyle::Keep, _) => Cow::Owned(cur.to_owned()),
-                        (s, Role::CloseBoth) => {
-                            Cow::Owned(format!("{}{}", glyph(s, m.inner, false), glyph(s, m.out, false)))
-                        }
+                        (s, Role::CloseBoth) => Cow::Owned(format!(
+                            "{}{}",
+                            glyph(s, m.inner, false),
+                            glyph(s, m.out, false)
+                        )),
                         (s, _) => Cow::Borrowed(glyph(s, m.out, open)),
                     };
                     if target != cur {
@@ -1880,7 +1931,12 @@ impl Para<'_> {
                             &R3_COLLAPSED_CLOSER
                         } else if m.out != m.kind {
                             &R2_NESTED_QUOTE
-                        } else if m.end - m.start > m.glyph.len_utf8() || !matches!(m.glyph, '"' | '\'' | '\u{201C}' | '\u{201D}' | '\u{2018}' | '\u{2019}') {
+                        } else if m.end - m.start > m.glyph.len_utf8()
+                            || !matches!(
+                                m.glyph,
+                                '"' | '\'' | '\u{201C}' | '\u{201D}' | '\u{2018}' | '\u{2019}'
+                            )
+                        {
                             &R1_FOREIGN_QUOTE_GLYPH
                         } else if (open && matches!(m.glyph, '\u{201D}' | '\u{2019}'))
                             || (!open && matches!(m.glyph, '\u{201C}' | '\u{2018}'))
@@ -1933,7 +1989,9 @@ impl Para<'_> {
         (0..i)
             .rev()
             .find(|&j| self.marks[j].role == Role::Open)
-            .map_or("\u{201C}", |j| &self.text[self.marks[j].start..self.marks[j].end])
+            .map_or("\u{201C}", |j| {
+                &self.text[self.marks[j].start..self.marks[j].end]
+            })
     }
 
     /// R5 spacing around a resolved mark.
@@ -1942,9 +2000,13 @@ impl Para<'_> {
             // Space inside after the opener.
             let s = self.skip_hspace(m.end);
             if s > m.end
-                && self
-                    .next(s)
-                    .is_some_and(|c| !is_space(c) && !is_quote_char(c) && c != '\u{2013}' && c != '\u{2014}' && c != '-')
+                && self.next(s).is_some_and(|c| {
+                    !is_space(c)
+                        && !is_quote_char(c)
+                        && c != '\u{2013}'
+                        && c != '\u{2014}'
+                        && c != '-'
+                })
             {
                 self.edits.push(
                     Edit::delete(m.end..s, &R5_SPACE_INSIDE_QUOTE)
@@ -1953,7 +2015,9 @@ impl Para<'_> {
             }
             // Missing space outside before the opener.
             let p = self.prev(m.start);
-            if p.is_some_and(|c| c.is_alphanumeric() || matches!(c, '.' | ',' | ';' | ':' | '!' | '?')) {
+            if p.is_some_and(|c| {
+                c.is_alphanumeric() || matches!(c, '.' | ',' | ';' | ':' | '!' | '?')
+            }) {
                 self.edits.push(
                     Edit::insert(m.start, " ", &R5_MISSING_SPACE_OUTSIDE_QUOTE)
                         .with_detail("R5: no space before an opening mark"),
@@ -1962,9 +2026,13 @@ impl Para<'_> {
         } else {
             let s = self.back_hspace(m.start);
             if s < m.start
-                && self
-                    .prev(s)
-                    .is_some_and(|c| !is_space(c) && !is_quote_char(c) && c != '\u{2013}' && c != '\u{2014}' && c != '-')
+                && self.prev(s).is_some_and(|c| {
+                    !is_space(c)
+                        && !is_quote_char(c)
+                        && c != '\u{2013}'
+                        && c != '\u{2014}'
+                        && c != '-'
+                })
             {
                 self.edits.push(
                     Edit::delete(s..m.start, &R5_SPACE_INSIDE_QUOTE)
@@ -2017,7 +2085,11 @@ impl Para<'_> {
             i = st + 1;
             let open_ok = match self.prev(st) {
                 None => true,
-                Some(c) => is_space(c) || matches!(c, '(' | '[') || (is_quote_char(c) && !is_closing_glyph(c)),
+                Some(c) => {
+                    is_space(c)
+                        || matches!(c, '(' | '[')
+                        || (is_quote_char(c) && !is_closing_glyph(c))
+                }
             };
             if !open_ok || !self.next(st + 1).is_some_and(char::is_alphabetic) {
                 continue;
@@ -2033,7 +2105,9 @@ impl Para<'_> {
             let close_ok = match self.next(en + 1) {
                 None => true,
                 Some(c) => {
-                    is_space(c) || matches!(c, '.' | ',' | ';' | ':' | '!' | '?' | ')' | ']') || is_quote_char(c)
+                    is_space(c)
+                        || matches!(c, '.' | ',' | ';' | ':' | '!' | '?' | ')' | ']')
+                        || is_quote_char(c)
                 }
             };
             let words = content.split(' ').filter(|w| !w.is_empty()).count();
@@ -2097,7 +2171,8 @@ fn path_span(tok: &str) -> Option<Range<usize>> {
     let ok = b.first() == Some(&b'/')
         && slashes >= 2
         && !t.contains("//")
-        && b.get(1).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'.' || *c == b'_')
+        && b.get(1)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'.' || *c == b'_')
         && b.iter().filter(|c| c.is_ascii_uppercase()).count() * 2 < b.len()
         && b.iter().all(|&c| c.is_ascii_graphic() || c >= 0x80);
     ok.then_some(span)
@@ -2156,16 +2231,26 @@ mod tests {
         check("er sagte „Wort“ und ging", "er sagte “Wort” und ging");
         check("TeX ``quoted'' text", "TeX “quoted” text");
         check("a ‚single‘ one", "a ‘single’ one");
-        assert!(rules_of("the «Gazprom» x").iter().all(|r| r == "r1-foreign-quote-glyph"));
+        assert!(
+            rules_of("the «Gazprom» x")
+                .iter()
+                .all(|r| r == "r1-foreign-quote-glyph")
+        );
         unchanged("the head of “Gazprom” said");
     }
 
     #[test]
     fn r1_quote_style_glyph() {
         check("Moscow \"laments\" it.", "Moscow “laments” it.");
-        check("'Sanctions will fail,' he says", "‘Sanctions will fail,’ he says");
+        check(
+            "'Sanctions will fail,' he says",
+            "‘Sanctions will fail,’ he says",
+        );
         unchanged("Moscow “laments” it.");
-        assert_eq!(run("Moscow “laments” it.", QuoteStyle::Ascii), "Moscow \"laments\" it.");
+        assert_eq!(
+            run("Moscow “laments” it.", QuoteStyle::Ascii),
+            "Moscow \"laments\" it."
+        );
         unchanged("no quotes here at all.");
     }
 
@@ -2177,15 +2262,24 @@ mod tests {
 
     #[test]
     fn r2_nested_quote() {
-        check("“the so-called “Islamic state” is here,” he said.", "“the so-called ‘Islamic state’ is here,” he said.");
-        check("\"He said \"no\" twice,\" she said.", "“He said ‘no’ twice,” she said.");
+        check(
+            "“the so-called “Islamic state” is here,” he said.",
+            "“the so-called ‘Islamic state’ is here,” he said.",
+        );
+        check(
+            "\"He said \"no\" twice,\" she said.",
+            "“He said ‘no’ twice,” she said.",
+        );
         check("«фраза „ИГ“ и»", "«фраза „ИГ“ и»");
         unchanged("“the so-called ‘Islamic state’ is here,” he said.");
     }
 
     #[test]
     fn r3_collapsed_closer() {
-        check("“We fight the so-called “Islamic state”.", "“We fight the so-called ‘Islamic state’”.");
+        check(
+            "“We fight the so-called “Islamic state”.",
+            "“We fight the so-called ‘Islamic state’”.",
+        );
         unchanged("“We fight the so-called ‘Islamic state’”.");
         // Multi-paragraph English quotation: left open.
         unchanged("“We fight the ‘state’.\n\n“And more,” he said.");
@@ -2200,9 +2294,15 @@ mod tests {
         check("“Q” – said X.", "“Q,” said X.");
         check("“Q?” – asked X.", "“Q?” asked X.");
         check("“Q!” – X exclaimed.", "“Q!” X exclaimed.");
-        check("“A, - said the Minister. - B.”", "“A,” said the Minister. “B.”");
+        check(
+            "“A, - said the Minister. - B.”",
+            "“A,” said the Minister. “B.”",
+        );
         // Fragment: comma stays outside.
-        check("He called it “difficult”, – said X.", "He called it “difficult”, said X.");
+        check(
+            "He called it “difficult”, – said X.",
+            "He called it “difficult”, said X.",
+        );
         // R4.7: nothing without a quotation mark.
         unchanged("Quote, - Person");
         unchanged("Sanctions will fail - the prime minister has told.");
@@ -2214,7 +2314,10 @@ mod tests {
 
     #[test]
     fn r4_attribution_comma() {
-        check("“We are open”, the spokeswoman Zakharova stated earlier.", "“We are open,” the spokeswoman Zakharova stated earlier.");
+        check(
+            "“We are open”, the spokeswoman Zakharova stated earlier.",
+            "“We are open,” the spokeswoman Zakharova stated earlier.",
+        );
         unchanged("He called it “difficult”, adding that it was late.");
         unchanged("He called it “difficult”, said X.");
         unchanged("“We are open,” the spokeswoman stated.");
@@ -2222,8 +2325,14 @@ mod tests {
 
     #[test]
     fn r4_missing_reopen() {
-        check("“A, – said Putin. We hope so”.", "“A,” said Putin. “We hope so”.");
-        check("“A,” said the head of state. - I would like more.”", "“A,” said the head of state. “I would like more.”");
+        check(
+            "“A, – said Putin. We hope so”.",
+            "“A,” said Putin. “We hope so”.",
+        );
+        check(
+            "“A,” said the head of state. - I would like more.”",
+            "“A,” said the head of state. “I would like more.”",
+        );
         unchanged("“A,” said Putin. We hope so.");
     }
 
@@ -2237,20 +2346,38 @@ mod tests {
     #[test]
     fn r5_spacing() {
         check("« Quote, » he said", "“Quote,” he said");
-        check("“They suffered, ”Belta quotes him.", "“They suffered,” Belta quotes him.");
+        check(
+            "“They suffered, ”Belta quotes him.",
+            "“They suffered,” Belta quotes him.",
+        );
         check("“A union.\"We have", "“A union.” We have");
         check("in the union.\"We have it\"", "in the union. “We have it”");
-        check("“Gas is Russian“ blue fuel ”.", "“Gas is Russian ‘blue fuel’”.");
-        check("“Gas is Russian“ blue fuel ” now,” he said.", "“Gas is Russian ‘blue fuel’ now,” he said.");
+        check(
+            "“Gas is Russian“ blue fuel ”.",
+            "“Gas is Russian ‘blue fuel’”.",
+        );
+        check(
+            "“Gas is Russian“ blue fuel ” now,” he said.",
+            "“Gas is Russian ‘blue fuel’ now,” he said.",
+        );
         unchanged("He said: “Go.”");
     }
 
     #[test]
     fn r6_unbalanced() {
-        check("“A word. ” “The question is open,” he said.", "“A word.” “The question is open,” he said.");
-        check("Said. ” “The question is open,” he said.", "Said. “The question is open,” he said.");
+        check(
+            "“A word. ” “The question is open,” he said.",
+            "“A word.” “The question is open,” he said.",
+        );
+        check(
+            "Said. ” “The question is open,” he said.",
+            "Said. “The question is open,” he said.",
+        );
         check("“A. “B,” he noted.", "“A. B,” he noted.");
-        check("\"A.\" B, \"a spokesman told reporters.", "“A. B,” a spokesman told reporters.");
+        check(
+            "\"A.\" B, \"a spokesman told reporters.",
+            "“A. B,” a spokesman told reporters.",
+        );
         check("We will go,” he said.", "“We will go,” he said.");
         // R6.5: open at paragraph end stays open.
         unchanged("“A long quotation.\n\n“Goes on,” he said.");
@@ -2264,7 +2391,10 @@ mod tests {
         check("O'Brien and d'Estaing", "O’Brien and d’Estaing");
         check("don`t and donʼt", "don’t and don’t");
         check("rock 'n' roll", "rock ’n’ roll");
-        check("the United States ‘willingness to talk", "the United States’ willingness to talk");
+        check(
+            "the United States ‘willingness to talk",
+            "the United States’ willingness to talk",
+        );
         check("the States' role", "the States’ role");
         unchanged("Hawaiʻi and the ʻokina");
         unchanged("don’t and O’Brien");
@@ -2272,11 +2402,19 @@ mod tests {
 
     #[test]
     fn r8_slash_brackets() {
-        check("“The decision of Putin /Medvedev’s candidacy/. Yes.”", "“The decision of Putin [Medvedev’s candidacy]. Yes.”");
-        check("The decision /Medvedev’s candidacy/ was made.", "The decision (Medvedev’s candidacy) was made.");
+        check(
+            "“The decision of Putin /Medvedev’s candidacy/. Yes.”",
+            "“The decision of Putin [Medvedev’s candidacy]. Yes.”",
+        );
+        check(
+            "The decision /Medvedev’s candidacy/ was made.",
+            "The decision (Medvedev’s candidacy) was made.",
+        );
         unchanged("MOSCOW, June 26. /TASS/. The text.");
         unchanged("MOSCOW, June 26 /ITAR-TASS/ text.");
-        unchanged("on 14/10/2015 and and/or at 90 km/h 24/7 S/RES/2254 A/B Dnieper/Dnipro DONETSK/LUGANSK");
+        unchanged(
+            "on 14/10/2015 and and/or at 90 km/h 24/7 S/RES/2254 A/B Dnieper/Dnipro DONETSK/LUGANSK",
+        );
         unchanged("see /usr/local/bin and http://x.com/a/b/ now");
     }
 
@@ -2293,7 +2431,10 @@ mod tests {
         unchanged("use `\"x\"` and `'y'` here");
         unchanged("```\nlet s = \"x\";\n```");
         unchanged("go to http://example.com/?q=\"a\" now");
-        check("see \"http://example.com/a\" and “http://x.org/”.", "see “http://example.com/a” and “http://x.org/”.");
+        check(
+            "see \"http://example.com/a\" and “http://x.org/”.",
+            "see “http://example.com/a” and “http://x.org/”.",
+        );
         unchanged("He is 6'2\" tall and 5' 11\" too.");
         unchanged("prime 5′ 11″ stays");
         unchanged("«Привет», – сказал он. „Это“ «так».");
@@ -2301,14 +2442,29 @@ mod tests {
 
     #[test]
     fn ascii_and_keep_styles() {
-        assert_eq!(run("“Q, – said X. – R”", QuoteStyle::Ascii), "\"Q,\" said X. \"R\"");
-        assert_eq!(run("“Q, – said X. – R”", QuoteStyle::Keep), "“Q,” said X. “R”");
-        assert_eq!(run("«Q, – said X. – R»", QuoteStyle::Keep), "«Q,» said X. «R»");
-        assert_eq!(run("\"Q\" and 'R' and it's", QuoteStyle::Ascii), "\"Q\" and 'R' and it's");
+        assert_eq!(
+            run("“Q, – said X. – R”", QuoteStyle::Ascii),
+            "\"Q,\" said X. \"R\""
+        );
+        assert_eq!(
+            run("“Q, – said X. – R”", QuoteStyle::Keep),
+            "“Q,” said X. “R”"
+        );
+        assert_eq!(
+            run("«Q, – said X. – R»", QuoteStyle::Keep),
+            "«Q,» said X. «R»"
+        );
+        assert_eq!(
+            run("\"Q\" and 'R' and it's", QuoteStyle::Ascii),
+            "\"Q\" and 'R' and it's"
+        );
         assert_eq!(run("«Q» and it's", QuoteStyle::Keep), "«Q» and it's");
     }
     #[test]
     fn smoke() {
-        assert_eq!(curly("Moscow \"laments\" it."), "Moscow \u{201C}laments\u{201D} it.");
+        assert_eq!(
+            curly("Moscow \"laments\" it."),
+            "Moscow \u{201C}laments\u{201D} it."
+        );
     }
 }
