@@ -297,19 +297,23 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
         dbl_open_after: Vec::new(),
         sgl_close_after: Vec::new(),
         closed: None,
+        prev_open: false,
     };
     for para in Paragraphs::new(text) {
         let bytes = &text.as_bytes()[para.clone()];
         if !has_candidates(bytes) {
+            p.prev_open = false;
             continue;
         }
         let s = &text[para.clone()];
         if !s.is_ascii() && mostly_cyrillic(s) {
+            p.prev_open = false;
             continue; // P3
         }
         p.ps = para.start;
         p.pe = para.end;
         p.run();
+        p.prev_open = !p.stack.is_empty();
         flush(&mut p.edits, out);
     }
 }
@@ -575,6 +579,8 @@ struct Mark {
     /// Delete: the span start (may include a space before the mark).
     del_from: usize,
     del_rule: Option<&'static Rule>,
+    /// Open: its quotation was closed in the paragraph.
+    paired: bool,
 }
 
 /// An open quotation on the stack.
@@ -586,6 +592,8 @@ struct Entry {
     close_glyph: &'static str,
     /// Opened at paragraph start, after sentence-final punctuation or a colon.
     whole: bool,
+    /// The opening mark's index (`usize::MAX` for an inserted opener).
+    mark: usize,
 }
 
 /// The opener/closer pair a glyph belongs to (for Keep style insertions).
@@ -735,6 +743,8 @@ struct Para<'a> {
     sgl_close_after: Vec<u32>,
     /// The last closing mark and the quotation it closed.
     closed: Option<(usize, Entry)>,
+    /// The previous paragraph ended inside a quotation.
+    prev_open: bool,
 }
 
 impl Para<'_> {
@@ -931,6 +941,7 @@ impl Para<'_> {
                 inner_keep: "",
                 del_from: i,
                 del_rule: None,
+                paired: false,
             };
             match c {
                 '"' | '\u{FF02}' | '\u{201F}' => {}
@@ -1062,7 +1073,21 @@ impl Para<'_> {
         }
     }
 
+    /// Pops the innermost quotation and marks its opener as closed.
+    fn pop_paired(&mut self) -> Option<Entry> {
+        let e = self.stack.pop()?;
+        if let Some(m) = self.marks.get_mut(e.mark) {
+            m.paired = true;
+        }
+        Some(e)
+    }
+
     fn push_entry(&mut self, written: Kind, glyph_text: &str, at: usize) {
+        let mark = self
+            .marks
+            .iter()
+            .position(|m| m.start == at)
+            .unwrap_or(usize::MAX);
         let out = match self.stack.last() {
             Some(parent) => parent.out.other(),
             None => written,
@@ -1075,6 +1100,7 @@ impl Para<'_> {
             open_glyph: og,
             close_glyph: cg,
             whole,
+            mark,
         });
         self.log_depth(at);
     }
@@ -1148,7 +1174,7 @@ impl Para<'_> {
                     m.out = outer.out;
                     m.inner_keep = "";
                     m.role = Role::CloseBoth;
-                    self.stack.pop();
+                    self.pop_paired();
                 }
             }
         }
@@ -1275,7 +1301,7 @@ impl Para<'_> {
             return;
         }
         if top_double {
-            let Some(entry) = self.stack.pop() else {
+            let Some(entry) = self.pop_paired() else {
                 return;
             };
             self.log_depth(m.end);
@@ -1286,13 +1312,13 @@ impl Para<'_> {
         // A double closer while a single is open on top of a double: it
         // closes both (one glyph for two closers).
         if any_double_open {
-            let Some(inner) = self.stack.pop() else {
+            let Some(inner) = self.pop_paired() else {
                 return;
             };
             while self.stack.last().is_some_and(|e| e.written != Kind::Double) {
                 self.stack.pop();
             }
-            let Some(outer) = self.stack.pop() else {
+            let Some(outer) = self.pop_paired() else {
                 return;
             };
             self.log_depth(m.end);
@@ -1397,7 +1423,7 @@ impl Para<'_> {
             }
         }
         // R6.4: no opener anywhere before in the paragraph.
-        if attributed && !any_before {
+        if attributed && !any_before && !self.prev_open {
             let first = self.skip_hspace(self.ps);
             if first < m.start && self.next(first).is_some_and(char::is_alphanumeric) {
                 let g = match self.style {
@@ -1416,6 +1442,7 @@ impl Para<'_> {
                     open_glyph: og,
                     close_glyph: cg,
                     whole: true,
+                    mark: usize::MAX,
                 };
                 self.close_with(i, entry, Role::Close);
                 return;
@@ -1518,7 +1545,7 @@ impl Para<'_> {
         }
         if right {
             if top_single {
-                let Some(entry) = self.stack.pop() else {
+                let Some(entry) = self.pop_paired() else {
                     return;
                 };
                 self.log_depth(m.end);
@@ -1629,6 +1656,15 @@ impl Para<'_> {
         })
     }
 
+    /// Whether the clause that ends at `at` ends there (punctuation, a quote
+    /// mark, a line end or the paragraph end), not before a dash or a word.
+    fn ends_clause(&self, at: usize) -> bool {
+        match self.next(at) {
+            None | Some('.' | ',' | ';' | '!' | '?' | '\u{2026}' | '\n' | '\r') => true,
+            Some(c) => is_quote_char(c),
+        }
+    }
+
     /// An attribution after a closer ending at `at`: `, said X` / ` he said`.
     fn attr_after(&self, at: usize) -> Option<Attr> {
         let mut i = at;
@@ -1699,11 +1735,11 @@ impl Para<'_> {
                 cur = d + dl;
                 continue;
             };
-            if attr.end > to {
+            if attr.end > to || !self.ends_clause(attr.end) {
                 cur = d + dl;
                 continue;
             }
-            let Some(entry) = self.stack.pop() else {
+            let Some(entry) = self.pop_paired() else {
                 return to;
             };
             self.log_depth(s0);
@@ -1842,7 +1878,7 @@ impl Para<'_> {
         let Some(attr) = self.parse_attr(attr_at) else {
             return cursor;
         };
-        if attr.end > to {
+        if attr.end > to || !self.ends_clause(attr.end) {
             return cursor;
         }
         let before = self.prev(m.start);
@@ -1950,7 +1986,7 @@ impl Para<'_> {
                         self.edits
                             .push(Edit::replace(m.start..m.end, target, rule).with_detail(detail));
                     }
-                    if m.role != Role::LoneClose {
+                    if m.role != Role::LoneClose && (!open || m.paired) {
                         self.spacing(&m, open);
                     }
                     if !open {
@@ -2310,6 +2346,7 @@ mod tests {
         unchanged("“We are ready – and we said so – to talk.”");
         unchanged("“Victory — said to be near — is ours.”");
         unchanged("“Our goal — they said it would fail — is peace.”");
+        unchanged("“And then – said the man – we left.”");
     }
 
     #[test]
@@ -2382,6 +2419,10 @@ mod tests {
         // R6.5: open at paragraph end stays open.
         unchanged("“A long quotation.\n\n“Goes on,” he said.");
         unchanged("He said “we go.");
+        // R6.4 not after a paragraph that ended inside a quotation.
+        unchanged("He said: “We will go\n\nand fight,” he said.");
+        // No spacing repair on an opener that is never closed.
+        check("the \" mark", "the “ mark");
     }
 
     #[test]
