@@ -96,3 +96,34 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+    /// Sentences built from plausible pieces: a second run makes no edit.
+    #[test]
+    fn idempotent_on_plausible_text(parts in proptest::collection::vec(prop::sample::select(vec![
+        " “We can only regret, – said the representative. – Any refusal of the so-called “Islamic state”.",
+        " “Q”, – said the President.",
+        " “Yes, they will never be found, – said Putin. We hope so”.",
+        " He called it \"difficult\", adding more.",
+        " \"It's a shame,\" he said.",
+        " ‘Sanctions will fail,’ he says.",
+        " the head of «Gazprom» said",
+        " er sagte „Wort“ und ging.",
+        " the decision of Putin /Medvedev's candidacy/.",
+        " He is 6'2\" tall.",
+        " in the union.\"We have it\"",
+        " « Quote, » he said.",
+        " “Q?” – Asked X.",
+        " the States' role and the '90s",
+        " “A. “B,” he noted.",
+        "\n\n", " word", ".", " – ",
+    ]), 0..30)) {
+        let text: String = parts.concat();
+        for style in [QuoteStyle::Curly, QuoteStyle::Ascii, QuoteStyle::Keep] {
+            let once = run(&text, style);
+            let c = pipeline(style).clean_str(&once);
+            prop_assert!(c.edits.is_empty(), "{:?}\ninput: {:?}\nonce: {:?}\nedits: {:?}", style, text, once, c.edits.iter().map(|n| (&n.rule, &n.removed, &n.inserted)).collect::<Vec<_>>());
+        }
+    }
+}

@@ -581,6 +581,8 @@ struct Mark {
     del_rule: Option<&'static Rule>,
     /// Open: its quotation was closed in the paragraph.
     paired: bool,
+    /// Delete: what replaces the mark (a space when words would touch).
+    del_with: &'static str,
 }
 
 /// An open quotation on the stack.
@@ -942,6 +944,7 @@ impl Para<'_> {
                 del_from: i,
                 del_rule: None,
                 paired: false,
+                del_with: "",
             };
             match c {
                 '"' | '\u{FF02}' | '\u{201F}' => {}
@@ -1128,6 +1131,20 @@ impl Para<'_> {
                 self.marks[i].role = Role::Leave;
                 continue;
             }
+            // R3 inside a paragraph: an inner quotation closed with one mark
+            // at a sentence end, and a new quotation opens that cannot be
+            // nested (it has no closers for two levels).
+            if let Some(j) = last_inner_close
+                && self.stack.len() == 1
+                && self.marks[i].kind == Kind::Double
+                && self.marks[j].kind == Kind::Double
+                && self.marks[i].sdir > 0
+                && self.next(self.marks[j].end).is_some_and(is_sentence_end)
+                && self.closers_before_next_opener(i) < 2
+            {
+                self.collapse(j);
+                last_inner_close = None;
+            }
             let before_len = self.stack.len();
             self.resolve_mark(i, &mut last_closed, any_before);
             any_before = true;
@@ -1168,13 +1185,7 @@ impl Para<'_> {
                 // quotation that goes on in the next paragraph.
                 let russian = m.kind == Kind::Double;
                 if tail_ok && (russian || !continued) {
-                    let outer = self.stack[0];
-                    let m = &mut self.marks[i];
-                    m.inner = m.out;
-                    m.out = outer.out;
-                    m.inner_keep = "";
-                    m.role = Role::CloseBoth;
-                    self.pop_paired();
+                    self.collapse(i);
                 }
             }
         }
@@ -1216,14 +1227,27 @@ impl Para<'_> {
         }
         let top_double = self.stack.last().is_some_and(|e| e.written == Kind::Double);
         let any_double_open = self.stack.iter().any(|e| e.written == Kind::Double);
+        // A mark with a space on both sides: its glyph, or what is open. A
+        // closing glyph with nothing open is read as an opener, as a straight
+        // mark would be (so that ascii output reads the same on a second run).
+        let free = pc == Cls::Space && nc == Cls::Space;
+        if free && self.stack.is_empty() && self.stray_closer(i) {
+            return;
+        }
         let mut dir: i8 = match (left, right) {
             (true, false) => 1,
             (false, true) => -1,
+            _ if free => match m.hint {
+                Hint::Open => 1,
+                Hint::Close if !self.stack.is_empty() => -1,
+                _ if top_double => -1,
+                _ => 1,
+            },
             _ => match m.hint {
                 Hint::Open => 1,
                 Hint::Close => -1,
                 Hint::None => {
-                    if top_double {
+                    if top_double || matches!(nc, Cls::Punct | Cls::CloseP) {
                         -1
                     } else {
                         1
@@ -1281,7 +1305,7 @@ impl Para<'_> {
             let sentence_start = self
                 .prev_nonspace(m.start)
                 .is_some_and(|(_, c)| is_sentence_end(c));
-            if sentence_start && self.dbl_close_after[i + 1] < need {
+            if sentence_start && self.closers_before_next_opener(i) < need {
                 let mm = &mut self.marks[i];
                 mm.role = Role::Delete;
                 mm.del_rule = Some(&R6_DUPLICATED_OPENER);
@@ -1333,6 +1357,36 @@ impl Para<'_> {
         self.lone_closer(i, last_closed, any_before);
     }
 
+    /// R3: mark `i`, which closed the inner quotation, closes the outer one too.
+    fn collapse(&mut self, i: usize) {
+        let Some(&outer) = self.stack.last() else {
+            return;
+        };
+        let m = &mut self.marks[i];
+        m.inner = m.out;
+        m.out = outer.out;
+        m.inner_keep = "";
+        m.role = Role::CloseBoth;
+        let end = m.end;
+        self.pop_paired();
+        self.log_depth(end);
+    }
+
+    /// Double closers after mark `i` before the next double opener.
+    fn closers_before_next_opener(&self, i: usize) -> u32 {
+        let mut n = 0;
+        for m in self.marks[i + 1..]
+            .iter()
+            .filter(|m| m.kind == Kind::Double)
+        {
+            if m.sdir > 0 {
+                break;
+            }
+            n += u32::from(m.sdir < 0);
+        }
+        n
+    }
+
     /// A single mark between two letters or digits (an apostrophe).
     fn intraword(&self, i: usize) -> bool {
         let m = &self.marks[i];
@@ -1372,27 +1426,29 @@ impl Para<'_> {
         let m = &self.marks[x];
         self.marks[x].role == Role::Close
             && self.prev(m.start).is_some_and(is_sentence_end)
-            && self.next(m.end).is_some_and(is_hspace)
+            && self
+                .next(m.end)
+                .is_some_and(|c| is_hspace(c) || c.is_alphabetic())
     }
 
     fn delete_early_closer(&mut self, x: usize) {
+        let glued = self
+            .next(self.marks[x].end)
+            .is_some_and(char::is_alphabetic);
         let m = &mut self.marks[x];
         m.role = Role::Delete;
         m.del_rule = Some(&R6_EARLY_CLOSER);
         m.del_from = m.start;
+        m.del_with = if glued { " " } else { "" };
         let s = m.start;
         // The closer popped the quotation; the quotation is open again.
         self.depth_log.push((s, 1));
     }
 
-    fn lone_closer(
-        &mut self,
-        i: usize,
-        last_closed: &mut Option<(usize, Entry)>,
-        any_before: bool,
-    ) {
-        let m = self.marks[i].clone();
-        // R6.1: `word. ” “The question`.
+    /// R6.1: a free-standing mark after a sentence, before an opener, with
+    /// nothing open (`word. ” “The question`): deleted with its space.
+    fn stray_closer(&mut self, i: usize) -> bool {
+        let m = &self.marks[i];
         let free = self.prev(m.start).is_some_and(is_hspace);
         let after_sentence = self
             .prev_nonspace(m.start)
@@ -1402,13 +1458,25 @@ impl Para<'_> {
             .marks
             .get(i + 1)
             .is_some_and(|n| n.start == next_at && n.kind == Kind::Double && n.sdir > 0);
-        if free && after_sentence && next_is_opener {
-            let from = self.back_hspace(m.start).max(self.ps);
-            let mm = &mut self.marks[i];
-            mm.role = Role::Delete;
-            mm.del_rule = Some(&R6_STRAY_CLOSER);
-            mm.del_from = from;
-            // Keep one space: delete the space run and the mark, not the space after.
+        if !(free && after_sentence && next_is_opener) {
+            return false;
+        }
+        let from = self.back_hspace(m.start).max(self.ps);
+        let mm = &mut self.marks[i];
+        mm.role = Role::Delete;
+        mm.del_rule = Some(&R6_STRAY_CLOSER);
+        mm.del_from = from;
+        true
+    }
+
+    fn lone_closer(
+        &mut self,
+        i: usize,
+        last_closed: &mut Option<(usize, Entry)>,
+        any_before: bool,
+    ) {
+        let m = self.marks[i].clone();
+        if self.stray_closer(i) {
             return;
         }
         // R6.3: `"A." B," a spokesman told`.
@@ -1798,13 +1866,12 @@ impl Para<'_> {
             QuoteStyle::Keep => entry.open_glyph,
             st => glyph(st, entry.out, true),
         };
-        let next_mark = self
+        // The next double mark closes: the speech goes on up to it.
+        let unmatched_closer_later = self
             .marks
             .iter()
-            .position(|m| m.start >= s)
-            .unwrap_or(self.marks.len());
-        let unmatched_closer_later =
-            self.dbl_close_after[next_mark] > self.dbl_open_after[next_mark];
+            .find(|m| m.start >= s && m.kind == Kind::Double)
+            .is_some_and(|m| m.sdir < 0);
         if let Some(dl) = self.dash_at(s) {
             let s2 = self.skip_hspace(s + dl);
             if s2 > s + dl && s2 < to && self.next(s2).is_some_and(char::is_alphanumeric) {
@@ -1940,8 +2007,13 @@ impl Para<'_> {
         let style = self.style;
         let text = self.text;
         for i in 0..self.marks.len() {
-            let m = self.marks[i].clone();
+            let mut m = self.marks[i].clone();
             let cur = &text[m.start..m.end];
+            // An opener never closed keeps its written kind: without a closer
+            // there is no nesting to show (and a lone ‘ would read as an apostrophe).
+            if m.role == Role::Open && !m.paired {
+                m.out = m.kind;
+            }
             match m.role {
                 Role::Open | Role::Close | Role::LoneClose | Role::CloseBoth => {
                     let open = m.role == Role::Open;
@@ -2012,7 +2084,7 @@ impl Para<'_> {
                 Role::Delete => {
                     let rule = m.del_rule.unwrap_or(&R6_STRAY_CLOSER);
                     self.edits.push(
-                        Edit::delete(m.del_from.min(m.start)..m.end, rule)
+                        Edit::replace(m.del_from.min(m.start)..m.end, m.del_with, rule)
                             .with_detail(format!("R6: {cur} deleted")),
                     );
                 }
@@ -2267,6 +2339,11 @@ mod tests {
         check("er sagte „Wort“ und ging", "er sagte “Wort” und ging");
         check("TeX ``quoted'' text", "TeX “quoted” text");
         check("a ‚single‘ one", "a ‘single’ one");
+        check(
+            "CJK 〝quoted〞 and ＂full＂ and ❝orn❞ and ‹one›",
+            "CJK “quoted” and “full” and “orn” and ‘one’",
+        );
+        check("doubled ‘‘singles’’ here", "doubled “singles” here");
         assert!(
             rules_of("the «Gazprom» x")
                 .iter()
@@ -2317,6 +2394,11 @@ mod tests {
             "“We fight the so-called ‘Islamic state’”.",
         );
         unchanged("“We fight the so-called ‘Islamic state’”.");
+        // Inside a paragraph, before a new quotation.
+        check(
+            "“We fight the “Islamic state”. “Yes,” he said.",
+            "“We fight the ‘Islamic state’”. “Yes,” he said.",
+        );
         // Multi-paragraph English quotation: left open.
         unchanged("“We fight the ‘state’.\n\n“And more,” he said.");
     }
@@ -2430,7 +2512,8 @@ mod tests {
         check("Syria's and don't", "Syria’s and don’t");
         check("in the '90s and ‘90s", "in the ’90s and ’90s");
         check("O'Brien and d'Estaing", "O’Brien and d’Estaing");
-        check("don`t and donʼt", "don’t and don’t");
+        check("don`t and donʼt and don´t", "don’t and don’t and don’t");
+        check("'Tis the season", "’Tis the season");
         check("rock 'n' roll", "rock ’n’ roll");
         check(
             "the United States ‘willingness to talk",
