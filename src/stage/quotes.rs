@@ -352,6 +352,11 @@ fn flush(edits: &mut Vec<Edit>, out: &mut Vec<Edit>) {
 
 /// Whether a paragraph is mostly Cyrillic (P3): more Cyrillic letters than Latin ones.
 fn mostly_cyrillic(s: &str) -> bool {
+    // Cyrillic (U+0400–U+052F) is encoded with lead bytes D0–D4.
+    let b = s.as_bytes();
+    if memchr3(0xD0, 0xD1, 0xD2, b).is_none() && memchr::memchr2(0xD3, 0xD4, b).is_none() {
+        return false;
+    }
     let (mut cyr, mut lat) = (0usize, 0usize);
     for c in s.chars() {
         if c.is_ascii_alphabetic() {
@@ -911,14 +916,18 @@ impl Para<'_> {
     fn collect_marks(&mut self) {
         let text = self.text;
         let b = text.as_bytes();
+        let ascii = b[self.ps..self.pe].is_ascii();
         let mut i = self.ps;
         while i < self.pe {
-            let c0 = b[i];
-            let cand = matches!(c0, b'"' | b'\'' | b'`' | 0xC2 | 0xCA | 0xE2 | 0xE3 | 0xEF);
-            if !cand {
-                i += 1;
-                continue;
-            }
+            // The next byte that can start a mark.
+            let rest = &b[i..self.pe];
+            let skip = if ascii {
+                memchr3(b'"', b'\'', b'`', rest)
+            } else {
+                rest.iter().position(|&c| LEAD[usize::from(c)])
+            };
+            let Some(k) = skip else { break };
+            i += k;
             let Some(c) = text[i..self.pe].chars().next() else {
                 break;
             };
@@ -2285,6 +2294,22 @@ fn path_span(tok: &str) -> Option<Range<usize>> {
         && b.iter().all(|&c| c.is_ascii_graphic() || c >= 0x80);
     ok.then_some(span)
 }
+
+/// Bytes that can start a quote-like mark: `"`, `'`, `` ` `` and the UTF-8
+/// lead bytes of the non-ASCII marks (U+00AB/BB/B4, U+02BC, U+2018–203A,
+/// U+275D/E, U+301D/E, U+FF02).
+static LEAD: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'"' as usize] = true;
+    t[b'\'' as usize] = true;
+    t[b'`' as usize] = true;
+    t[0xC2] = true;
+    t[0xCA] = true;
+    t[0xE2] = true;
+    t[0xE3] = true;
+    t[0xEF] = true;
+    t
+};
 
 const LOWER: [&str; 26] = [
     "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r", "s",
