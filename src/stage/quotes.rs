@@ -1371,6 +1371,9 @@ impl Para<'_> {
         let Some(&outer) = self.stack.last() else {
             return;
         };
+        if self.marks[i].role != Role::Close {
+            return; // already part of another edit
+        }
         let m = &mut self.marks[i];
         m.inner = m.out;
         m.out = outer.out;
@@ -1801,8 +1804,16 @@ impl Para<'_> {
             let s0 = self.back_hspace(d);
             let s1 = self.skip_hspace(d + dl);
             let before = self.prev(s0);
-            let ok_before = before
-                .is_some_and(|c| c.is_alphanumeric() || matches!(c, ',' | '?' | '!' | '\u{2026}'));
+            // An inner quotation that ends right before (`“…“Republic”, – said`):
+            // R3, its closer and the comma go inside both (`Republic,’” said`).
+            let inner_end = if before == Some(',') { s0 - 1 } else { s0 };
+            let inner = self.marks.iter().position(|m| {
+                m.end == inner_end && m.role == Role::Close && m.kind == Kind::Double
+            });
+            let ok_before = inner.is_some()
+                || before.is_some_and(|c| {
+                    c.is_alphanumeric() || matches!(c, ',' | '?' | '!' | '\u{2026}')
+                });
             let attr = if ok_before && s1 < to {
                 self.parse_attr(s1)
             } else {
@@ -1824,6 +1835,24 @@ impl Para<'_> {
                 QuoteStyle::Keep => entry.close_glyph,
                 s => glyph(s, entry.out, false),
             };
+            if let Some(j) = inner {
+                let mj = &self.marks[j];
+                let inner_close = match self.style {
+                    QuoteStyle::Keep => &self.text[mj.start..mj.end],
+                    st => glyph(st, mj.out, false),
+                };
+                let ins = format!(",{inner_close}{close}");
+                let start = mj.start;
+                self.marks[j].role = Role::Consumed;
+                self.edits.push(
+                    Edit::replace(start..d + dl, ins, &R3_COLLAPSED_CLOSER).with_detail(
+                        "R3/R4.1: inner and outer quotation end before a dash attribution; comma inside both",
+                    ),
+                );
+                self.lowercase_verb(&attr);
+                cur = self.reopen(attr.end, to, entry, true);
+                continue;
+            }
             let ins: Cow<'static, str> = match before {
                 Some(',' | '?' | '!' | '\u{2026}') => Cow::Borrowed(close),
                 _ => Cow::Owned(format!(",{close}")),
@@ -2409,6 +2438,7 @@ mod tests {
             "“He said ‘no’ twice,” she said.",
         );
         check("«фраза „ИГ“ и»", "«фраза „ИГ“ и»");
+        check("«the so-called „IS“ group»", "“the so-called ‘IS’ group”");
         unchanged("“the so-called ‘Islamic state’ is here,” he said.");
     }
 
@@ -2419,6 +2449,15 @@ mod tests {
             "“We fight the so-called ‘Islamic state’”.",
         );
         unchanged("“We fight the so-called ‘Islamic state’”.");
+        // With a dash attribution: the comma goes inside both.
+        check(
+            "“We back the “Nagorno-Karabakh Republic”, – said Aliyev.",
+            "“We back the ‘Nagorno-Karabakh Republic,’” said Aliyev.",
+        );
+        check(
+            "“We back the “Republic” – said Aliyev. – Yes.”",
+            "“We back the ‘Republic,’” said Aliyev. “Yes.”",
+        );
         // Inside a paragraph, before a new quotation.
         check(
             "“We fight the “Islamic state”. “Yes,” he said.",
