@@ -2649,6 +2649,52 @@ mod tests {
         assert_eq!(run("«Q» and it's", QuoteStyle::Keep), "«Q» and it's");
     }
     #[test]
+    fn each_rule_is_named_in_the_notes() {
+        let cases: &[(&str, &Rule)] = &[
+            ("the «Gazprom» x", &R1_FOREIGN_QUOTE_GLYPH),
+            ("Moscow \"laments\" it.", &R1_QUOTE_STYLE_GLYPH),
+            ("”Yes,” he said.", &R1_QUOTE_DIRECTION),
+            ("“the “IS” is here,” he said.", &R2_NESTED_QUOTE),
+            (
+                "“We fight the so-called “Islamic state”.",
+                &R3_COLLAPSED_CLOSER,
+            ),
+            ("“Q, – said X. – R”", &R4_DASH_ATTRIBUTION),
+            ("“We are open”, said Zakharova.", &R4_ATTRIBUTION_COMMA),
+            ("“A, – said Putin. We hope so”.", &R4_MISSING_REOPEN),
+            ("“Q?” – Asked Zakharova.", &R4_CAPITALISED_SPEECH_VERB),
+            ("« Quote, » he said", &R5_SPACE_INSIDE_QUOTE),
+            (
+                "in the union.\"We have it\"",
+                &R5_MISSING_SPACE_OUTSIDE_QUOTE,
+            ),
+            ("Said. ” “The question is open,” he said.", &R6_STRAY_CLOSER),
+            ("“A. “B,” he noted.", &R6_DUPLICATED_OPENER),
+            ("\"A.\" B, \"a spokesman told reporters.", &R6_EARLY_CLOSER),
+            ("We will go,” he said.", &R6_MISSING_OPENER),
+            ("Syria's", &R7_APOSTROPHE_GLYPH),
+            (
+                "the United States ‘willingness to talk",
+                &R7_SLID_POSSESSIVE,
+            ),
+            (
+                "The decision /Medvedev’s candidacy/ was made.",
+                &R8_SLASH_BRACKETS,
+            ),
+            ("his “reaction.”.", &R11_DOUBLED_FULL_STOP),
+        ];
+        for (input, rule) in cases {
+            let rules = rules_of(input);
+            assert!(
+                rules.iter().any(|r| r == rule.name),
+                "{input}: {rules:?}, want {}",
+                rule.name
+            );
+        }
+        assert_eq!(cases.len(), RULES.len());
+    }
+
+    #[test]
     fn smoke() {
         assert_eq!(
             curly("Moscow \"laments\" it."),
