@@ -298,10 +298,11 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
         sgl_close_after: Vec::new(),
         closed: None,
         prev_open: false,
+        void_closer: None,
     };
     for para in Paragraphs::new(text) {
         let bytes = &text.as_bytes()[para.clone()];
-        if !has_candidates(bytes) {
+        if !has_candidates(bytes) || (p.style == QuoteStyle::Ascii && ascii_settled(bytes)) {
             p.prev_open = false;
             continue;
         }
@@ -330,6 +331,19 @@ fn has_candidates(bytes: &[u8]) -> bool {
         return false;
     }
     memchr3(0xC2, 0xCA, 0xE2, bytes).is_some() || memchr3(0xE3, 0xEF, 0xE2, bytes).is_some()
+}
+
+/// ASCII text whose only candidate bytes are apostrophes inside words
+/// (`don't`): nothing to do in ascii style.
+fn ascii_settled(bytes: &[u8]) -> bool {
+    if !bytes.is_ascii() || memchr3(b'"', b'/', b'`', bytes).is_some() {
+        return false;
+    }
+    memchr::memchr_iter(b'\'', bytes).all(|i| {
+        i > 0
+            && bytes[i - 1].is_ascii_alphanumeric()
+            && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
+    })
 }
 
 /// Sorts a paragraph's edits and moves those that do not overlap into `out`.
@@ -752,6 +766,8 @@ struct Para<'a> {
     closed: Option<(usize, Entry)>,
     /// The previous paragraph ended inside a quotation.
     prev_open: bool,
+    /// A closer made void by an R4 conversion (the quotation already closed).
+    void_closer: Option<usize>,
 }
 
 impl Para<'_> {
@@ -817,6 +833,7 @@ impl Para<'_> {
         self.stack.clear();
         self.depth_log.clear();
         self.closed = None;
+        self.void_closer = None;
         self.find_protected();
         self.collect_marks();
         self.static_dirs();
@@ -1037,7 +1054,11 @@ impl Para<'_> {
         for i in 0..n {
             let (left, right, _, _) = self.flanks(i, false);
             let m = &self.marks[i];
+            // Straight marks after a digit may be primes (`6'2"`): no direction.
+            let after_digit = matches!(m.glyph, '"' | '\'')
+                && self.prev(m.start).is_some_and(|c| c.is_ascii_digit());
             let sdir = match (left, right) {
+                _ if after_digit => 0,
                 (true, false) => 1,
                 (false, true) => -1,
                 _ => match m.hint {
@@ -1145,14 +1166,31 @@ impl Para<'_> {
             // nested (it has no closers for two levels).
             if let Some(j) = last_inner_close
                 && self.stack.len() == 1
-                && self.marks[i].kind == Kind::Double
                 && self.marks[j].kind == Kind::Double
                 && self.marks[i].sdir > 0
                 && self.next(self.marks[j].end).is_some_and(is_sentence_end)
-                && self.closers_before_next_opener(i) < 2
+                && match self.marks[i].kind {
+                    Kind::Double => self.closers_before_next_opener(i) < 2,
+                    // A single quotation right after: only when the outer
+                    // quotation has no closer left.
+                    Kind::Single => {
+                        self.closers_before_next_opener(i) == 0
+                            && !self.text[self.marks[j].end..ms]
+                                .chars()
+                                .any(char::is_alphanumeric)
+                    }
+                }
             {
                 self.collapse(j);
                 last_inner_close = None;
+            }
+            if self.void_closer == Some(ms) && self.stack.is_empty() {
+                self.void_closer = None;
+                let m = &mut self.marks[i];
+                m.role = Role::Delete;
+                m.del_rule = Some(&R4_DASH_ATTRIBUTION);
+                cursor = m.end;
+                continue;
             }
             let before_len = self.stack.len();
             self.resolve_mark(i, &mut last_closed, any_before);
@@ -1850,7 +1888,7 @@ impl Para<'_> {
                     ),
                 );
                 self.lowercase_verb(&attr);
-                cur = self.reopen(attr.end, to, entry, true);
+                cur = self.reopen(attr.end, to, entry, true, true);
                 continue;
             }
             let ins: Cow<'static, str> = match before {
@@ -1863,7 +1901,18 @@ impl Para<'_> {
                 ),
             );
             self.lowercase_verb(&attr);
-            cur = self.reopen(attr.end, to, entry, true);
+            cur = self.reopen(attr.end, to, entry, true, true);
+            if self.stack.is_empty() {
+                // `“Q – Peskov said.”`: the old closer after the attribution is void.
+                let after = if self.next(attr.end) == Some('.') {
+                    attr.end + 1
+                } else {
+                    attr.end
+                };
+                if to == after && self.next(to).is_some_and(|c| is_quote_char(c) && c != '\'') {
+                    self.void_closer = Some(to);
+                }
+            }
         }
     }
 
@@ -1890,7 +1939,15 @@ impl Para<'_> {
     /// After an attribution ending at `end`: reopen the quotation when the
     /// speech resumes (a dash, or a new sentence before an unmatched closer).
     /// `dash_ok`: an explicit dash reopens without looking ahead.
-    fn reopen(&mut self, end: usize, to: usize, entry: Entry, dash_ok: bool) -> usize {
+    /// `implicit`: a new sentence may reopen without a dash.
+    fn reopen(
+        &mut self,
+        end: usize,
+        to: usize,
+        entry: Entry,
+        dash_ok: bool,
+        implicit: bool,
+    ) -> usize {
         let term = self.next(end);
         if !matches!(term, Some('.' | ',' | ';')) {
             return end;
@@ -1929,7 +1986,8 @@ impl Para<'_> {
             }
             return end;
         }
-        if term == Some('.')
+        if implicit
+            && term == Some('.')
             && self.next(s).is_some_and(char::is_uppercase)
             && unmatched_closer_later
         {
@@ -1992,6 +2050,7 @@ impl Para<'_> {
             QuoteStyle::Keep => entry.close_glyph,
             st => glyph(st, m.out, false),
         };
+        let had_dash = dash.is_some();
         match dash {
             Some(d) => {
                 if entry.whole && !punct_inside && before != Some('.') {
@@ -2036,7 +2095,9 @@ impl Para<'_> {
             }
         }
         // R4.4: the rest of the speech left behind a dash (needs an unmatched closer).
-        self.reopen(attr.end, to, entry, false).max(cursor)
+        // An English attribution (no dash) reopens only at an explicit dash.
+        self.reopen(attr.end, to, entry, false, had_dash)
+            .max(cursor)
     }
 
     // -- edits ---------------------------------------------------------------
@@ -2692,6 +2753,18 @@ mod tests {
             );
         }
         assert_eq!(cases.len(), RULES.len());
+    }
+
+    #[test]
+    fn ascii_fast_path() {
+        assert!(ascii_settled(b"It's plain, isn't it - yes."));
+        assert!(!ascii_settled(b"It's \"quoted\"."));
+        assert!(!ascii_settled(b"the States' role"));
+        assert!(!ascii_settled("It’s".as_bytes()));
+        assert_eq!(
+            run("It's plain - yes.", QuoteStyle::Ascii),
+            "It's plain - yes."
+        );
     }
 
     #[test]
