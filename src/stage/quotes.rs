@@ -17,6 +17,7 @@
 
 use std::borrow::Cow;
 use std::ops::Range;
+use std::sync::LazyLock;
 
 use memchr::{memchr, memchr3, memmem};
 
@@ -695,13 +696,13 @@ const SPEECH_VERBS: &[&str] = &[
     "stresses",
     "suggested",
     "summarized",
-    "told",
     "tells",
+    "told",
     "underlined",
     "urged",
     "warned",
-    "wrote",
     "writes",
+    "wrote",
 ];
 
 /// Words that, right after a speech verb, show it is not an attribution
@@ -728,8 +729,17 @@ const NOT_IN_NP: &[&str] = &[
 /// Elided words that take a leading apostrophe (`’tis`, `’n’`).
 const ELISIONS: &[&str] = &["bout", "cause", "em", "n", "til", "tis", "twas", "twere"];
 
+/// Whether `w` (any case) is in `list` (sorted, lower-case ASCII).
 fn word_in(w: &str, list: &[&str]) -> bool {
-    w.len() <= 16 && list.iter().any(|x| x.eq_ignore_ascii_case(w))
+    let mut buf = [0u8; 16];
+    if w.len() > buf.len() || !w.is_ascii() {
+        return false;
+    }
+    for (d, c) in buf.iter_mut().zip(w.bytes()) {
+        *d = c.to_ascii_lowercase();
+    }
+    let lower = &buf[..w.len()];
+    list.binary_search_by(|x| x.as_bytes().cmp(lower)).is_ok()
 }
 
 /// An attribution clause (`said the representative of the Kremlin`,
@@ -884,7 +894,8 @@ impl Para<'_> {
             }
         }
         // URLs, e-mail-like tokens and paths: whole whitespace-separated tokens.
-        let has_url = memmem::find(b, b"://").is_some() || memmem::find(b, b"www.").is_some();
+        let has_url = (memchr(b':', b).is_some() && URL_SCHEME.find(b).is_some())
+            || (memchr(b'w', b).is_some() && URL_WWW.find(b).is_some());
         let has_path = memchr(b'/', b).is_some() || memchr(b'\\', b).is_some();
         if !(has_url || has_path) {
             return;
@@ -900,7 +911,11 @@ impl Para<'_> {
                 i += 1;
             }
             let tok = &b[st..i];
-            let url = memmem::find(tok, b"://").or_else(|| memmem::find(tok, b"www."));
+            let url = if has_url {
+                URL_SCHEME.find(tok).or_else(|| URL_WWW.find(tok))
+            } else {
+                None
+            };
             if let Some(u) = url {
                 // From the scheme to the token end, less trailing quote marks and punctuation.
                 let mut us = u;
@@ -1825,10 +1840,11 @@ impl Para<'_> {
             let mut found = None;
             let mut j = cur;
             while j < to {
-                let c = b[j];
-                if (c == b'-' || c == 0xE2)
-                    && let Some(dl) = self.dash_at(j)
-                {
+                let Some(k) = memchr::memchr2(b'-', 0xE2, &b[j..to]) else {
+                    break;
+                };
+                j += k;
+                if let Some(dl) = self.dash_at(j) {
                     let before_sp = self.prev(j).is_some_and(is_hspace);
                     let after_sp = self.next(j + dl).is_some_and(is_hspace);
                     if before_sp && after_sp && !self.is_protected(j) {
@@ -2385,6 +2401,9 @@ fn path_span(tok: &str) -> Option<Range<usize>> {
     ok.then_some(span)
 }
 
+static URL_SCHEME: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("://"));
+static URL_WWW: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("www."));
+
 /// Bytes that can start a quote-like mark: `"`, `'`, `` ` `` and the UTF-8
 /// lead bytes of the non-ASCII marks (U+00AB/BB/B4, U+02BC, U+2018–203A,
 /// U+275D/E, U+301D/E, U+FF02).
@@ -2765,6 +2784,25 @@ mod tests {
             run("It's plain - yes.", QuoteStyle::Ascii),
             "It's plain - yes."
         );
+    }
+
+    #[test]
+    fn word_lists_are_sorted_lower_case() {
+        for list in [
+            SPEECH_VERBS,
+            NOT_AFTER_VERB,
+            PRONOUNS,
+            NP_STARTERS,
+            NOT_IN_NP,
+            ELISIONS,
+        ] {
+            assert!(list.windows(2).all(|w| w[0] < w[1]), "{list:?}");
+            assert!(
+                list.iter()
+                    .all(|w| w.bytes().all(|c| c.is_ascii_lowercase()))
+            );
+        }
+        assert!(word_in("Said", SPEECH_VERBS) && !word_in("sad", SPEECH_VERBS));
     }
 
     #[test]
