@@ -117,6 +117,10 @@ proptest! {
         " “Q?” – Asked X.",
         " the States' role and the '90s",
         " “A. “B,” he noted.",
+        " “Hard,” – Added Zakharova. – “We wait.”",
+        " He said ''quoted'' and ‘’double’’ ok.",
+        " “We back the “Republic”, – said Aliyev.",
+        " “We agree – Peskov said.”",
         "\n\n", " word", ".", " – ",
     ]), 0..30)) {
         let text: String = parts.concat();

@@ -998,8 +998,8 @@ impl Para<'_> {
                         '\u{2019}' => Hint::Close,
                         _ => Hint::None,
                     };
-                    // Doubled singles used as one double mark.
-                    if nxt == Some(c) {
+                    // Two singles used as one double mark (`''`, `‘‘`, `’’`, `‘’`).
+                    if nxt == Some(c) || (c == '\u{2018}' && nxt == Some('\u{2019}')) {
                         m.kind = Kind::Double;
                         m.end += cl;
                     }
@@ -1109,7 +1109,14 @@ impl Para<'_> {
 
     /// Whether an opener at `at` starts a whole utterance (R4.6).
     fn whole_at(&self, at: usize) -> bool {
-        match self.prev_nonspace(at) {
+        let mut prev = self.prev_nonspace(at);
+        // Past a dash (`said X. – “Q”`: the dash is removed by R4).
+        if let Some((pos, '\u{2013}' | '\u{2014}' | '-')) = prev
+            && self.prev(pos).is_some_and(is_hspace)
+        {
+            prev = self.prev_nonspace(pos);
+        }
+        match prev {
             None => true,
             Some((pos, c)) => {
                 if is_sentence_end(c) || c == ':' {
@@ -1205,6 +1212,21 @@ impl Para<'_> {
                 m.role = Role::Delete;
                 m.del_rule = Some(&R4_DASH_ATTRIBUTION);
                 cursor = m.end;
+                // As after any attribution: a dash before the next opener is void.
+                let s = self.skip_hspace(cursor);
+                if let Some(dl) = self.dash_at(s)
+                    && s > cursor
+                {
+                    let s2 = self.skip_hspace(s + dl);
+                    let next_real = self.next_real_mark(i);
+                    if s2 > s + dl && s2 == next_real && self.next(s2).is_some_and(is_quote_char) {
+                        self.edits
+                            .push(Edit::delete(s..s2, &R4_DASH_ATTRIBUTION).with_detail(
+                                "R4: dash before a quotation that has its own opener",
+                            ));
+                        cursor = s2;
+                    }
+                }
                 continue;
             }
             let before_len = self.stack.len();
@@ -1360,6 +1382,25 @@ impl Para<'_> {
                 let text = self.text;
                 let gt = &text[m.start..m.end];
                 self.push_entry(Kind::Double, gt, m.start);
+                return;
+            }
+            // A straight mark after a comma, before an attribution, the last
+            // double mark of the paragraph: a closer with its space on the wrong side
+            // (`"We suffered, "Belta quotes him.`).
+            if m.hint == Hint::None
+                && top_double
+                && self.prev_nonspace(m.start).is_some_and(|(_, c)| c == ',')
+                && !self.marks[i + 1..]
+                    .iter()
+                    .any(|n| n.kind == Kind::Double && n.sdir != 0)
+                && self.parse_attr(m.end).is_some()
+            {
+                let Some(entry) = self.pop_paired() else {
+                    return;
+                };
+                self.log_depth(m.end);
+                self.close_with(i, entry, Role::Close);
+                *last_closed = Some((i, entry));
                 return;
             }
             // Inside an open quotation: inner opener or duplicated opener.
@@ -2000,6 +2041,15 @@ impl Para<'_> {
                 self.log_depth(s);
                 return s2;
             }
+            // The speech resumes with its own opener: the dash is void
+            // (`said X. – “We wait.”` -> `said X. “We wait.”`).
+            if s2 > s + dl && s2 == to && self.next(s2).is_some_and(is_quote_char) {
+                self.edits.push(
+                    Edit::delete(s..s2, &R4_DASH_ATTRIBUTION)
+                        .with_detail("R4: dash before a quotation that has its own opener"),
+                );
+                return s2;
+            }
             return end;
         }
         if implicit
@@ -2038,7 +2088,8 @@ impl Para<'_> {
             at += 1;
         }
         let s = self.skip_hspace(at);
-        if s == at {
+        // (A closer glued to the next word is read as if spaced: R5 adds the space.)
+        if s == at && !self.next(at).is_some_and(char::is_alphanumeric) {
             return cursor;
         }
         let (dash, attr_at) = match self.dash_at(s) {
@@ -2478,6 +2529,10 @@ mod tests {
             "CJK “quoted” and “full” and “orn” and ‘one’",
         );
         check("doubled ‘‘singles’’ here", "doubled “singles” here");
+        check(
+            "He said ''quoted'' and ‘’double’’ ok.",
+            "He said “quoted” and “double” ok.",
+        );
         assert!(
             rules_of("the «Gazprom» x")
                 .iter()
@@ -2556,6 +2611,14 @@ mod tests {
         check("“Q” – said X.", "“Q,” said X.");
         check("“Q?” – asked X.", "“Q?” asked X.");
         check("“Q!” – X exclaimed.", "“Q!” X exclaimed.");
+        check(
+            "“Hard,” – Added Zakharova. – “We wait.”",
+            "“Hard,” added Zakharova. “We wait.”",
+        );
+        check(
+            "“We are ready”, – stressed Lavrov, – “to talk”.",
+            "“We are ready,” stressed Lavrov, “to talk”.",
+        );
         check(
             "“A, - said the Minister. - B.”",
             "“A,” said the Minister. “B.”",
