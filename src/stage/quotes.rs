@@ -295,7 +295,6 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
         protected: Vec::new(),
         edits: Vec::new(),
         dbl_close_after: Vec::new(),
-        dbl_open_after: Vec::new(),
         sgl_close_after: Vec::new(),
         closed: None,
         prev_open: false,
@@ -770,7 +769,6 @@ struct Para<'a> {
     protected: Vec<Range<usize>>,
     edits: Vec<Edit>,
     dbl_close_after: Vec<u32>,
-    dbl_open_after: Vec<u32>,
     sgl_close_after: Vec<u32>,
     /// The last closing mark and the quotation it closed.
     closed: Option<(usize, Entry)>,
@@ -1085,10 +1083,8 @@ impl Para<'_> {
             self.marks[i].sdir = sdir;
         }
         self.dbl_close_after.clear();
-        self.dbl_open_after.clear();
         self.sgl_close_after.clear();
         self.dbl_close_after.resize(n + 1, 0);
-        self.dbl_open_after.resize(n + 1, 0);
         self.sgl_close_after.resize(n + 1, 0);
         for i in (0..n).rev() {
             let m = &self.marks[i];
@@ -1098,7 +1094,6 @@ impl Para<'_> {
                 && m.sdir < 0
                 && !self.next(m.end).is_some_and(char::is_alphanumeric);
             self.dbl_close_after[i] = self.dbl_close_after[i + 1] + u32::from(dbl && m.sdir < 0);
-            self.dbl_open_after[i] = self.dbl_open_after[i + 1] + u32::from(dbl && m.sdir > 0);
             self.sgl_close_after[i] = self.sgl_close_after[i + 1] + u32::from(sgl_close);
         }
     }
@@ -1751,7 +1746,6 @@ impl Para<'_> {
 
     /// Parses an attribution clause starting at `pos`.
     fn parse_attr(&self, pos: usize) -> Option<Attr> {
-        let b = self.text.as_bytes();
         let mut words: [Range<usize>; 16] = Default::default();
         let mut n = 0;
         let mut at = pos;
@@ -1789,7 +1783,6 @@ impl Para<'_> {
             None | Some('.' | ',' | ';' | '!' | '?' | '\n' | '\r' | '\u{2026}')
         );
         let w = |k: usize| &self.text[words[k].clone()];
-        let _ = b;
         if word_in(w(0), SPEECH_VERBS) {
             if n > 1 && word_in(w(1), NOT_AFTER_VERB) {
                 return None;
