@@ -1721,8 +1721,13 @@ impl Para<'_> {
                 self.close_with(i, entry, Role::Close);
                 return;
             }
-            // Plural possessive (`States' role`) or a dropped letter (`goin'`).
-            self.marks[i].role = if p_alpha {
+            // Plural possessive (`States' role`, `the U.S.' plan`) or a
+            // dropped letter (`goin'`).
+            let abbrev = p == Some('.')
+                && self
+                    .prev(m.start - 1)
+                    .is_some_and(|c| c.is_ascii_uppercase());
+            self.marks[i].role = if p_alpha || abbrev {
                 Role::Apostrophe
             } else {
                 Role::Leave
@@ -2720,6 +2725,7 @@ mod tests {
             "the United States’ willingness to talk",
         );
         check("the States' role", "the States’ role");
+        check("the U.S.' plan", "the U.S.’ plan");
         unchanged("Hawaiʻi and the ʻokina");
         unchanged("don’t and O’Brien");
     }
