@@ -2024,7 +2024,12 @@ impl Para<'_> {
             .is_some_and(|m| m.sdir < 0);
         if let Some(dl) = self.dash_at(s) {
             let s2 = self.skip_hspace(s + dl);
-            if s2 > s + dl && s2 < to && self.next(s2).is_some_and(char::is_alphanumeric) {
+            // After a full stop the speech resumes with a capital (`said X. – We`),
+            // after a comma in lower case (`said X, – we`).
+            let case_ok = self.next(s2).is_some_and(|c| {
+                c.is_alphanumeric() && (term != Some('.') || c.is_uppercase() || c.is_numeric())
+            });
+            if s2 > s + dl && s2 < to && case_ok {
                 if !(dash_ok || unmatched_closer_later) {
                     return end;
                 }
