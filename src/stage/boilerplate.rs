@@ -1,14 +1,1439 @@
 //! Stage 4, boilerplate: lines and blocks that are not the article.
 //!
-//! Not filled in yet: this stage finds no edits.
+//! The input is the visible text of a page, one block per line; there is
+//! no DOM. Decisions are made in four passes:
+//!
+//! 1. **Phrases**, per line: widely seen families of page furniture
+//!    (subscribe prompts, appeals, "Read more" teasers, share and comment
+//!    widgets, legal notices, author contact lines, taglines, photo credits
+//!    and captions), user rules from `--rules`, lines that recur across
+//!    the documents of a folder run, and interface strings in another
+//!    script.
+//! 2. **Blocks**: an appeal ("... we have a small favor to ask.") goes with
+//!    the paragraphs that continue it; a comment widget ("Newsfeed",
+//!    "To participate in the discussion") goes with the short tail after it;
+//!    a caption takes the teaser headline under it along.
+//! 3. **Density**: the article is the densest contiguous block of long,
+//!    sentence-like lines (a maximum-sum run over per-line weights from the
+//!    word counts of each line and its neighbours). Short lines outside it
+//!    are page chrome; the headline and the dateline just above it stay.
+//! 4. **Safety**: a long sentence-like line is never dropped by density
+//!    alone, and an output without text is never produced.
+//!
+//! Every removed line is deleted with its line end; a run of removed lines
+//! also takes the blank lines between them.
+
+use std::fmt::Write as _;
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
+use regex::Regex;
 
 use crate::edit::{Edit, Rule};
 use crate::pipeline::Context;
+use crate::stage::Stage;
+
+/// A prompt to subscribe, sign up for a newsletter or enter an email address.
+///
+/// Why: a call to action of the site, not part of any article.
+/// Example: `Subscribe` / `Don't miss a brief. Sign up for our daily email.` -> removed
+/// Risk: a short line of reporting about newsletters (lines over 14 words are never matched).
+pub static SUBSCRIBE_PROMPT: Rule = Rule::new(
+    Stage::Boilerplate,
+    "subscribe-prompt",
+    "subscribe or newsletter prompt",
+);
+
+/// A donation or membership appeal: a short `Support X!` / `Donate` line,
+/// or an appeal paragraph (`... we have a small favor to ask.`) together with
+/// the paragraphs and buttons that continue it.
+///
+/// Why: fundraising text sits after the article and reads like prose, so
+/// length rules keep it; the opening phrase marks the whole block.
+/// Example: `… we have a small favor to ask.` + the appeal + `Continue` -> removed
+/// Risk: an article about a fundraising appeal; the block stops at the first
+/// long line that has none of the appeal's vocabulary.
+pub static DONATION_APPEAL: Rule = Rule::new(
+    Stage::Boilerplate,
+    "donation-appeal",
+    "donation or membership appeal",
+);
+
+/// A teaser of another story: `Also Read`, `READ MORE: ...`, `Trends ...`,
+/// `Related`, `Most Popular` and the like.
+///
+/// Why: links to other articles, left as text after extraction.
+/// Example: `READ MORE: Lavrov: Unclear what exactly US is doing in Syria` -> removed
+/// Risk: a short line of reporting that begins with `Related` or `Trending`
+/// (only short lines without a final full stop are matched).
+pub static RELATED_STORY_TEASER: Rule = Rule::new(
+    Stage::Boilerplate,
+    "related-story-teaser",
+    "teaser of another story",
+);
+
+/// Share and comment widgets, navigation labels and loaders: `Share`,
+/// `Newsfeed`, `Chats`, `loader`, `To participate in the discussion`,
+/// `log in or register`, `ADVERTISEMENT`, `Skip to main content`; a widget
+/// line takes the short tail of the page after it.
+///
+/// Why: interface text of the page around the article.
+/// Example: `Newsfeed` `0` `To participate in the discussion` ... (to the end) -> removed
+/// Risk: a one-word line of an article equal to a widget label (`Share`).
+pub static PAGE_WIDGET: Rule = Rule::new(
+    Stage::Boilerplate,
+    "page-widget",
+    "share, comment or navigation widget text",
+);
+
+/// Cookie, privacy and terms notices and copyright lines.
+///
+/// Why: legal furniture of the site.
+/// Example: `We use cookies to improve your experience.` -> removed
+/// Risk: an article about cookie law quoted in a short line.
+pub static LEGAL_NOTICE: Rule = Rule::new(
+    Stage::Boilerplate,
+    "legal-notice",
+    "cookie, privacy, terms or copyright notice",
+);
+
+/// An author contact or follow line: `Contact the author at ...`,
+/// `Follow her on Twitter`.
+///
+/// Why: a standard footer under articles, not part of the text.
+/// Example: `Contact the author at d.litvinova@imedia.ru` -> removed
+/// Risk: a sentence of reporting that begins with `Contact the` (needs a
+/// contact or follow target in a short line).
+pub static AUTHOR_CONTACT: Rule = Rule::new(
+    Stage::Boilerplate,
+    "author-contact",
+    "author contact or follow line",
+);
+
+/// A site tagline: `Get the latest news from around the world, live coverage, ...`.
+///
+/// Why: the site's self-description from its header.
+/// Example: `Get the latest news from around the world, live coverage, off-beat stories, features and analysis.` -> removed
+/// Risk: a short sentence of reporting about "breaking news coverage".
+pub static SITE_TAGLINE: Rule = Rule::new(Stage::Boilerplate, "site-tagline", "site tagline");
+
+/// A photo credit: `© Sputnik / ...`, `Photo: ...`, or a caption ending in
+/// `Name Surname / Agency`.
+///
+/// Why: image residue; the image is gone.
+/// Example: `President Vladimir Putin Denis Abramov / Vedomosti` -> removed
+/// Risk: a headline that ends in `Name Surname / Name` (never with a final full stop).
+pub static PHOTO_CREDIT: Rule = Rule::new(Stage::Boilerplate, "photo-credit", "photo credit");
+
+/// A photo caption: AP-style `In this ... photo, ...`, or an image alt text
+/// that ends in the site's name (`... - Sputnik International`), with the
+/// teaser headline that follows it.
+///
+/// Why: captions and teasers of other stories come in pairs in extracted pages.
+/// Example: `In this Thursday, Sept. 19, 2013 photo, a fighter ... - Sputnik International` -> removed
+/// Risk: an article sentence that begins `In this photo` (rare in reporting).
+pub static PHOTO_CAPTION: Rule = Rule::new(
+    Stage::Boilerplate,
+    "photo-caption",
+    "photo caption or image alt text",
+);
+
+/// A line that ends with the same ` - Site Name` suffix as other lines of
+/// the page (image alt texts and titles carry it), or is only that suffix.
+///
+/// Why: CMSs append the site name to image titles; the suffix repeated
+/// inside one page marks those lines.
+/// Example: `Russian Foreign Minister Sergei Lavrov - Sputnik International` -> removed
+/// Risk: two lines of an article ending in the same `- Name` attribution.
+pub static SITE_NAME_SUFFIX: Rule = Rule::new(
+    Stage::Boilerplate,
+    "site-name-suffix",
+    "line carrying the site's name as a suffix",
+);
+
+/// An embedded post or video: `Posted by X on <date>` and the title above it.
+///
+/// Why: embeds of other content inside the article body.
+/// Example: `US scraps $500mn Syrian rebel training program` + `Posted by RT Play on 10 October 2015` -> removed
+/// Risk: a blog byline `Posted by X on <date>` (metadata, not text).
+pub static EMBEDDED_POST: Rule = Rule::new(
+    Stage::Boilerplate,
+    "embedded-post",
+    "embedded post or video with its title",
+);
+
+/// A short line in a script other than the document's (a Russian
+/// interface string in an English article).
+///
+/// Why: untranslated interface text of the page.
+/// Example: `Загловок открываемого материала` in an English page -> removed
+/// Risk: a short quotation in its original script inside the article.
+pub static SCRIPT_MISMATCH: Rule = Rule::new(
+    Stage::Boilerplate,
+    "script-mismatch",
+    "interface text in another script",
+);
+
+/// A line that occurs verbatim in several documents of a folder run
+/// (site chrome), unless it is a long sentence or a date.
+///
+/// Why: navigation, footers and widgets repeat on every page of a site.
+/// Example: `Follow us on Telegram` in 3 of 5 documents -> removed
+/// Risk: a stock sentence an agency repeats in every story (long
+/// sentences are kept).
+pub static REPEATED_ACROSS_DOCUMENTS: Rule = Rule::new(
+    Stage::Boilerplate,
+    "repeated-across-documents",
+    "line repeated across documents of the run",
+);
+
+/// A line outside the article: the article is the densest contiguous block
+/// of long, sentence-like lines; short lines before and after it (menus,
+/// labels, lists of links, footers) are page chrome. The headline and the
+/// dateline just above the block stay.
+///
+/// Why: the strongest plain-text signal (word counts of a line and its
+/// neighbours) for what keyword rules cannot cover.
+/// Example: `* Home` `+ Senate` ... `Tags Kristi Noem` -> removed
+/// Risk: an article made of short lines next to a longer block of other
+/// text; long sentence-like lines are never dropped by this rule alone.
+pub static OUTSIDE_ARTICLE_BLOCK: Rule = Rule::new(
+    Stage::Boilerplate,
+    "outside-article-block",
+    "short line outside the article's block of text",
+);
 
 /// The rules of this stage.
-pub static RULES: &[&Rule] = &[];
+pub static RULES: &[&Rule] = &[
+    &SUBSCRIBE_PROMPT,
+    &DONATION_APPEAL,
+    &RELATED_STORY_TEASER,
+    &PAGE_WIDGET,
+    &LEGAL_NOTICE,
+    &AUTHOR_CONTACT,
+    &SITE_TAGLINE,
+    &PHOTO_CREDIT,
+    &PHOTO_CAPTION,
+    &SITE_NAME_SUFFIX,
+    &EMBEDDED_POST,
+    &SCRIPT_MISMATCH,
+    &REPEATED_ACROSS_DOCUMENTS,
+    &OUTSIDE_ARTICLE_BLOCK,
+];
+
+fn re(pattern: &str) -> Regex {
+    Regex::new(pattern).unwrap_or_else(|e| unreachable!("bad built-in pattern: {e}"))
+}
+
+static SUBSCRIBE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(?-u:\b)(subscribe|subscribed|subscriptions?|subscribe now|newsletters?|sign up|signup|sign-up|mailing list|email address|your e-?mail|your inbox|get alerts|breaking news emails)(?-u:\b)",
+    )
+});
+static SUPPORT_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^(please[ \t]+)?(support|donate|donate now|become a (member|patron|supporter|subscriber)|make a (donation|contribution)|contribute|give now)(?-u:\b)",
+    )
+});
+static APPEAL_START: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(small favou?r to ask|support (our|independent|quality) (journalism|reporting|newsroom)|(make|making) a (donation|contribution) (to us|today|now)|donate (now|today)|readers like you)",
+    )
+});
+static APPEAL_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(?-u:\b)(support[A-Za-z0-9_]*|donat[A-Za-z0-9_]*|contribut[A-Za-z0-9_]*|journalism|subscri[A-Za-z0-9_]*|thank you|member[A-Za-z0-9_]*|help)(?-u:\b)",
+    )
+});
+static APPEAL_PRONOUN: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)(?-u:\b)(we|our|us|you|your)(?-u:\b)"));
+static TEASER: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^(also read|read also|read more|more to read|related|related (stories|articles|news|content|posts|coverage)|see also|more from|more stories|more news|recommended( for you)?|you (may|might) also like|more|most (popular|read|viewed|shared)|popular (now|stories)|editor'?s picks?|top stories|don'?t miss|further reading|latest news|what to read next|read next|read this next|watch next|up next|explore further|more on this story|related topics|recommended stories)(?-u:\b)[ \t]*(:|$|[-–—|])",
+    )
+});
+static TRENDS: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^(Trends|Trending|TRENDING|TRENDS|Hot topics|HOT TOPICS)(?-u:\b):?"));
+static WIDGET: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^(share|share this( (article|story|post))?|share on [A-Za-z0-9_]+|shares?|tweet|email|e-mail|print|facebook|twitter|linkedin|whatsapp|pinterest|reddit|telegram|comments?|\d+ comments?|no comments|comment|leave a (comment|reply)|newsfeed|news ?feed|chats?|loader|loading|to participate in the discussion|log in or register|log ?in|sign in|register|view (the )?(discussion|comments)( thread)?|join the (conversation|discussion)|show comments|add a comment|post a comment|advertisement|advertising|sponsored|skip to (main )?content|skip to navigation|menu|search|close|back to top|next article|previous article|copy link|follow us|tags?:?|facebook twitter( linkedin| email| whatsapp)*|continue reading( below)?|print this (article|page|story)|share your thoughts( with friends)?|share this (article|story|post|page)|sharing is caring|\d+ shares|click to share.*|back to gallery|view gallery|(image|photo|slide|picture) \d+ (of|/) \d+|\d+ / \d+|next slide|previous slide)[.:!…]*$",
+    )
+});
+static COMMENT_WIDGET: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^(newsfeed|news ?feed|comments?|\d+ comments?|to participate in the discussion|log in or register|join the (conversation|discussion)|leave a (comment|reply)|view (the )?(discussion|comments)( thread)?|show comments|add a comment|post a comment)[.:!…]*$",
+    )
+});
+static COOKIES: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(?-u:\b)(we use cookies|(web)?site uses cookies|use of cookies|cookie (policy|settings|preferences|notice|consent)|accept (all )?cookies|necessary cookies|cookies (are|to|that|which|may) .{0,80}(?-u:\b)(website|browser|browsing|consent|experience|function))",
+    )
+});
+static LEGAL: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(subject to copyright|privacy policy|privacy notice|terms of (use|service)|terms (and|&) conditions|all rights reserved|^copyright(?-u:\b)|^©|©[ \t]*\d{4}|\(c\)[ \t]*\d{4})",
+    )
+});
+static CONTACT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^(contact the (author|writer|reporter|editor)s?|e-?mail the (author|writer|reporter)|you can (reach|contact|follow)|reach (the author|him|her|them) at|follow (the author|him|her|them|us) on|contact (him|her|them) at)(?-u:\b)",
+    )
+});
+static TAGLINE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^(get|read|find|watch) the latest(?-u:\b)|(?-u:\b)latest news from around(?-u:\b)|(?-u:\b)news, (analysis|features)(?-u:\b)|(?-u:\b)features and analysis(?-u:\b)|(?-u:\b)live coverage, ",
+    )
+});
+static CREDIT_START: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^((©|\(c\))[^/\n]{0,60}/|photo:|photos:|image:|picture:|credit:|photograph:|photo credit|image credit|getty images$|ap photo)",
+    )
+});
+static CREDIT_END: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"[A-Z][a-z'’-]+ [A-Z][A-Za-z'’-]+ ?/ ?[A-Z][[A-Za-z0-9_].&-]*(?: [A-Z][[A-Za-z0-9_].&-]*){0,3}(?: file| via [[A-Za-z0-9_] ]+)?\)?$",
+    )
+});
+static CREDIT_PAREN: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(\([^()]*(?-u:\b)(Photo|Photos|Photograph|Images?|Credit|Pictured)(?-u:\b)[^()]*\)|(?-u:\b)(Credit|Image credit|Photo credit|Image source|Photo): [^.]{2,80})\.?$",
+    )
+});
+static CAPTION_START: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"^(In this|This|In an?) ([[A-Za-z0-9_].,'’-]+ ){0,8}?(photo|image|picture|photograph|file photo|handout photo|screenshot|screen grab|video grab|still)( taken| released| provided| posted| made)?(?-u:\b)|^FILE( PHOTO)?[ \t]*[-–—:]",
+    )
+});
+static POSTED_BY: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)^posted by .{1,60} on .{1,40}$"));
+static DATE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(?-u:\b)\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?-u:\b)|(?-u:\b)\d{4}-\d{2}-\d{2}(?-u:\b)|(?-u:\b)(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}(?-u:\b)|(?-u:\b)\d{1,2} (jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*(?-u:\b)|(?-u:\b)(updated|published|posted)(?-u:\b)",
+    )
+});
+static BYLINE: LazyLock<Regex> = LazyLock::new(|| re(r"^(By|BY|by) [A-Z]"));
+
+/// One line of the input.
+struct Line<'a> {
+    /// Byte offset of the line.
+    start: usize,
+    /// Byte offset after its line end.
+    end: usize,
+    /// The line without its line end, trimmed (NBSP counts as space).
+    text: &'a str,
+    /// Words with a letter or digit.
+    words: usize,
+}
+
+/// Why a line goes.
+#[derive(Clone)]
+struct Drop {
+    rule: &'static Rule,
+    detail: String,
+    /// Lines of one block keep together in one edit.
+    block: bool,
+}
+
+fn trim(s: &str) -> &str {
+    s.trim_matches(|c: char| c.is_whitespace() || c == '\u{200B}' || c == '\u{FEFF}')
+}
+
+fn count_words(s: &str) -> usize {
+    if s.is_ascii() {
+        return s
+            .split_ascii_whitespace()
+            .filter(|w| w.bytes().any(|b| b.is_ascii_alphanumeric()))
+            .count();
+    }
+    s.split(char::is_whitespace)
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .count()
+}
+
+/// Substrings one of which every [`COOKIES`] or [`LEGAL`] match contains:
+/// one cheap scan decides whether those regexes need to run.
+static LEGAL_CUES: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build([
+            "cookie",
+            "privacy",
+            "terms",
+            "rights",
+            "copyright",
+            "\u{A9}",
+            "(c)",
+        ])
+        .unwrap_or_else(|e| unreachable!("bad built-in patterns: {e}"))
+});
+
+fn ends_sentence(s: &str) -> bool {
+    s.trim_end_matches(['"', '\u{201D}', '\u{2019}', '\'', ')', '\u{BB}', '*'])
+        .ends_with(['.', '!', '?', '\u{2026}', ':', ';'])
+}
 
 /// Finds this stage's edits in `text`.
 pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
-    let _ = (text, cx, out);
+    let lines = split_lines(text);
+    if lines.iter().all(|l| l.text.is_empty()) {
+        return;
+    }
+    let mut drops: Vec<Option<Drop>> = vec![None; lines.len()];
+    phrases(&lines, cx, &mut drops);
+    blocks(&lines, &mut drops);
+    density(&lines, &mut drops);
+    scripts(&lines, &mut drops);
+    // Never leave nothing: if every line with text would go, keep the
+    // lines that only the density rule dropped; if that is still nothing,
+    // the page is all furniture by our rules and we are wrong about it.
+    let kept = |drops: &[Option<Drop>]| {
+        lines
+            .iter()
+            .zip(drops)
+            .any(|(l, d)| !l.text.is_empty() && d.is_none())
+    };
+    if !kept(&drops) {
+        for d in &mut drops {
+            if d.as_ref()
+                .is_some_and(|d| std::ptr::eq(d.rule, &OUTSIDE_ARTICLE_BLOCK))
+            {
+                *d = None;
+            }
+        }
+    }
+    if !kept(&drops) {
+        return;
+    }
+    emit(&lines, &drops, out);
+}
+
+fn split_lines(text: &str) -> Vec<Line<'_>> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    while start < text.len() {
+        let end =
+            memchr::memchr(b'\n', &text.as_bytes()[start..]).map_or(text.len(), |i| start + i + 1);
+        let raw = &text[start..end];
+        let t = trim(raw);
+        lines.push(Line {
+            start,
+            end,
+            text: t,
+            words: count_words(t),
+        });
+        start = end;
+    }
+    lines
+}
+
+fn set(drops: &mut [Option<Drop>], i: usize, rule: &'static Rule, detail: String) {
+    if drops[i].is_none() {
+        drops[i] = Some(Drop {
+            rule,
+            detail,
+            block: false,
+        });
+    }
+}
+
+/// Pass 1: phrase families, user rules, cross-document lines, script.
+fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
+    let suffixes = repeated_suffixes(lines);
+    // `Trends ...` is a widget only in the page head; later it can be a subheading.
+    let first_long = lines
+        .iter()
+        .position(|l| l.words >= 10 && ends_sentence(l.text))
+        .unwrap_or(lines.len());
+    let user = cx
+        .config
+        .rules
+        .as_deref()
+        .map(|r| &r.boilerplate[..])
+        .unwrap_or(&[]);
+    for (i, l) in lines.iter().enumerate() {
+        let t = l.text;
+        if t.is_empty() {
+            continue;
+        }
+        if let Some(u) = user.iter().find(|u| u.pattern.is_match(t)) {
+            set(
+                drops,
+                i,
+                u.rule,
+                format!("matches user pattern `{}`", u.pattern.as_str()),
+            );
+            continue;
+        }
+        let w = l.words;
+        let sentence = ends_sentence(t);
+        let legal_cue = w <= 150 && LEGAL_CUES.is_match(t);
+        let hit: Option<(&'static Rule, String)> = if w <= 14 && SUBSCRIBE.is_match(t) {
+            Some((&SUBSCRIBE_PROMPT, phrase_detail(&SUBSCRIBE, t)))
+        } else if w <= 8 && SUPPORT_LINE.is_match(t) {
+            Some((&DONATION_APPEAL, phrase_detail(&SUPPORT_LINE, t)))
+        } else if w <= 20 && TEASER.is_match(t) && !(sentence && w > 6 && !t.contains(':')) {
+            Some((&RELATED_STORY_TEASER, phrase_detail(&TEASER, t)))
+        } else if w <= 10 && !sentence && i < first_long && TRENDS.is_match(t) {
+            Some((&RELATED_STORY_TEASER, phrase_detail(&TRENDS, t)))
+        } else if w <= 150 && legal_cue && COOKIES.is_match(t) {
+            Some((&LEGAL_NOTICE, phrase_detail(&COOKIES, t)))
+        } else if w <= 6 && WIDGET.is_match(unbullet(t)) {
+            Some((&PAGE_WIDGET, format!("widget label `{t}`")))
+        } else if w <= 20 && CONTACT.is_match(t) {
+            Some((&AUTHOR_CONTACT, phrase_detail(&CONTACT, t)))
+        } else if w <= 25 && TAGLINE.is_match(t) {
+            Some((&SITE_TAGLINE, phrase_detail(&TAGLINE, t)))
+        } else if w <= 40 && CREDIT_START.is_match(t) {
+            Some((&PHOTO_CREDIT, phrase_detail(&CREDIT_START, t)))
+        } else if w <= 40 && legal_cue && LEGAL.is_match(t) {
+            Some((&LEGAL_NOTICE, phrase_detail(&LEGAL, t)))
+        } else if w <= 20 && !t.ends_with('.') && t.contains('/') && CREDIT_END.is_match(t) {
+            Some((&PHOTO_CREDIT, phrase_detail(&CREDIT_END, t)))
+        } else if w <= 90
+            && (t.ends_with([')', '.']) || t.contains(": "))
+            && CREDIT_PAREN.is_match(t)
+        {
+            Some((&PHOTO_CAPTION, phrase_detail(&CREDIT_PAREN, t)))
+        } else if w <= 90 && CAPTION_START.is_match(t) && !t.contains(['"', '\u{201C}']) {
+            Some((&PHOTO_CAPTION, phrase_detail(&CAPTION_START, t)))
+        } else if let Some(s) = suffixes.iter().find(|s| has_suffix(t, s)) {
+            Some((
+                &SITE_NAME_SUFFIX,
+                format!("ends with ` - {s}`, like other lines of the page"),
+            ))
+        } else if w <= 15 && POSTED_BY.is_match(t) {
+            Some((
+                &EMBEDDED_POST,
+                "`Posted by ... on <date>` line of an embed".to_owned(),
+            ))
+        } else {
+            repeated(t, w, cx)
+        };
+        if let Some((rule, detail)) = hit {
+            set(drops, i, rule, detail);
+        }
+    }
+    // A teaser heading (`More:`, `Related`) takes the bulleted list under it.
+    for i in 0..lines.len() {
+        let is_heading = drops[i]
+            .as_ref()
+            .is_some_and(|d| std::ptr::eq(d.rule, &RELATED_STORY_TEASER))
+            && lines[i].words <= 4;
+        if !is_heading {
+            continue;
+        }
+        let mut j = i + 1;
+        while j < lines.len()
+            && (lines[j].text.is_empty() || (bulleted(lines[j].text) && lines[j].words <= 20))
+        {
+            if !lines[j].text.is_empty() {
+                set(
+                    drops,
+                    j,
+                    &RELATED_STORY_TEASER,
+                    format!("list under `{}`", lines[i].text),
+                );
+            }
+            j += 1;
+        }
+    }
+    // Pairs: the title above an embed line, the teaser under a caption.
+    for i in 0..lines.len() {
+        let Some(d) = &drops[i] else { continue };
+        let rule = d.rule;
+        if std::ptr::eq(rule, &EMBEDDED_POST) {
+            if let Some(j) = prev_text(lines, i, 2)
+                && drops[j].is_none()
+                && headline_like(&lines[j])
+            {
+                set(
+                    drops,
+                    j,
+                    &EMBEDDED_POST,
+                    "title line of an embedded post".to_owned(),
+                );
+            }
+        } else if (std::ptr::eq(rule, &PHOTO_CAPTION) || std::ptr::eq(rule, &SITE_NAME_SUFFIX))
+            && lines[i].words >= 6
+            && let Some(j) = next_text(lines, i, 1)
+            && drops[j].is_none()
+            && headline_like(&lines[j])
+        {
+            set(
+                drops,
+                j,
+                &PHOTO_CAPTION,
+                "teaser headline under a caption".to_owned(),
+            );
+        }
+    }
+}
+
+/// The line without a leading list marker (`* `, `+ `, `- `, `• `, `o `).
+fn unbullet(t: &str) -> &str {
+    for m in ["* ", "+ ", "- ", "\u{2022} ", "o ", "\u{B7} "] {
+        if let Some(r) = t.strip_prefix(m) {
+            return r.trim_start();
+        }
+    }
+    t
+}
+
+/// Whether the line starts with a list marker.
+fn bulleted(t: &str) -> bool {
+    unbullet(t).len() != t.len()
+}
+
+fn phrase_detail(re: &Regex, t: &str) -> String {
+    match re.find(t) {
+        Some(m) if !m.as_str().trim().is_empty() => format!("phrase `{}`", m.as_str().trim()),
+        _ => format!("line `{}`", t.chars().take(40).collect::<String>()),
+    }
+}
+
+/// The previous line with text, at most `max_blank` blank lines above.
+fn prev_text(lines: &[Line<'_>], i: usize, max_blank: usize) -> Option<usize> {
+    let mut blanks = 0;
+    let mut j = i;
+    while j > 0 {
+        j -= 1;
+        if !lines[j].text.is_empty() {
+            return Some(j);
+        }
+        blanks += 1;
+        if blanks > max_blank {
+            return None;
+        }
+    }
+    None
+}
+
+/// The next line with text, at most `max_blank` blank lines below.
+fn next_text(lines: &[Line<'_>], i: usize, max_blank: usize) -> Option<usize> {
+    let mut blanks = 0;
+    for (j, l) in lines.iter().enumerate().skip(i + 1) {
+        if !l.text.is_empty() {
+            return Some(j);
+        }
+        blanks += 1;
+        if blanks > max_blank {
+            return None;
+        }
+    }
+    None
+}
+
+/// A title: 3 to 20 words, no final full stop, starts with a capital or digit.
+fn headline_like(l: &Line<'_>) -> bool {
+    (3..=20).contains(&l.words)
+        && !l.text.ends_with(['.', ',', ';', ':'])
+        && l.text
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
+}
+
+/// Site-name suffixes (` - Site Name`) that end two or more lines, or a line of their own.
+fn repeated_suffixes<'a>(lines: &[Line<'a>]) -> Vec<&'a str> {
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    for l in lines {
+        if let Some(s) = suffix_of(l.text) {
+            match seen.iter_mut().find(|(x, _)| *x == s) {
+                Some(e) => e.1 += 1,
+                None => seen.push((s, 1)),
+            }
+        }
+    }
+    seen.into_iter()
+        .filter(|(_, n)| *n >= 2)
+        .map(|(s, _)| s)
+        .collect()
+}
+
+/// The ` - Name Name` (1 to 4 capitalised words) at the end of `t`.
+fn suffix_of(t: &str) -> Option<&str> {
+    let i = t
+        .rfind(" - ")
+        .map(|i| i + 3)
+        .or_else(|| t.strip_prefix("- ").map(|_| 2))?;
+    let s = &t[i..];
+    let words: Vec<&str> = s.split(' ').collect();
+    let ok = (1..=4).contains(&words.len())
+        && words
+            .iter()
+            .all(|w| w.chars().next().is_some_and(char::is_uppercase))
+        && !s.ends_with(['.', '?', '!', '"']);
+    ok.then_some(s)
+}
+
+fn has_suffix(t: &str, s: &str) -> bool {
+    suffix_of(t) == Some(s)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Script {
+    Latin,
+    Cyrillic,
+    Other,
+}
+
+fn script_of(c: char) -> Option<Script> {
+    if !c.is_alphabetic() {
+        return None;
+    }
+    Some(match c as u32 {
+        0..=0x24F | 0x1E00..=0x1EFF => Script::Latin,
+        0x400..=0x52F => Script::Cyrillic,
+        _ => Script::Other,
+    })
+}
+
+/// The script of most letters of the document, when it is clear (≥ 90%).
+fn dominant_script(lines: &[Line<'_>], drops: &[Option<Drop>]) -> Option<Script> {
+    let mut n = [0usize; 3];
+    for (l, _) in lines.iter().zip(drops).filter(|(_, d)| d.is_none()) {
+        for c in l.text.chars() {
+            match script_of(c) {
+                Some(Script::Latin) => n[0] += 1,
+                Some(Script::Cyrillic) => n[1] += 1,
+                Some(Script::Other) => n[2] += 1,
+                None => {}
+            }
+        }
+    }
+    let total: usize = n.iter().sum();
+    let (i, max) = n.iter().enumerate().max_by_key(|(_, v)| **v)?;
+    (total > 0 && *max * 10 >= total * 9)
+        .then_some([Script::Latin, Script::Cyrillic, Script::Other][i])
+}
+
+/// Pass 3b: short kept lines in another script than the kept text's.
+///
+/// Run after the other passes, over the lines they keep, so that the
+/// document's script is that of its article (and a second run agrees).
+fn scripts(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
+    let candidate = |l: &Line<'_>| l.words <= 8 && !l.text.is_empty() && !l.text.is_ascii();
+    if !lines
+        .iter()
+        .zip(drops.iter())
+        .any(|(l, d)| d.is_none() && candidate(l))
+    {
+        return;
+    }
+    let Some(doc) = dominant_script(lines, drops) else {
+        return;
+    };
+    for (i, l) in lines.iter().enumerate() {
+        if drops[i].is_none()
+            && candidate(l)
+            && let Some(detail) = script_mismatch(l.text, l.words, Some(doc))
+        {
+            set(drops, i, &SCRIPT_MISMATCH, detail);
+        }
+    }
+}
+
+fn script_mismatch(t: &str, words: usize, doc: Option<Script>) -> Option<String> {
+    let doc = doc?;
+    if words > 8 || t.is_ascii() {
+        return None;
+    }
+    let (mut same, mut other) = (0usize, 0usize);
+    for c in t.chars() {
+        match script_of(c) {
+            Some(s) if s == doc => same += 1,
+            Some(_) => other += 1,
+            None => {}
+        }
+    }
+    (other >= 4 && other >= 4 * same.max(1))
+        .then(|| format!("{words}-word line not in the document's {doc:?} script"))
+}
+
+fn repeated(t: &str, words: usize, cx: &Context<'_>) -> Option<(&'static Rule, String)> {
+    let c = cx.corpus?;
+    let docs = c.docs();
+    if docs < 2 {
+        return None;
+    }
+    let n = c.doc_count(t);
+    let long_sentence = words >= 12 && ends_sentence(t);
+    (n >= docs.min(3) && !long_sentence && !(words <= 6 && DATE.is_match(t))).then(|| {
+        (
+            &REPEATED_ACROSS_DOCUMENTS,
+            format!("line occurs in {n} of {docs} documents of the run"),
+        )
+    })
+}
+
+/// Pass 2: blocks (appeals, comment widgets with their tail).
+fn blocks(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
+    let n = lines.len();
+    // Appeal: from its opening line while the lines continue it.
+    if let Some(a) = lines
+        .iter()
+        .position(|l| l.words <= 60 && !l.text.is_empty() && APPEAL_START.is_match(l.text))
+    {
+        let mut end = a + 1;
+        while end < n {
+            let l = &lines[end];
+            let continues = l.text.is_empty()
+                || l.words < 8
+                || (APPEAL_WORDS.is_match(l.text) && APPEAL_PRONOUN.is_match(l.text));
+            if !continues {
+                break;
+            }
+            end += 1;
+        }
+        // Trailing blank lines stay with what follows.
+        while end > a + 1 && lines[end - 1].text.is_empty() && end < n {
+            end -= 1;
+        }
+        let phrase = phrase_detail(&APPEAL_START, lines[a].text);
+        let detail = format!("appeal block opened by {phrase} (lines {}-{})", a + 1, end);
+        for d in drops.iter_mut().take(end).skip(a) {
+            *d = Some(Drop {
+                rule: &DONATION_APPEAL,
+                detail: detail.clone(),
+                block: true,
+            });
+        }
+    }
+    // Comment widget: a widget label followed only by short lines to the end.
+    let mut tail_from = None;
+    for i in (0..n).rev() {
+        let l = &lines[i];
+        if l.text.is_empty() {
+            continue;
+        }
+        if l.words > 8 && drops[i].is_none() {
+            break;
+        }
+        if COMMENT_WIDGET.is_match(l.text) {
+            tail_from = Some(i);
+        }
+    }
+    if let Some(w) = tail_from {
+        let label = lines[w].text;
+        for d in drops.iter_mut().skip(w) {
+            if d.as_ref().is_none_or(|d| !d.block) {
+                *d = Some(Drop {
+                    rule: &PAGE_WIDGET,
+                    detail: format!("comment widget `{label}` and the short lines after it"),
+                    block: true,
+                });
+            }
+        }
+    }
+}
+
+/// Pass 3: the densest block of long lines; short lines outside it go.
+fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
+    // The lines with text; those a phrase or block rule dropped count as
+    // chrome (they break a block) and stay dropped.
+    let idx: Vec<usize> = (0..lines.len())
+        .filter(|&i| !lines[i].text.is_empty())
+        .collect();
+    if idx.iter().all(|&i| drops[i].is_some()) {
+        return;
+    }
+    let weight: Vec<f64> = idx
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| match drops[i] {
+            // A run of dropped lines (an inserted teaser list) costs once.
+            Some(_) if k > 0 && drops[idx[k - 1]].is_some() => 0.0,
+            Some(_) => -DROPPED_PENALTY,
+            None => line_weight(&lines[i]),
+        })
+        .collect();
+    // Data lines (a schedule, tour dates, results: a digit and a separator)
+    // in a run of three or more are article lists, not menus.
+    let data: Vec<bool> = idx
+        .iter()
+        .map(|&i| drops[i].is_none() && data_line(&lines[i]))
+        .collect();
+    let mut weight = weight;
+    for k in 0..idx.len() {
+        let before = k >= 1 && data[k - 1];
+        let after = k + 1 < data.len() && data[k + 1];
+        let run = (before && (after || (k >= 2 && data[k - 2])))
+            || (after && k + 2 < data.len() && data[k + 2]);
+        if data[k] && run && weight[k] < 0.0 {
+            weight[k] = lines[idx[k]].words as f64 * DATA_LINE;
+        }
+    }
+    // Neighbours: a long line among long lines counts fully, an isolated
+    // one (a teaser snippet between a title and a date) much less; a short
+    // line among long ones costs less.
+    let m = idx.len();
+    let mut score = vec![0.0; m];
+    for k in 0..m {
+        let lo = k.saturating_sub(NEIGHBOURS);
+        let hi = (k + NEIGHBOURS + 1).min(m);
+        let others = (hi - lo - 1).max(1) as f64;
+        let long = (lo..hi).filter(|&j| j != k && weight[j] > 0.0).count() as f64;
+        let share = long / others;
+        score[k] = if weight[k] > 0.0 {
+            weight[k] * (ISOLATED + (1.0 - ISOLATED) * share)
+        } else {
+            weight[k] * (1.0 - 0.5 * share)
+        };
+    }
+    // Maximum-sum run (Kadane).
+    let (mut best, mut best_lo, mut best_hi) = (f64::MIN, 0, 0);
+    let (mut cur, mut cur_lo) = (0.0, 0);
+    for (k, sc) in score.iter().enumerate() {
+        if cur <= 0.0 {
+            cur = 0.0;
+            cur_lo = k;
+        }
+        cur += sc;
+        if cur > best {
+            best = cur;
+            best_lo = cur_lo;
+            best_hi = k;
+        }
+    }
+    if best <= 0.0 {
+        return; // no block of text: leave it to the phrase rules
+    }
+    // A list the article introduces (`... tour dates:`) belongs to it: the
+    // introducing line may follow the block after a short line or two, and
+    // the list's items are short lines (bulleted only if they are prose).
+    let intro = (best_hi..m.min(best_hi + 3)).find(|&k| {
+        let l = &lines[idx[k]];
+        drops[idx[k]].is_none() && l.text.ends_with(':') && l.words <= 12
+    });
+    let short_between = intro.is_some_and(|k| {
+        (best_hi + 1..k).all(|j| drops[idx[j]].is_none() && lines[idx[j]].words <= 12)
+    });
+    if let Some(k) = intro.filter(|_| short_between) {
+        best_hi = k;
+        while best_hi + 1 < m {
+            let l = &lines[idx[best_hi + 1]];
+            let item = !bulleted(l.text) || has_lowercase_word(unbullet(l.text));
+            if drops[idx[best_hi + 1]].is_some()
+                || l.words > 25
+                || !item
+                || idx[best_hi + 1] > idx[best_hi] + 2
+            {
+                break;
+            }
+            best_hi += 1;
+        }
+    }
+    // A short closing paragraph (`He declined to comment.`) right after
+    // the block is reporting too: up to two sentence lines are added.
+    for _ in 0..TRAILING_SENTENCES {
+        let Some(&next) = idx.get(best_hi + 1) else {
+            break;
+        };
+        let l = &lines[next];
+        if drops[next].is_some() || !short_sentence(l.text, l.words) {
+            break;
+        }
+        best_hi += 1;
+    }
+    let (first, last) = (idx[best_lo], idx[best_hi]);
+    // The head just above the block: the headline and the dateline/byline.
+    let mut keep_head = Vec::new();
+    let mut k = best_lo;
+    let mut steps = 0;
+    while k > 0 && steps < 6 {
+        k -= 1;
+        steps += 1;
+        let l = &lines[idx[k]];
+        if drops[idx[k]].is_some() {
+            continue;
+        }
+        if l.words <= 12 && (DATE.is_match(l.text) || BYLINE.is_match(l.text)) {
+            keep_head.push(idx[k]);
+            continue;
+        }
+        // A short opening paragraph right above the block.
+        if keep_head.len() == k.abs_diff(best_lo) - 1 && short_sentence(l.text, l.words) {
+            keep_head.push(idx[k]);
+            continue;
+        }
+        if headline_like(l) || (l.words >= 3 && l.words <= 25 && l.text.ends_with('?')) {
+            keep_head.push(idx[k]);
+            break;
+        }
+    }
+    let detail = format!(
+        "outside the article block (lines {}-{})",
+        first + 1,
+        last + 1
+    );
+    for &i in &idx {
+        if drops[i].is_some() || (first..=last).contains(&i) || keep_head.contains(&i) {
+            continue;
+        }
+        let l = &lines[i];
+        // Safety: a long sentence-like line is never dropped by density alone.
+        if l.words >= 400 && ends_sentence(l.text) {
+            continue;
+        }
+        let mut d = String::with_capacity(detail.len() + 16);
+        let _ = write!(d, "{}-word line {detail}", l.words);
+        drops[i] = Some(Drop {
+            rule: &OUTSIDE_ARTICLE_BLOCK,
+            detail: d,
+            block: false,
+        });
+    }
+}
+
+const SHORT_PENALTY: f64 = 6.0;
+/// The weight per word of a data line in a run of them.
+const DATA_LINE: f64 = 0.5;
+/// How many short sentence lines after the block are added to it.
+const TRAILING_SENTENCES: usize = 2;
+/// What a line dropped by a phrase or block rule costs a block.
+const DROPPED_PENALTY: f64 = 6.0;
+/// How many lines on each side count as neighbours.
+const NEIGHBOURS: usize = 2;
+/// The share of its weight a long line keeps when no neighbour is long.
+const ISOLATED: f64 = 0.3;
+
+/// Positive for lines that look like article text, negative for chrome.
+fn line_weight(l: &Line<'_>) -> f64 {
+    let w = l.words as f64;
+    let sentence = ends_sentence(l.text);
+    let listy = bulleted(l.text) || l.text.starts_with('|');
+    // Prose has punctuation; a long line without any is a tag cloud or a menu.
+    let marks = l
+        .text
+        .bytes()
+        .filter(|b| matches!(b, b'.' | b',' | b';' | b':' | b'!' | b'?'))
+        .count();
+    if l.words >= 20 && marks * 25 < l.words {
+        return -SHORT_PENALTY;
+    }
+    if (l.words >= 10 && (sentence || l.words >= 20)) && !listy {
+        w
+    } else if l.words >= 6 && sentence {
+        w * 0.5
+    } else if listy && !has_lowercase_word(unbullet(l.text)) {
+        // A bulleted line of names and labels: a menu.
+        -SHORT_PENALTY * 1.5
+    } else {
+        -SHORT_PENALTY
+    }
+}
+
+/// A short unbulleted line with a digit and a separator (`10 de março – Interlagos`,
+/// `June 9 -- Coral Sky Amphitheatre, West Palm Beach, FL`): a row of a list.
+fn data_line(l: &Line<'_>) -> bool {
+    let t = l.text;
+    (3..=25).contains(&l.words)
+        && !bulleted(t)
+        && !t.contains('|')
+        && t.bytes().any(|b| b.is_ascii_digit())
+        && (t.contains(": ")
+            || t.contains(" \u{2013} ")
+            || t.contains(" -- ")
+            || t.contains(" - ")
+            || t.contains(", "))
+}
+
+/// A sentence of prose under ten words: starts with a capital (or an
+/// opening quote), ends a sentence, has a lowercase word, no list marker.
+fn short_sentence(t: &str, words: usize) -> bool {
+    (3..10).contains(&words)
+        && !bulleted(t)
+        && t.trim_end_matches(['"', '\u{201D}', '\'', '\u{2019}'])
+            .ends_with(['.', '!', '?'])
+        && t.trim_start_matches(['"', '\u{201C}', '\'', '\u{2018}'])
+            .chars()
+            .next()
+            .is_some_and(char::is_uppercase)
+        && has_lowercase_word(t)
+}
+
+/// Whether `t` has a word that starts with a lowercase letter (prose,
+/// ingredients) rather than only names and labels (menus).
+fn has_lowercase_word(t: &str) -> bool {
+    t.split_whitespace()
+        .skip(1)
+        .any(|w| w.len() > 2 && w.chars().next().is_some_and(char::is_lowercase))
+}
+
+/// Builds the edits: each dropped line with its line end; a run of lines
+/// dropped by one rule (and the blank lines between them) is one edit.
+fn emit(lines: &[Line<'_>], drops: &[Option<Drop>], out: &mut Vec<Edit>) {
+    let n = lines.len();
+    let mut i = 0;
+    while i < n {
+        let Some(d) = &drops[i] else {
+            i += 1;
+            continue;
+        };
+        // Extend over following lines of the same block, and over blank
+        // lines that lead to another dropped line.
+        let mut end = i + 1;
+        if d.block {
+            while end < n
+                && (lines[end].text.is_empty()
+                    || drops[end]
+                        .as_ref()
+                        .is_some_and(|e| e.block && std::ptr::eq(e.rule, d.rule)))
+            {
+                end += 1;
+            }
+            while end > i + 1 && lines[end - 1].text.is_empty() && end < n {
+                end -= 1;
+            }
+        }
+        // Take the blank lines after a dropped line when a blank line is
+        // already above it (or it starts the text): no ghost paragraph break.
+        let blank_above = i == 0 || lines[i - 1].text.is_empty() || drops[i - 1].is_some();
+        if blank_above {
+            while end < n && lines[end].text.is_empty() {
+                end += 1;
+            }
+        }
+        out.push(
+            Edit::delete(lines[i].start..lines[end - 1].end, d.rule).with_detail(d.detail.clone()),
+        );
+        i = end;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::Corpus;
+    use crate::pipeline::Config;
+
+    /// An article body of `n` long paragraphs, to put test lines around.
+    fn body(n: usize) -> String {
+        (0..n)
+            .map(|i| {
+                format!(
+                    "Paragraph {i} of the report says that the ministry met the delegation on Tuesday and agreed on several joint steps, officials said.\n\n"
+                )
+            })
+            .collect()
+    }
+
+    fn run_with(text: &str, config: &Config, corpus: Option<&Corpus>) -> (String, Vec<Edit>) {
+        let cx = Context { config, corpus };
+        let mut edits = Vec::new();
+        find(text, &cx, &mut edits);
+        let out = crate::edit::apply(text, &mut edits).into_owned();
+        (out, edits)
+    }
+
+    fn run(text: &str) -> (String, Vec<Edit>) {
+        run_with(text, &Config::default(), None)
+    }
+
+    /// `line` placed after a short article: is it removed, and by `rule`?
+    fn removed_by(line: &str, rule: &Rule) -> bool {
+        let text = format!("Headline of the story\n\n{}{line}\n\n{}", body(3), body(2));
+        let (out, edits) = run(&text);
+        let gone = !out.contains(line);
+        gone && edits.iter().any(|e| std::ptr::eq(e.rule(), rule))
+    }
+
+    fn kept(line: &str) -> bool {
+        let text = format!("Headline of the story\n\n{}{line}\n\n{}", body(3), body(2));
+        run(&text).0.contains(line)
+    }
+
+    #[test]
+    fn subscribe_prompt() {
+        assert!(removed_by("Subscribe", &SUBSCRIBE_PROMPT));
+        assert!(removed_by(
+            "Don't miss a brief. Sign up for our daily email.",
+            &SUBSCRIBE_PROMPT
+        ));
+        assert!(kept(
+            "The paper said the number of subscribers rose to two million last year, the highest since 2001."
+        ));
+    }
+
+    #[test]
+    fn donation_appeal_line_and_block() {
+        assert!(removed_by("Support The Moscow Times!", &DONATION_APPEAL));
+        let text = format!(
+            "{}\u{2026} we have a small favor to ask.\n\nAs you may have heard, our newsroom needs your help to keep reporting.\n\nYour support, no matter how small, makes a difference to us.\n\nContinue\n",
+            body(3)
+        );
+        let (out, edits) = run(&text);
+        assert_eq!(out, body(3));
+        assert_eq!(edits.len(), 1, "one edit for the block");
+        assert!(edits[0].reason().contains("small favor to ask"));
+        // Negative: reporting that mentions membership or help is no appeal.
+        let text = format!(
+            "{}\"We want to become a member of NATO,\" the minister said, adding that our allies would help.\n\n\"We thank you for your support,\" he told the delegation from Kyiv on Tuesday.\n\n{}",
+            body(3),
+            body(2)
+        );
+        assert_eq!(run(&text).0, text);
+        // Negative: an article paragraph about donations is not an appeal opener.
+        assert!(kept(
+            "The charity said donations fell by a third in 2015, and that it would cut staff as a result."
+        ));
+    }
+
+    #[test]
+    fn related_story_teaser() {
+        assert!(removed_by("Also Read", &RELATED_STORY_TEASER));
+        assert!(removed_by(
+            "READ MORE: Lavrov: Unclear what exactly US is doing in Syria",
+            &RELATED_STORY_TEASER
+        ));
+        let head = format!(
+            "US refuses to receive the delegation\n\nTrends Russian anti-terror op in Syria\n\n{}",
+            body(3)
+        );
+        let (out, edits) = run(&head);
+        assert!(!out.contains("Trends"), "{out}");
+        assert!(out.starts_with("US refuses"), "{out}");
+        assert!(
+            edits
+                .iter()
+                .any(|e| std::ptr::eq(e.rule(), &RELATED_STORY_TEASER))
+        );
+        // In the body, `Trends ...` is a subheading.
+        assert!(kept("Trends in Asian markets"));
+        assert!(kept(
+            "Trends in the oil market suggest prices will stay low through the winter, analysts said."
+        ));
+        assert!(kept(
+            "Related talks between the two ministries were held in Geneva last week, officials said."
+        ));
+    }
+
+    #[test]
+    fn page_widget_and_comment_tail() {
+        assert!(removed_by("ADVERTISEMENT", &PAGE_WIDGET));
+        assert!(removed_by("* Share this article", &PAGE_WIDGET));
+        let text = format!(
+            "{}Newsfeed\n0\nTo participate in the discussion\nlog in or register\nloader\nChats\n\u{417}\u{430}\u{433}\u{43B}\u{43E}\u{432}\u{43E}\u{43A} \u{43E}\u{442}\u{43A}\u{440}\u{44B}\u{432}\u{430}\u{435}\u{43C}\u{43E}\u{433}\u{43E} \u{43C}\u{430}\u{442}\u{435}\u{440}\u{438}\u{430}\u{43B}\u{430}",
+            body(4)
+        );
+        let (out, edits) = run(&text);
+        assert_eq!(out, body(4));
+        assert!(edits.iter().any(|e| std::ptr::eq(e.rule(), &PAGE_WIDGET)));
+        // Negative: a comment widget label followed by reporting is not a tail.
+        let text = format!("{}Comments\n\n{}", body(3), body(3));
+        assert!(run(&text).0.contains(&body(3)[..60]));
+        assert!(kept(
+            "Share prices fell by 4% on Tuesday after the company cut its forecast, traders said."
+        ));
+    }
+
+    #[test]
+    fn legal_notice() {
+        assert!(removed_by(
+            "We use cookies to improve your experience on our website. By browsing this website, you agree to our use of cookies.",
+            &LEGAL_NOTICE
+        ));
+        assert!(removed_by(
+            "\u{A9} 2019 Vortex Cannon Entertainment. All rights reserved",
+            &LEGAL_NOTICE
+        ));
+        assert!(kept(
+            "She baked cookies for the soldiers every week, her neighbour recalled on Tuesday in an interview."
+        ));
+    }
+
+    #[test]
+    fn author_contact() {
+        assert!(removed_by(
+            "Contact the author at d.litvinova@imedia.ru",
+            &AUTHOR_CONTACT
+        ));
+        assert!(kept(
+            "Contact between the two delegations has been limited since March, the ministry said on Tuesday."
+        ));
+    }
+
+    #[test]
+    fn site_tagline() {
+        assert!(removed_by(
+            "Get the latest news from around the world, live coverage, off-beat stories, features and analysis.",
+            &SITE_TAGLINE
+        ));
+        assert!(kept(
+            "The latest figures from the ministry show that exports grew by 5% in the third quarter of the year."
+        ));
+    }
+
+    #[test]
+    fn photo_credit() {
+        assert!(removed_by(
+            "President Vladinir Putin Denis Abramov / Vedomosti",
+            &PHOTO_CREDIT
+        ));
+        assert!(removed_by(
+            "\u{A9} Sputnik / Vladimir Fedorenko / Go to the mediabank",
+            &PHOTO_CREDIT
+        ));
+        assert!(kept(
+            "The talks in Moscow / Washington format were first proposed by Lavrov in September, officials said."
+        ));
+    }
+
+    #[test]
+    fn photo_caption_and_teaser_under_it() {
+        let text = format!(
+            "{}In this Thursday, Sept. 19, 2013 photo, a Syrian opposition fighter watches over as heavy fighting breaks out\nInterview: Who Is This 'Moderate Opposition' The US Is Arming in Syria?\n{}",
+            body(3),
+            body(3)
+        );
+        let (out, edits) = run(&text);
+        assert!(!out.contains("In this Thursday"));
+        assert!(!out.contains("Interview: Who"));
+        assert!(edits.iter().all(|e| std::ptr::eq(e.rule(), &PHOTO_CAPTION)));
+        assert!(removed_by(
+            "U.S. Defense Secretary Mark Esper shakes hands in Hanoi, Vietnam, Wednesday, Nov. 20, 2019. (AP Photo/Hau Dinh)",
+            &PHOTO_CAPTION
+        ));
+        assert!(kept(
+            "In this case, the court found that the ministry had acted within its powers, the judge said."
+        ));
+    }
+
+    #[test]
+    fn site_name_suffix_repeated_in_the_page() {
+        let text = format!(
+            "- Sputnik International\nWorld\n\nUS Not Coordinating on Free Syrian Army\n\nRussian Foreign Minister Sergei Lavrov - Sputnik International\n{}",
+            body(4)
+        );
+        let (out, edits) = run(&text);
+        assert!(!out.contains("Sputnik International"), "{out}");
+        assert!(out.starts_with("US Not Coordinating"), "{out}");
+        assert!(
+            edits
+                .iter()
+                .any(|e| std::ptr::eq(e.rule(), &SITE_NAME_SUFFIX))
+        );
+        // Negative: one attribution ending in `- Name` is not a site suffix.
+        assert!(kept("Quote of the day, they said - Vladimir Putin"));
+    }
+
+    #[test]
+    fn embedded_post_with_title() {
+        let text = format!(
+            "{}US scraps $500mn Syrian rebel training program\n\nPosted by RT Play on 10 October 2015\n\n{}",
+            body(3),
+            body(3)
+        );
+        let (out, edits) = run(&text);
+        assert_eq!(out, format!("{}{}", body(3), body(3)));
+        assert!(edits.iter().all(|e| std::ptr::eq(e.rule(), &EMBEDDED_POST)));
+        assert!(kept(
+            "It was posted by a local resident on Facebook on Monday, and shared thousands of times since then."
+        ));
+    }
+
+    #[test]
+    fn script_mismatch() {
+        assert!(removed_by(
+            "\u{417}\u{430}\u{433}\u{43B}\u{43E}\u{432}\u{43E}\u{43A} \u{43E}\u{442}\u{43A}\u{440}\u{44B}\u{432}\u{430}\u{435}\u{43C}\u{43E}\u{433}\u{43E}",
+            &SCRIPT_MISMATCH
+        ));
+        // Negative: a Russian article keeps its Russian lines.
+        let ru = "\u{41C}\u{43E}\u{441}\u{43A}\u{432}\u{430} \u{438} \u{412}\u{430}\u{448}\u{438}\u{43D}\u{433}\u{442}\u{43E}\u{43D} \u{43F}\u{440}\u{43E}\u{432}\u{435}\u{43B}\u{438} \u{43F}\u{435}\u{440}\u{435}\u{433}\u{43E}\u{432}\u{43E}\u{440}\u{44B} \u{432} \u{43F}\u{43E}\u{43D}\u{435}\u{434}\u{435}\u{43B}\u{44C}\u{43D}\u{438}\u{43A}, \u{441}\u{43E}\u{43E}\u{431}\u{449}\u{438}\u{43B}\u{438} \u{432} \u{43C}\u{438}\u{43D}\u{438}\u{441}\u{442}\u{435}\u{440}\u{441}\u{442}\u{432}\u{435} \u{438} \u{434}\u{43E}\u{431}\u{430}\u{432}\u{438}\u{43B}\u{438}, \u{447}\u{442}\u{43E} \u{432}\u{441}\u{442}\u{440}\u{435}\u{447}\u{430} \u{431}\u{443}\u{434}\u{435}\u{442} \u{441}\u{43A}\u{43E}\u{440}\u{43E}.\n\n";
+        let text = ru.repeat(4);
+        assert_eq!(run(&text).0, text);
+    }
+
+    #[test]
+    fn repeated_across_documents() {
+        let mut corpus = Corpus::new();
+        let chrome = "Hot deals of the week from our partners";
+        for i in 0..3 {
+            corpus.add_document(&format!("{chrome}\nstory {i}\n14/10/2015\n"));
+        }
+        let text = format!("{}{chrome}\n\n14/10/2015\n\n{}", body(3), body(2));
+        let (out, edits) = run_with(&text, &Config::default(), Some(&corpus));
+        assert!(!out.contains(chrome));
+        let e = edits
+            .iter()
+            .find(|e| std::ptr::eq(e.rule(), &REPEATED_ACROSS_DOCUMENTS))
+            .expect("an edit");
+        assert!(e.reason().contains("3 of 3 documents"), "{}", e.reason());
+        // Negative: a date is kept, and so is a line seen in one document only.
+        let (out, _) = run_with(&text, &Config::default(), None);
+        assert!(out.contains(chrome));
+    }
+
+    #[test]
+    fn outside_article_block_keeps_headline_and_dateline() {
+        let text = format!(
+            "* Home\n* News\n* Sport\n* Weather\nUS refuses to receive the delegation\n\n14/10/2015\n\n{}* Privacy\n* Terms\nAbout us\n",
+            body(4)
+        );
+        let (out, edits) = run(&text);
+        assert_eq!(
+            out,
+            format!(
+                "US refuses to receive the delegation\n\n14/10/2015\n\n{}",
+                body(4)
+            )
+        );
+        assert!(
+            edits
+                .iter()
+                .all(|e| std::ptr::eq(e.rule(), &OUTSIDE_ARTICLE_BLOCK))
+        );
+        // Negative: text with no long lines at all is left alone.
+        let short = "Alpha\nBeta\nGamma\n";
+        assert_eq!(run(short).0, short);
+    }
+
+    #[test]
+    fn short_paragraphs_at_the_edges_of_the_article_stay() {
+        let text = format!(
+            "* Home\n* News\nThe talks collapsed.\n\n{}He declined to comment.\n\n* Privacy\n* Terms\n",
+            body(3)
+        );
+        let (out, _) = run(&text);
+        assert_eq!(
+            out,
+            format!(
+                "The talks collapsed.\n\n{}He declined to comment.\n\n",
+                body(3)
+            )
+        );
+    }
+
+    #[test]
+    fn user_rules_drop_matching_lines() {
+        let rules = crate::rules::RulesFile::parse(
+            "[[boilerplate]]\nname = \"acme-promo-line\"\npattern = \"^Get ACME Premium\"\n",
+        )
+        .expect("parses");
+        let config = Config {
+            rules: Some(std::sync::Arc::new(rules)),
+            ..Default::default()
+        };
+        let text = format!("{}Get ACME Premium today\n\n{}", body(3), body(2));
+        let (out, edits) = run_with(&text, &config, None);
+        assert!(!out.contains("ACME"));
+        assert!(edits.iter().any(|e| e.rule().name == "acme-promo-line"));
+        let (out, _) = run_with(
+            &format!("{}ACME said so.\n\n{}", body(3), body(2)),
+            &config,
+            None,
+        );
+        assert!(out.contains("ACME said so."));
+    }
+
+    #[test]
+    fn never_empty_and_idempotent() {
+        assert!(run("").1.is_empty());
+        let only_chrome = "Subscribe\nShare\n";
+        assert_eq!(run(only_chrome).0, only_chrome);
+        let text = format!("* Home\nHeadline here now\n\n{}Tags\nShare\n", body(3));
+        let (once, _) = run(&text);
+        let (twice, edits) = run(&once);
+        assert_eq!(once, twice);
+        assert!(edits.is_empty());
+    }
 }

@@ -1,14 +1,2882 @@
-//! Stage 5, quotes: one consistent quotation style.
+//! Stage 5, quotes: one consistent quotation style, and machine-translated
+//! Russian quotations repaired (the target form is `shared/QUOTES.md`).
 //!
-//! Not filled in yet: this stage finds no edits.
+//! The text is read paragraph by paragraph (lines up to a blank line;
+//! fenced code is skipped). In each paragraph every quote-like mark is
+//! collected, then one pass with a stack of open quotations decides the role
+//! of each mark from its context (what is on each side, what is open, what
+//! comes later), never from its glyph alone. Russian dash attribution
+//! (R4) is found in the text between marks while the pass runs, because it
+//! closes and reopens quotations. Edits are made at the end of the paragraph
+//! from the roles: a glyph replaced, a space inserted or deleted, a mark
+//! inserted or deleted; each edit is as small as possible.
+//!
+//! Protected (never changed): code spans and fenced code (P1), URLs and
+//! paths (P2), paragraphs that are mostly Cyrillic (P3), the ʻokina (P4),
+//! primes and ASCII feet/inches after digits.
+
+use std::borrow::Cow;
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use memchr::{memchr, memchr3, memmem};
 
 use crate::edit::{Edit, Rule};
-use crate::pipeline::Context;
+use crate::pipeline::{Context, QuoteStyle};
+use crate::stage::Stage;
+
+/// A foreign quotation mark (`« » „ ‟ ＂ 〝 〞 ❝ ❞ ‚ ‛ ‹ ›`, TeX ``` `` ''```,
+/// doubled singles) used as an English quotation mark.
+///
+/// Why: Russian, German and CJK typography and TeX survive machine
+/// translation; English text uses one style.
+/// Example: `«Gazprom»` -> `“Gazprom”`; `„Wort“` -> `“Wort”`
+/// Risk: a mark that is quoted as a character (`the « sign`) is taken as a quote.
+pub static R1_FOREIGN_QUOTE_GLYPH: Rule = Rule::new(
+    Stage::Quotes,
+    "r1-foreign-quote-glyph",
+    "R1: foreign quotation mark mapped to the style's mark by its role",
+);
+
+/// A quotation mark that is not the chosen style's (straight in curly
+/// style, curly in ascii style).
+///
+/// Why: one document, one style; open and close decided by context.
+/// Example: `Moscow "laments"` -> `Moscow “laments”`
+/// Risk: a straight quote used as a ditto mark or a symbol.
+pub static R1_QUOTE_STYLE_GLYPH: Rule = Rule::new(
+    Stage::Quotes,
+    "r1-quote-style-glyph",
+    "R1: quotation mark written in the chosen style",
+);
+
+/// A curly mark facing the wrong way (`”` opening, `“` closing).
+///
+/// Why: keyboards and MT emit one glyph for both ends; German/Russian `„…“`
+/// closes with `“`.
+/// Example: `”Yes,” he said` -> `“Yes,” he said`
+/// Risk: a mark whose role cannot be told from context (then it is left alone).
+pub static R1_QUOTE_DIRECTION: Rule = Rule::new(
+    Stage::Quotes,
+    "r1-quote-direction",
+    "R1: curly quotation mark facing the wrong way for its role",
+);
+
+/// A quotation opened inside an open quotation of the same kind.
+///
+/// Why: English nesting alternates double and single marks.
+/// Example: `“the so-called “Islamic state” now”` -> `“the so-called ‘Islamic state’ now”`
+/// Risk: two quotations that were meant to be siblings (a missing closer).
+pub static R2_NESTED_QUOTE: Rule = Rule::new(
+    Stage::Quotes,
+    "r2-nested-quote",
+    "R2: nested quotation written with the alternate mark",
+);
+
+/// One closing mark that ends an inner and an outer quotation together
+/// (Russian typography) at the end of a paragraph.
+///
+/// Why: English writes both closers.
+/// Example: `“…the so-called “Islamic state”.` -> `“…the so-called ‘Islamic state’”.`
+/// Risk: an English quotation that continues into the next paragraph (skipped
+/// when the next paragraph opens with a quotation mark).
+pub static R3_COLLAPSED_CLOSER: Rule = Rule::new(
+    Stage::Quotes,
+    "r3-collapsed-closer",
+    "R3: one closer ended two quotations; both written",
+);
+
+/// Russian dash attribution inside or after a quotation (`“Q, – said X. – R”`,
+/// `“Q”, – said X.`).
+///
+/// Why: Russian marks the speaker with dashes; English closes the quotation
+/// before the attribution and reopens it after.
+/// Example: `“Q, – said Peskov. – We know”` -> `“Q,” said Peskov. “We know”`
+/// Risk: a dash inside a quotation followed by a clause that looks like an
+/// attribution (`– they said so –`); guarded by a speech-verb list and clause shape.
+pub static R4_DASH_ATTRIBUTION: Rule = Rule::new(
+    Stage::Quotes,
+    "r4-dash-attribution",
+    "R4: Russian dash attribution turned into English",
+);
+
+/// A whole-utterance quotation followed by `, said X` with the comma outside
+/// the closer.
+///
+/// Why: English puts the attribution comma inside the closer.
+/// Example: `“We are open”, the spokeswoman stated.` -> `“We are open,” the spokeswoman stated.`
+/// Risk: a quoted fragment inside a sentence (kept: only whole utterances).
+pub static R4_ATTRIBUTION_COMMA: Rule = Rule::new(
+    Stage::Quotes,
+    "r4-attribution-comma",
+    "R4: attribution comma moved inside the closer",
+);
+
+/// Speech that continues after a converted attribution with no opening
+/// mark (the second dash missing, or the quotation closed early).
+///
+/// Why: MT drops the second dash of `– said X. –`; the rest of the speech
+/// then has a closer but no opener.
+/// Example: `found, – said Putin. We hope…”` -> `found,” said Putin. “We hope…”`
+/// Risk: a sentence after the attribution that is narration, not speech
+/// (needs an unmatched closer later in the paragraph).
+pub static R4_MISSING_REOPEN: Rule = Rule::new(
+    Stage::Quotes,
+    "r4-missing-reopen",
+    "R4: speech resumed after the attribution without an opener",
+);
+
+/// A speech verb that MT capitalised after a dash or `?`/`!` in an attribution.
+///
+/// Why: Russian `– Добавил он` becomes `– Added he`.
+/// Example: `“Q?” – Asked X.` -> `“Q?” asked X.`
+/// Risk: none beyond the attribution match; proper nouns are never lower-cased.
+pub static R4_CAPITALISED_SPEECH_VERB: Rule = Rule::new(
+    Stage::Quotes,
+    "r4-capitalised-speech-verb",
+    "R4: capitalised speech verb in an attribution lower-cased",
+);
+
+/// A space inside a quotation mark (after an opener, before a closer).
+///
+/// Why: French/Russian spacing and MT tokenisation.
+/// Example: `« Quote, » he said` -> `“Quote,” he said`
+/// Risk: a mark whose role was misjudged gets its space moved.
+pub static R5_SPACE_INSIDE_QUOTE: Rule = Rule::new(
+    Stage::Quotes,
+    "r5-space-inside-quote",
+    "R5: space inside a quotation mark removed",
+);
+
+/// No space between a word and an opener, or between a closer and a word.
+///
+/// Why: MT and scraping glue quotations to neighbouring words.
+/// Example: `union."We have` -> `union. “We have`
+/// Risk: a mark whose role was misjudged.
+pub static R5_MISSING_SPACE_OUTSIDE_QUOTE: Rule = Rule::new(
+    Stage::Quotes,
+    "r5-missing-space-outside-quote",
+    "R5: space added outside a quotation mark",
+);
+
+/// A lone closer between sentences followed by an opener.
+///
+/// Why: a quotation closed twice, left over from a split or an edit.
+/// Example: `word. ” “The question` -> `word. “The question`
+/// Risk: a quotation that began in an earlier paragraph.
+pub static R6_STRAY_CLOSER: Rule = Rule::new(
+    Stage::Quotes,
+    "r6-stray-closer",
+    "R6: stray closing mark between sentences deleted",
+);
+
+/// A second opener after sentence-final punctuation inside an open
+/// quotation, with no closer of its own.
+///
+/// Why: MT repeats the opener at each sentence of a long quotation.
+/// Example: `“A. “B,” he noted.` -> `“A. B,” he noted.`
+/// Risk: a nested quotation whose closer is missing too.
+pub static R6_DUPLICATED_OPENER: Rule = Rule::new(
+    Stage::Quotes,
+    "r6-duplicated-opener",
+    "R6: duplicated opening mark deleted",
+);
+
+/// An early closer inside one utterance whose real closer carries the
+/// attribution.
+///
+/// Why: MT closes the quotation after the first sentence and again at the end.
+/// Example: `"A." B, "a spokesman told` -> `“A. B,” a spokesman told`
+/// Risk: two quotations where the second lacks its opener.
+pub static R6_EARLY_CLOSER: Rule = Rule::new(
+    Stage::Quotes,
+    "r6-early-closer",
+    "R6: early closing mark inside one utterance deleted",
+);
+
+/// A closer followed by an attribution with no opener in the paragraph.
+///
+/// Why: the opener was lost (scraping, MT).
+/// Example: `We will go,” he said.` -> `“We will go,” he said.`
+/// Risk: a quotation continued from the previous paragraph.
+pub static R6_MISSING_OPENER: Rule = Rule::new(
+    Stage::Quotes,
+    "r6-missing-opener",
+    "R6: missing opening mark inserted at the paragraph start",
+);
+
+/// An apostrophe not in the chosen style (straight or a substitute `` ` ´ ʼ``,
+/// or an opening single quote used as one).
+///
+/// Why: contractions, possessives, elisions and names take the style's apostrophe.
+/// Example: `Syria's` -> `Syria’s`; `‘90s` -> `’90s`; ``don`t`` -> `don’t`
+/// Risk: a closing single quote after a plural (same glyph, so no visible harm).
+pub static R7_APOSTROPHE_GLYPH: Rule = Rule::new(
+    Stage::Quotes,
+    "r7-apostrophe-glyph",
+    "R7: apostrophe written in the chosen style",
+);
+
+/// A plural possessive whose apostrophe slid onto the next word.
+///
+/// Why: MT and OCR attach `’` to the following word as an opening quote.
+/// Example: `United States ‘willingness` -> `United States’ willingness`
+/// Risk: a single quotation whose closer is missing.
+pub static R7_SLID_POSSESSIVE: Rule = Rule::new(
+    Stage::Quotes,
+    "r7-slid-possessive",
+    "R7: possessive apostrophe moved back to its word",
+);
+
+/// Slashes used as editorial brackets (Russian agency style).
+///
+/// Why: `/…/` marks an editor's insertion; English uses `[…]` inside a
+/// quotation and `(…)` outside.
+/// Example: `the decision of Putin /Medvedev’s candidacy/.` -> `… [Medvedev’s candidacy].`
+/// Risk: prose with two slashes (guarded: at least two words, no path or
+/// URL, no all-caps credit like `/TASS/`).
+pub static R8_SLASH_BRACKETS: Rule = Rule::new(
+    Stage::Quotes,
+    "r8-slash-brackets",
+    "R8: slashes used as editorial brackets",
+);
+
+/// A full stop after a closer that already has one inside.
+///
+/// Why: the sentence was ended twice (`reaction.".`).
+/// Example: `reaction.”.` -> `reaction.”`
+/// Risk: none; ellipses are left alone.
+pub static R11_DOUBLED_FULL_STOP: Rule = Rule::new(
+    Stage::Quotes,
+    "r11-doubled-full-stop",
+    "R11: doubled full stop after a closer deleted",
+);
 
 /// The rules of this stage.
-pub static RULES: &[&Rule] = &[];
+pub static RULES: &[&Rule] = &[
+    &R1_FOREIGN_QUOTE_GLYPH,
+    &R1_QUOTE_STYLE_GLYPH,
+    &R1_QUOTE_DIRECTION,
+    &R2_NESTED_QUOTE,
+    &R3_COLLAPSED_CLOSER,
+    &R4_DASH_ATTRIBUTION,
+    &R4_ATTRIBUTION_COMMA,
+    &R4_MISSING_REOPEN,
+    &R4_CAPITALISED_SPEECH_VERB,
+    &R5_SPACE_INSIDE_QUOTE,
+    &R5_MISSING_SPACE_OUTSIDE_QUOTE,
+    &R6_STRAY_CLOSER,
+    &R6_DUPLICATED_OPENER,
+    &R6_EARLY_CLOSER,
+    &R6_MISSING_OPENER,
+    &R7_APOSTROPHE_GLYPH,
+    &R7_SLID_POSSESSIVE,
+    &R8_SLASH_BRACKETS,
+    &R11_DOUBLED_FULL_STOP,
+];
+
+// ---------------------------------------------------------------------------
+// Entry point
+// ---------------------------------------------------------------------------
 
 /// Finds this stage's edits in `text`.
 pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
-    let _ = (text, cx, out);
+    if !has_candidates(text.as_bytes()) {
+        return;
+    }
+    let mut p = Para {
+        text,
+        style: cx.config.quotes,
+        ps: 0,
+        pe: 0,
+        marks: Vec::new(),
+        stack: Vec::new(),
+        depth_log: Vec::new(),
+        protected: Vec::new(),
+        edits: Vec::new(),
+        dbl_close_after: Vec::new(),
+        sgl_close_after: Vec::new(),
+        closed: None,
+        prev_open: false,
+        void_closer: None,
+    };
+    for para in Paragraphs::new(text) {
+        let bytes = &text.as_bytes()[para.clone()];
+        if !has_candidates(bytes) || (p.style == QuoteStyle::Ascii && ascii_settled(bytes)) {
+            p.prev_open = false;
+            continue;
+        }
+        let s = &text[para.clone()];
+        if !s.is_ascii() && mostly_cyrillic(s) {
+            p.prev_open = false;
+            continue; // P3
+        }
+        p.ps = para.start;
+        p.pe = para.end;
+        p.run();
+        p.prev_open = !p.stack.is_empty();
+        flush(&mut p.edits, out);
+    }
+}
+
+/// Whether `bytes` holds any byte that can start something this stage
+/// edits: ASCII `"`, `'`, `` ` ``, `/`, or the lead byte of a non-ASCII
+/// quote mark (U+00AB/BB/B4, U+02BC, U+2018–201F/2039/203A/275D/275E,
+/// U+301D/301E, U+FF02).
+fn has_candidates(bytes: &[u8]) -> bool {
+    if memchr3(b'"', b'\'', b'/', bytes).is_some() || memchr(b'`', bytes).is_some() {
+        return true;
+    }
+    if bytes.is_ascii() {
+        return false;
+    }
+    memchr3(0xC2, 0xCA, 0xE2, bytes).is_some() || memchr3(0xE3, 0xEF, 0xE2, bytes).is_some()
+}
+
+/// ASCII text whose only candidate bytes are apostrophes inside words
+/// (`don't`): nothing to do in ascii style.
+fn ascii_settled(bytes: &[u8]) -> bool {
+    if !bytes.is_ascii() || memchr3(b'"', b'/', b'`', bytes).is_some() {
+        return false;
+    }
+    memchr::memchr_iter(b'\'', bytes).all(|i| {
+        i > 0
+            && bytes[i - 1].is_ascii_alphanumeric()
+            && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
+    })
+}
+
+/// Sorts a paragraph's edits and moves those that do not overlap into `out`.
+fn flush(edits: &mut Vec<Edit>, out: &mut Vec<Edit>) {
+    edits.sort_by_key(|e| (e.span().start, e.span().end));
+    let mut last_end = 0usize;
+    let mut last_start = usize::MAX;
+    for e in edits.drain(..) {
+        let sp = e.span();
+        let overlaps = sp.start < last_end
+            || (sp.start == last_start && sp.is_empty() && last_start != last_end);
+        if overlaps {
+            continue;
+        }
+        last_start = sp.start;
+        last_end = sp.end;
+        out.push(e);
+    }
+}
+
+/// Whether a paragraph is mostly Cyrillic (P3): more Cyrillic letters than Latin ones.
+fn mostly_cyrillic(s: &str) -> bool {
+    // Cyrillic (U+0400–U+052F) is encoded with lead bytes D0–D4.
+    let b = s.as_bytes();
+    if memchr3(0xD0, 0xD1, 0xD2, b).is_none() && memchr::memchr2(0xD3, 0xD4, b).is_none() {
+        return false;
+    }
+    let (mut cyr, mut lat) = (0usize, 0usize);
+    for c in s.chars() {
+        if c.is_ascii_alphabetic() {
+            lat += 1;
+        } else if ('\u{400}'..='\u{52F}').contains(&c) {
+            cyr += 1;
+        }
+    }
+    cyr > lat
+}
+
+// ---------------------------------------------------------------------------
+// Paragraphs
+// ---------------------------------------------------------------------------
+
+/// Iterates paragraphs: runs of non-blank lines, skipping fenced code (P1).
+struct Paragraphs<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> Paragraphs<'a> {
+    fn new(text: &'a str) -> Self {
+        Paragraphs { text, pos: 0 }
+    }
+
+    /// The next line at or after `pos`: (start, end without terminator, next start).
+    fn line(&self, at: usize) -> Option<(usize, usize, usize)> {
+        let b = self.text.as_bytes();
+        if at >= b.len() {
+            return None;
+        }
+        let nl = memchr(b'\n', &b[at..]).map_or(b.len(), |i| at + i);
+        let next = if nl < b.len() { nl + 1 } else { nl };
+        Some((at, nl, next))
+    }
+}
+
+fn is_blank(s: &str) -> bool {
+    s.chars().all(is_space)
+}
+
+fn is_fence(s: &str) -> bool {
+    let t = s.trim_start_matches([' ', '\t']);
+    t.starts_with("```") || t.starts_with("~~~")
+}
+
+impl Iterator for Paragraphs<'_> {
+    type Item = Range<usize>;
+
+    fn next(&mut self) -> Option<Range<usize>> {
+        loop {
+            let (s, e, next) = self.line(self.pos)?;
+            let line = &self.text[s..e];
+            if is_fence(line) {
+                // Skip to the closing fence (or the end).
+                let mut at = next;
+                self.pos = self.text.len();
+                while let Some((s2, e2, n2)) = self.line(at) {
+                    if is_fence(&self.text[s2..e2]) {
+                        self.pos = n2;
+                        break;
+                    }
+                    at = n2;
+                }
+                continue;
+            }
+            if is_blank(line) {
+                self.pos = next;
+                continue;
+            }
+            // A paragraph: until a blank line, a fence, or the end.
+            let start = s;
+            let mut end = e;
+            let mut at = next;
+            while let Some((s2, e2, n2)) = self.line(at) {
+                let l = &self.text[s2..e2];
+                if is_blank(l) || is_fence(l) {
+                    break;
+                }
+                end = e2;
+                at = n2;
+            }
+            self.pos = at;
+            // Keep a trailing CR out of the paragraph.
+            if self.text.as_bytes().get(end.wrapping_sub(1)) == Some(&b'\r') && end > start {
+                end -= 1;
+            }
+            return Some(start..end);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Characters
+// ---------------------------------------------------------------------------
+
+/// Any space, including NBSP and the other odd spaces (treated as spaces).
+fn is_space(c: char) -> bool {
+    matches!(
+        c,
+        ' ' | '\t' | '\r' | '\n' | '\u{A0}' | '\u{202F}' | '\u{2000}'
+            ..='\u{200B}' | '\u{3000}' | '\u{FEFF}'
+    )
+}
+
+/// A horizontal space (not a line break).
+fn is_hspace(c: char) -> bool {
+    c != '\n' && c != '\r' && is_space(c)
+}
+
+fn is_quote_char(c: char) -> bool {
+    matches!(
+        c,
+        '"' | '\'' | '\u{2018}'
+            ..='\u{201F}'
+                | '\u{AB}'
+                | '\u{BB}'
+                | '\u{2039}'
+                | '\u{203A}'
+                | '\u{FF02}'
+                | '\u{301D}'
+                | '\u{301E}'
+                | '\u{275D}'
+                | '\u{275E}'
+    )
+}
+
+fn is_closing_glyph(c: char) -> bool {
+    matches!(
+        c,
+        '\u{201D}' | '\u{2019}' | '\u{BB}' | '\u{203A}' | '\u{301E}' | '\u{275E}'
+    )
+}
+
+fn is_sentence_end(c: char) -> bool {
+    matches!(c, '.' | '!' | '?' | '\u{2026}')
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Cls {
+    Space,
+    Word,
+    Punct,
+    OpenP,
+    CloseP,
+    Dash,
+    Quote,
+    Other,
+}
+
+fn cls(c: Option<char>) -> Cls {
+    let Some(c) = c else { return Cls::Space };
+    match c {
+        c if is_space(c) => Cls::Space,
+        '.' | ',' | ';' | ':' | '!' | '?' | '\u{2026}' => Cls::Punct,
+        '(' | '[' | '{' | '<' => Cls::OpenP,
+        ')' | ']' | '}' | '>' => Cls::CloseP,
+        '\u{2013}' | '\u{2014}' | '-' | '/' => Cls::Dash,
+        c if is_quote_char(c) => Cls::Quote,
+        c if c.is_alphanumeric() => Cls::Word,
+        _ => Cls::Other,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Double,
+    Single,
+}
+
+impl Kind {
+    fn other(self) -> Kind {
+        match self {
+            Kind::Double => Kind::Single,
+            Kind::Single => Kind::Double,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Hint {
+    Open,
+    Close,
+    None,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Role {
+    Pending,
+    Open,
+    Close,
+    /// A closer with nothing open: glyph only, no spacing repair.
+    LoneClose,
+    /// Closes an inner (`out` of the mark) and the outer quotation (R3).
+    CloseBoth,
+    Apostrophe,
+    Leave,
+    Delete,
+    /// Part of a bigger edit already made (R4, R7 slid possessive).
+    Consumed,
+}
+
+/// One quote-like mark of a paragraph.
+#[derive(Clone, Debug)]
+struct Mark {
+    start: usize,
+    end: usize,
+    kind: Kind,
+    hint: Hint,
+    /// The first char of the mark.
+    glyph: char,
+    /// `` ` `` `´` `ʼ`: only ever an apostrophe.
+    subst: bool,
+    /// A single backtick (old-style `` `quote' ``).
+    backtick: bool,
+    /// Static direction, ignoring the stack: 1 open, -1 close, 0 unknown.
+    sdir: i8,
+    role: Role,
+    /// Output kind (Open/Close/CloseBoth: the kind written).
+    out: Kind,
+    /// CloseBoth: the inner quotation's output kind and Keep-style closer.
+    inner: Kind,
+    inner_keep: &'static str,
+    /// Delete: the span start (may include a space before the mark).
+    del_from: usize,
+    del_rule: Option<&'static Rule>,
+    /// Open: its quotation was closed in the paragraph.
+    paired: bool,
+    /// Delete: what replaces the mark (a space when words would touch).
+    del_with: &'static str,
+}
+
+/// An open quotation on the stack.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    written: Kind,
+    out: Kind,
+    open_glyph: &'static str,
+    close_glyph: &'static str,
+    /// Opened at paragraph start, after sentence-final punctuation or a colon.
+    whole: bool,
+    /// The opening mark's index (`usize::MAX` for an inserted opener).
+    mark: usize,
+}
+
+/// The opener/closer pair a glyph belongs to (for Keep style insertions).
+fn family(open: &str) -> (&'static str, &'static str) {
+    match open {
+        "\"" => ("\"", "\""),
+        "'" => ("'", "'"),
+        "\u{201E}" => ("\u{201E}", "\u{201C}"),
+        "\u{AB}" => ("\u{AB}", "\u{BB}"),
+        "\u{2018}" => ("\u{2018}", "\u{2019}"),
+        "\u{201A}" => ("\u{201A}", "\u{2018}"),
+        "\u{2039}" => ("\u{2039}", "\u{203A}"),
+        "''" => ("''", "''"),
+        _ => ("\u{201C}", "\u{201D}"),
+    }
+}
+
+fn glyph(style: QuoteStyle, kind: Kind, open: bool) -> &'static str {
+    match (style, kind, open) {
+        (QuoteStyle::Ascii, Kind::Double, _) => "\"",
+        (QuoteStyle::Ascii, Kind::Single, _) => "'",
+        (_, Kind::Double, true) => "\u{201C}",
+        (_, Kind::Double, false) => "\u{201D}",
+        (_, Kind::Single, true) => "\u{2018}",
+        (_, Kind::Single, false) => "\u{2019}",
+    }
+}
+
+fn apostrophe(style: QuoteStyle) -> &'static str {
+    match style {
+        QuoteStyle::Ascii => "'",
+        _ => "\u{2019}",
+    }
+}
+
+/// Speech verbs of an attribution (lower case).
+const SPEECH_VERBS: &[&str] = &[
+    "acknowledged",
+    "added",
+    "adds",
+    "admitted",
+    "announced",
+    "answered",
+    "argued",
+    "asked",
+    "asks",
+    "assured",
+    "clarified",
+    "commented",
+    "complained",
+    "concluded",
+    "confirmed",
+    "continued",
+    "declared",
+    "emphasised",
+    "emphasized",
+    "emphasizes",
+    "exclaimed",
+    "explained",
+    "explains",
+    "insisted",
+    "noted",
+    "notes",
+    "observed",
+    "quoted",
+    "quotes",
+    "recalled",
+    "remarked",
+    "replied",
+    "reported",
+    "reports",
+    "responded",
+    "said",
+    "says",
+    "specified",
+    "stated",
+    "stressed",
+    "stresses",
+    "suggested",
+    "summarized",
+    "tells",
+    "told",
+    "underlined",
+    "urged",
+    "warned",
+    "writes",
+    "wrote",
+];
+
+/// Words that, right after a speech verb, show it is not an attribution
+/// (`said to be`, `said that`, `said it would`).
+const NOT_AFTER_VERB: &[&str] = &[
+    "about", "by", "goodbye", "how", "if", "it", "not", "nothing", "so", "that", "there", "these",
+    "this", "those", "to", "what", "whether", "why",
+];
+
+/// Pronouns that, after a verb in `X said …`, start a new clause.
+const PRONOUNS: &[&str] = &["he", "i", "she", "they", "we", "you"];
+
+/// Lower-case words that may start a speaker noun phrase.
+const NP_STARTERS: &[&str] = &[
+    "a", "an", "another", "he", "her", "his", "its", "one", "our", "she", "the", "their", "they",
+    "we",
+];
+
+/// Words that cannot be inside a speaker noun phrase.
+const NOT_IN_NP: &[&str] = &[
+    "and", "because", "but", "if", "it", "or", "so", "that", "when", "which", "who",
+];
+
+/// Elided words that take a leading apostrophe (`’tis`, `’n’`).
+const ELISIONS: &[&str] = &["bout", "cause", "em", "n", "til", "tis", "twas", "twere"];
+
+/// Whether `w` (any case) is in `list` (sorted, lower-case ASCII).
+fn word_in(w: &str, list: &[&str]) -> bool {
+    let mut buf = [0u8; 16];
+    if w.len() > buf.len() || !w.is_ascii() {
+        return false;
+    }
+    for (d, c) in buf.iter_mut().zip(w.bytes()) {
+        *d = c.to_ascii_lowercase();
+    }
+    let lower = &buf[..w.len()];
+    list.binary_search_by(|x| x.as_bytes().cmp(lower)).is_ok()
+}
+
+/// An attribution clause (`said the representative of the Kremlin`,
+/// `the Minister said`).
+#[derive(Debug)]
+struct Attr {
+    /// The first word.
+    first: Range<usize>,
+    /// Whether it starts with the speech verb.
+    verb_first: bool,
+    /// Where the clause ends (its terminator, or the paragraph end).
+    end: usize,
+}
+
+// ---------------------------------------------------------------------------
+// The paragraph pass
+// ---------------------------------------------------------------------------
+
+struct Para<'a> {
+    text: &'a str,
+    style: QuoteStyle,
+    ps: usize,
+    pe: usize,
+    marks: Vec<Mark>,
+    stack: Vec<Entry>,
+    /// (position, depth from there on), for R8.
+    depth_log: Vec<(usize, usize)>,
+    protected: Vec<Range<usize>>,
+    edits: Vec<Edit>,
+    dbl_close_after: Vec<u32>,
+    sgl_close_after: Vec<u32>,
+    /// The last closing mark and the quotation it closed.
+    closed: Option<(usize, Entry)>,
+    /// The previous paragraph ended inside a quotation.
+    prev_open: bool,
+    /// A closer made void by an R4 conversion (the quotation already closed).
+    void_closer: Option<usize>,
+}
+
+impl Para<'_> {
+    fn prev(&self, i: usize) -> Option<char> {
+        if i <= self.ps {
+            None
+        } else {
+            self.text[self.ps..i].chars().next_back()
+        }
+    }
+
+    fn next(&self, i: usize) -> Option<char> {
+        if i >= self.pe {
+            None
+        } else {
+            self.text[i..self.pe].chars().next()
+        }
+    }
+
+    /// The last non-space char before `i` and its position (stops at a line break).
+    fn prev_nonspace(&self, i: usize) -> Option<(usize, char)> {
+        let mut at = i;
+        while let Some(c) = self.prev(at) {
+            if c == '\n' || c == '\r' {
+                return None;
+            }
+            at -= c.len_utf8();
+            if !is_hspace(c) {
+                return Some((at, c));
+            }
+        }
+        None
+    }
+
+    /// Position after a run of horizontal spaces starting at `i`.
+    fn skip_hspace(&self, mut i: usize) -> usize {
+        while let Some(c) = self.next(i) {
+            if !is_hspace(c) {
+                break;
+            }
+            i += c.len_utf8();
+        }
+        i
+    }
+
+    /// Start of the run of horizontal spaces ending at `i`.
+    fn back_hspace(&self, mut i: usize) -> usize {
+        while let Some(c) = self.prev(i) {
+            if !is_hspace(c) {
+                break;
+            }
+            i -= c.len_utf8();
+        }
+        i
+    }
+
+    fn is_protected(&self, i: usize) -> bool {
+        self.protected.iter().any(|r| r.contains(&i))
+    }
+
+    fn run(&mut self) {
+        self.marks.clear();
+        self.stack.clear();
+        self.depth_log.clear();
+        self.closed = None;
+        self.void_closer = None;
+        self.find_protected();
+        self.collect_marks();
+        self.static_dirs();
+        self.resolve();
+        self.emit();
+        self.slash_brackets();
+    }
+
+    // -- P1/P2 -------------------------------------------------------------
+
+    fn find_protected(&mut self) {
+        self.protected.clear();
+        let s = &self.text[self.ps..self.pe];
+        let b = s.as_bytes();
+        // Code spans: a backtick run closed by a run of the same length.
+        if memchr(b'`', b).is_some() {
+            let mut i = 0;
+            while let Some(k) = memchr(b'`', &b[i..]) {
+                let st = i + k;
+                let mut e = st;
+                while e < b.len() && b[e] == b'`' {
+                    e += 1;
+                }
+                let n = e - st;
+                // Find a closing run of exactly n.
+                let mut j = e;
+                let mut close = None;
+                while let Some(k2) = memchr(b'`', &b[j..]) {
+                    let cs = j + k2;
+                    let mut ce = cs;
+                    while ce < b.len() && b[ce] == b'`' {
+                        ce += 1;
+                    }
+                    if ce - cs == n {
+                        close = Some((cs, ce));
+                        break;
+                    }
+                    j = ce;
+                }
+                match close {
+                    // TeX ``…'' pairs are quotations, not code.
+                    Some((cs, ce)) if !(n == 2 && memmem::find(&b[e..cs], b"''").is_some()) => {
+                        self.protected.push(self.ps + st..self.ps + ce);
+                        i = ce;
+                    }
+                    _ => i = e,
+                }
+            }
+        }
+        // URLs, e-mail-like tokens and paths: whole whitespace-separated tokens.
+        let has_url = (memchr(b':', b).is_some() && URL_SCHEME.find(b).is_some())
+            || (memchr(b'w', b).is_some() && URL_WWW.find(b).is_some());
+        let has_path = memchr(b'/', b).is_some() || memchr(b'\\', b).is_some();
+        if !(has_url || has_path) {
+            return;
+        }
+        let mut i = 0;
+        while i < b.len() {
+            if b[i].is_ascii_whitespace() {
+                i += 1;
+                continue;
+            }
+            let st = i;
+            while i < b.len() && !b[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            let tok = &b[st..i];
+            let url = if has_url {
+                URL_SCHEME.find(tok).or_else(|| URL_WWW.find(tok))
+            } else {
+                None
+            };
+            if let Some(u) = url {
+                // From the scheme to the token end, less trailing quote marks and punctuation.
+                let mut us = u;
+                while us > 0 && tok[us - 1].is_ascii_alphanumeric() {
+                    us -= 1;
+                }
+                let wrapped = us > 0 && matches!(tok[us - 1], b'"' | b'\'' | b'(' | b'<');
+                let tok_s = &s[st..i];
+                let mut ue = tok.len();
+                while let Some(c) = tok_s[..ue].chars().next_back() {
+                    let trim = matches!(c, '.' | ',' | ')' | ';' | '>' | '!' | '?')
+                        || (is_quote_char(c) && (!c.is_ascii() || wrapped));
+                    if ue <= us || !trim {
+                        break;
+                    }
+                    ue -= c.len_utf8();
+                }
+                self.protected.push(self.ps + st + us..self.ps + st + ue);
+                continue;
+            }
+            if let Some(r) = path_span(&s[st..i]) {
+                self.protected
+                    .push(self.ps + st + r.start..self.ps + st + r.end);
+            }
+        }
+    }
+
+    // -- marks -------------------------------------------------------------
+
+    fn collect_marks(&mut self) {
+        let text = self.text;
+        let b = text.as_bytes();
+        let ascii = b[self.ps..self.pe].is_ascii();
+        let mut i = self.ps;
+        while i < self.pe {
+            // The next byte that can start a mark.
+            let rest = &b[i..self.pe];
+            let skip = if ascii {
+                memchr3(b'"', b'\'', b'`', rest)
+            } else {
+                rest.iter().position(|&c| LEAD[usize::from(c)])
+            };
+            let Some(k) = skip else { break };
+            i += k;
+            let Some(c) = text[i..self.pe].chars().next() else {
+                break;
+            };
+            let cl = c.len_utf8();
+            if self.is_protected(i) {
+                i += cl;
+                continue;
+            }
+            let nxt = text[i + cl..self.pe].chars().next();
+            let mut m = Mark {
+                start: i,
+                end: i + cl,
+                kind: Kind::Double,
+                hint: Hint::None,
+                glyph: c,
+                subst: false,
+                backtick: false,
+                sdir: 0,
+                role: Role::Pending,
+                out: Kind::Double,
+                inner: Kind::Single,
+                inner_keep: "",
+                del_from: i,
+                del_rule: None,
+                paired: false,
+                del_with: "",
+            };
+            match c {
+                '"' | '\u{FF02}' | '\u{201F}' => {}
+                '\u{201C}' | '\u{201E}' | '\u{AB}' | '\u{301D}' | '\u{275D}' => m.hint = Hint::Open,
+                '\u{201D}' | '\u{BB}' | '\u{301E}' | '\u{275E}' => m.hint = Hint::Close,
+                '\'' | '\u{2018}' | '\u{2019}' => {
+                    m.kind = Kind::Single;
+                    m.hint = match c {
+                        '\u{2018}' => Hint::Open,
+                        '\u{2019}' => Hint::Close,
+                        _ => Hint::None,
+                    };
+                    // Two singles used as one double mark (`''`, `‘‘`, `’’`, `‘’`).
+                    if nxt == Some(c) || (c == '\u{2018}' && nxt == Some('\u{2019}')) {
+                        m.kind = Kind::Double;
+                        m.end += cl;
+                    }
+                }
+                '\u{201A}' | '\u{201B}' | '\u{2039}' => {
+                    m.kind = Kind::Single;
+                    m.hint = Hint::Open;
+                }
+                '\u{203A}' => {
+                    m.kind = Kind::Single;
+                    m.hint = Hint::Close;
+                }
+                '`' => {
+                    if nxt == Some('`') {
+                        m.end += 1; // TeX opener
+                        m.hint = Hint::Open;
+                    } else {
+                        m.kind = Kind::Single;
+                        m.backtick = true;
+                        m.hint = Hint::Open;
+                    }
+                }
+                '\u{B4}' | '\u{2BC}' => {
+                    m.kind = Kind::Single;
+                    m.subst = true;
+                }
+                _ => {
+                    i += cl;
+                    continue;
+                }
+            }
+            m.out = m.kind;
+            i = m.end;
+            self.marks.push(m);
+        }
+    }
+
+    /// Flanks from the chars around a mark. `dynamic` uses the roles of
+    /// marks already resolved for an adjacent quote char.
+    fn flanks(&self, idx: usize, dynamic: bool) -> (bool, bool, Cls, Cls) {
+        let m = &self.marks[idx];
+        let p = self.prev(m.start);
+        let n = self.next(m.end);
+        let mut pc = cls(p);
+        if pc == Cls::Quote {
+            let opened = if dynamic && idx > 0 && self.marks[idx - 1].end == m.start {
+                self.marks[idx - 1].role == Role::Open
+            } else {
+                p.is_some_and(|c| !is_closing_glyph(c) && c != '\'' && c != '"')
+            };
+            pc = if opened { Cls::Space } else { Cls::Word };
+        }
+        let nc = cls(n);
+        let left = matches!(pc, Cls::Space | Cls::OpenP | Cls::Dash | Cls::Other)
+            && matches!(nc, Cls::Word | Cls::Quote | Cls::OpenP | Cls::Other)
+            || (pc == Cls::Space && n == Some('\u{2026}'));
+        let right = matches!(pc, Cls::Word | Cls::Punct | Cls::CloseP | Cls::Other)
+            && matches!(
+                nc,
+                Cls::Space | Cls::Punct | Cls::CloseP | Cls::Dash | Cls::Quote | Cls::Other
+            );
+        (left, right, pc, nc)
+    }
+
+    fn static_dirs(&mut self) {
+        let n = self.marks.len();
+        for i in 0..n {
+            let (left, right, _, _) = self.flanks(i, false);
+            let m = &self.marks[i];
+            // Straight marks after a digit may be primes (`6'2"`): no direction.
+            let after_digit = matches!(m.glyph, '"' | '\'')
+                && self.prev(m.start).is_some_and(|c| c.is_ascii_digit());
+            let sdir = match (left, right) {
+                _ if after_digit => 0,
+                (true, false) => 1,
+                (false, true) => -1,
+                _ => match m.hint {
+                    Hint::Open => 1,
+                    Hint::Close => -1,
+                    Hint::None => 0,
+                },
+            };
+            self.marks[i].sdir = sdir;
+        }
+        self.dbl_close_after.clear();
+        self.sgl_close_after.clear();
+        self.dbl_close_after.resize(n + 1, 0);
+        self.sgl_close_after.resize(n + 1, 0);
+        for i in (0..n).rev() {
+            let m = &self.marks[i];
+            let dbl = m.kind == Kind::Double && !m.subst;
+            let sgl_close = m.kind == Kind::Single
+                && !m.subst
+                && m.sdir < 0
+                && !self.next(m.end).is_some_and(char::is_alphanumeric);
+            self.dbl_close_after[i] = self.dbl_close_after[i + 1] + u32::from(dbl && m.sdir < 0);
+            self.sgl_close_after[i] = self.sgl_close_after[i + 1] + u32::from(sgl_close);
+        }
+    }
+
+    fn log_depth(&mut self, at: usize) {
+        self.depth_log.push((at, self.stack.len()));
+    }
+
+    /// Whether an opener at `at` starts a whole utterance (R4.6).
+    fn whole_at(&self, at: usize) -> bool {
+        let mut prev = self.prev_nonspace(at);
+        // Past a dash (`said X. – “Q”`: the dash is removed by R4).
+        if let Some((pos, '\u{2013}' | '\u{2014}' | '-')) = prev
+            && self.prev(pos).is_some_and(is_hspace)
+        {
+            prev = self.prev_nonspace(pos);
+        }
+        match prev {
+            None => true,
+            Some((pos, c)) => {
+                if is_sentence_end(c) || c == ':' {
+                    return true;
+                }
+                // After a closer that follows sentence punctuation.
+                is_quote_char(c) && self.prev(pos).is_some_and(is_sentence_end)
+            }
+        }
+    }
+
+    /// Pops the innermost quotation and marks its opener as closed.
+    fn pop_paired(&mut self) -> Option<Entry> {
+        let e = self.stack.pop()?;
+        if let Some(m) = self.marks.get_mut(e.mark) {
+            m.paired = true;
+        }
+        Some(e)
+    }
+
+    fn push_entry(&mut self, written: Kind, glyph_text: &str, at: usize) {
+        let mark = self
+            .marks
+            .iter()
+            .position(|m| m.start == at)
+            .unwrap_or(usize::MAX);
+        let out = match self.stack.last() {
+            Some(parent) => parent.out.other(),
+            None => written,
+        };
+        let (og, cg) = family(glyph_text);
+        let whole = self.whole_at(at);
+        self.stack.push(Entry {
+            written,
+            out,
+            open_glyph: og,
+            close_glyph: cg,
+            whole,
+            mark,
+        });
+        self.log_depth(at);
+    }
+
+    fn resolve(&mut self) {
+        let n = self.marks.len();
+        let mut cursor = self.ps;
+        // The last quotation closed, while no opener followed (R6.3).
+        let mut last_closed: Option<(usize, Entry)> = None;
+        // The last mark that closed a depth-2 quotation (R3).
+        let mut last_inner_close: Option<usize> = None;
+        let mut any_before = false;
+        for i in 0..n {
+            let ms = self.marks[i].start;
+            if self.intraword(i) {
+                // An apostrophe inside a word: no effect on the stack or on R4.
+                self.resolve_mark(i, &mut last_closed, any_before);
+                continue;
+            }
+            if cursor < ms {
+                cursor = self.gap(cursor, ms);
+            }
+            if self.marks[i].start < cursor {
+                // Inside text already consumed by an R4 edit.
+                self.marks[i].role = Role::Leave;
+                continue;
+            }
+            // R3 inside a paragraph: an inner quotation closed with one mark
+            // at a sentence end, and a new quotation opens that cannot be
+            // nested (it has no closers for two levels).
+            if let Some(j) = last_inner_close
+                && self.stack.len() == 1
+                && self.marks[j].kind == Kind::Double
+                && self.marks[i].sdir > 0
+                && self.next(self.marks[j].end).is_some_and(is_sentence_end)
+                && match self.marks[i].kind {
+                    Kind::Double => self.closers_before_next_opener(i) < 2,
+                    // A single quotation right after: only when the outer
+                    // quotation has no closer left.
+                    Kind::Single => {
+                        self.closers_before_next_opener(i) == 0
+                            && !self.text[self.marks[j].end..ms]
+                                .chars()
+                                .any(char::is_alphanumeric)
+                    }
+                }
+            {
+                self.collapse(j);
+                last_inner_close = None;
+            }
+            if self.void_closer == Some(ms) && self.stack.is_empty() {
+                self.void_closer = None;
+                let m = &mut self.marks[i];
+                m.role = Role::Delete;
+                m.del_rule = Some(&R4_DASH_ATTRIBUTION);
+                cursor = m.end;
+                // As after any attribution: a dash before the next opener is void.
+                let s = self.skip_hspace(cursor);
+                if let Some(dl) = self.dash_at(s)
+                    && s > cursor
+                {
+                    let s2 = self.skip_hspace(s + dl);
+                    let next_real = self.next_real_mark(i);
+                    if s2 > s + dl && s2 == next_real && self.next(s2).is_some_and(is_quote_char) {
+                        self.edits
+                            .push(Edit::delete(s..s2, &R4_DASH_ATTRIBUTION).with_detail(
+                                "R4: dash before a quotation that has its own opener",
+                            ));
+                        cursor = s2;
+                    }
+                }
+                continue;
+            }
+            let before_len = self.stack.len();
+            self.resolve_mark(i, &mut last_closed, any_before);
+            any_before = true;
+            let m = &self.marks[i];
+            cursor = m.end;
+            match m.role {
+                Role::Close if before_len == 2 && self.stack.len() == 1 => {
+                    last_inner_close = Some(i);
+                }
+                Role::Apostrophe | Role::Leave | Role::Consumed => {}
+                _ => last_inner_close = None,
+            }
+            if m.role == Role::Open {
+                last_closed = None;
+            }
+            // After a closer that emptied the stack: attribution (R4.2).
+            if m.role == Role::Close && self.stack.is_empty() {
+                cursor = self.after_close(i, cursor);
+            }
+        }
+        if cursor < self.pe {
+            self.gap(cursor, self.pe);
+        }
+        // R3: the paragraph ends at depth 1 right after an inner closer.
+        if let Some(i) = last_inner_close {
+            if self.stack.len() == 1 && self.stack[0].written == Kind::Double {
+                let m = &self.marks[i];
+                let tail = &self.text[m.end..self.pe];
+                let tail_ok = tail
+                    .chars()
+                    .all(|c| is_space(c) || matches!(c, '.' | '!' | '?' | '\u{2026}' | ';'));
+                let continued = self.text[self.pe..]
+                    .chars()
+                    .find(|c| !is_space(*c))
+                    .is_some_and(is_quote_char);
+                // A double closing a double inside a double is the Russian
+                // collapsed closer; an English nested single (`‘…’.`) may be a
+                // quotation that goes on in the next paragraph.
+                let russian = m.kind == Kind::Double;
+                if tail_ok && (russian || !continued) {
+                    self.collapse(i);
+                }
+            }
+        }
+    }
+
+    /// Resolves one mark against the stack.
+    fn resolve_mark(
+        &mut self,
+        i: usize,
+        last_closed: &mut Option<(usize, Entry)>,
+        any_before: bool,
+    ) {
+        let m = self.marks[i].clone();
+        let p = self.prev(m.start);
+        let nx = self.next(m.end);
+        if m.subst {
+            // ´ ʼ: an apostrophe between letters or after a plural s.
+            let between = p.is_some_and(char::is_alphabetic) && nx.is_some_and(char::is_alphabetic);
+            let plural = p == Some('s') && !nx.is_some_and(char::is_alphanumeric);
+            self.marks[i].role = if between || plural {
+                Role::Apostrophe
+            } else {
+                Role::Leave
+            };
+            return;
+        }
+        let (left, right, pc, nc) = self.flanks(i, true);
+        if m.kind == Kind::Single {
+            self.resolve_single(i, left, right, p, nx);
+            return;
+        }
+        // Double marks. ASCII inches after a digit (`6'2"`, `5' 11"`).
+        if m.glyph == '"' && m.end - m.start == 1 && p.is_some_and(|c| c.is_ascii_digit()) {
+            let top_double = self.stack.last().is_some_and(|e| e.written == Kind::Double);
+            if self.is_inches(m.start) || !top_double {
+                self.marks[i].role = Role::Leave;
+                return;
+            }
+        }
+        let top_double = self.stack.last().is_some_and(|e| e.written == Kind::Double);
+        let any_double_open = self.stack.iter().any(|e| e.written == Kind::Double);
+        // A mark with a space on both sides: its glyph, or what is open. A
+        // closing glyph with nothing open is read as an opener, as a straight
+        // mark would be (so that ascii output reads the same on a second run).
+        let free = pc == Cls::Space && nc == Cls::Space;
+        if free && self.stack.is_empty() && self.stray_closer(i) {
+            return;
+        }
+        let mut dir: i8 = match (left, right) {
+            (true, false) => 1,
+            (false, true) => -1,
+            _ if free => match m.hint {
+                Hint::Open => 1,
+                Hint::Close if !self.stack.is_empty() => -1,
+                _ if top_double => -1,
+                _ => 1,
+            },
+            _ => match m.hint {
+                Hint::Open => 1,
+                Hint::Close => -1,
+                Hint::None => {
+                    if top_double || matches!(nc, Cls::Punct | Cls::CloseP) {
+                        -1
+                    } else {
+                        1
+                    }
+                }
+            },
+        };
+        // A curly mark with the space on the wrong side keeps its glyph's
+        // direction (`Russian“ blue`, `, ”Belta`): the space is the defect.
+        if dir == 1
+            && m.hint == Hint::Close
+            && pc == Cls::Space
+            && nc == Cls::Word
+            && any_double_open
+        {
+            dir = -1;
+        }
+        if dir == -1
+            && m.hint == Hint::Open
+            && pc == Cls::Word
+            && nc == Cls::Space
+            && any_double_open
+            && !self
+                .stack
+                .last()
+                .is_some_and(|e| e.open_glyph == "\u{201E}" || e.open_glyph == "\u{AB}")
+            && self.dbl_close_after[i + 1] > 0
+        {
+            dir = 1;
+        }
+        if dir == 1 {
+            if self.stack.is_empty() {
+                // R6.3 with the real closer written like an opener (`B, "a spokesman told`).
+                if let Some((x, entry)) = *last_closed {
+                    if self.prev_nonspace(m.start).is_some_and(|(_, c)| c == ',')
+                        && self.dbl_close_after[i + 1] == 0
+                        && self.parse_attr(m.end).is_some()
+                        && self.early_closer_ok(x)
+                    {
+                        self.delete_early_closer(x);
+                        self.close_with(i, entry, Role::Close);
+                        *last_closed = None;
+                        return;
+                    }
+                }
+                self.marks[i].role = Role::Open;
+                self.marks[i].out = Kind::Double;
+                let text = self.text;
+                let gt = &text[m.start..m.end];
+                self.push_entry(Kind::Double, gt, m.start);
+                return;
+            }
+            // A straight mark after a comma, before an attribution, the last
+            // double mark of the paragraph: a closer with its space on the wrong side
+            // (`"We suffered, "Belta quotes him.`).
+            if m.hint == Hint::None
+                && top_double
+                && self.prev_nonspace(m.start).is_some_and(|(_, c)| c == ',')
+                && !self.marks[i + 1..]
+                    .iter()
+                    .any(|n| n.kind == Kind::Double && n.sdir != 0)
+                && self.parse_attr(m.end).is_some()
+            {
+                let Some(entry) = self.pop_paired() else {
+                    return;
+                };
+                self.log_depth(m.end);
+                self.close_with(i, entry, Role::Close);
+                *last_closed = Some((i, entry));
+                return;
+            }
+            // Inside an open quotation: inner opener or duplicated opener.
+            let need = self.stack.len() as u32 + 1;
+            let sentence_start = self
+                .prev_nonspace(m.start)
+                .is_some_and(|(_, c)| is_sentence_end(c));
+            if sentence_start && self.closers_before_next_opener(i) < need {
+                let mm = &mut self.marks[i];
+                mm.role = Role::Delete;
+                mm.del_rule = Some(&R6_DUPLICATED_OPENER);
+                return;
+            }
+            let text = self.text;
+            let gt = &text[m.start..m.end];
+            self.push_entry(Kind::Double, gt, m.start);
+            let out = self.stack.last().map_or(Kind::Double, |e| e.out);
+            self.marks[i].role = Role::Open;
+            self.marks[i].out = out;
+            return;
+        }
+        // Closing direction.
+        if self.stack.is_empty() {
+            self.lone_closer(i, last_closed, any_before);
+            return;
+        }
+        if top_double {
+            let Some(entry) = self.pop_paired() else {
+                return;
+            };
+            self.log_depth(m.end);
+            self.close_with(i, entry, Role::Close);
+            *last_closed = Some((i, entry));
+            return;
+        }
+        // A double closer while a single is open on top of a double: it
+        // closes both (one glyph for two closers).
+        if any_double_open {
+            let Some(inner) = self.pop_paired() else {
+                return;
+            };
+            while self.stack.last().is_some_and(|e| e.written != Kind::Double) {
+                self.stack.pop();
+            }
+            let Some(outer) = self.pop_paired() else {
+                return;
+            };
+            self.log_depth(m.end);
+            let mm = &mut self.marks[i];
+            mm.role = Role::CloseBoth;
+            mm.inner = inner.out;
+            mm.inner_keep = inner.close_glyph;
+            mm.out = outer.out;
+            *last_closed = Some((i, outer));
+            return;
+        }
+        self.lone_closer(i, last_closed, any_before);
+    }
+
+    /// R3: mark `i`, which closed the inner quotation, closes the outer one too.
+    fn collapse(&mut self, i: usize) {
+        let Some(&outer) = self.stack.last() else {
+            return;
+        };
+        if self.marks[i].role != Role::Close {
+            return; // already part of another edit
+        }
+        let m = &mut self.marks[i];
+        m.inner = m.out;
+        m.out = outer.out;
+        m.inner_keep = "";
+        m.role = Role::CloseBoth;
+        let end = m.end;
+        self.pop_paired();
+        self.log_depth(end);
+    }
+
+    /// Double closers after mark `i` before the next double opener.
+    fn closers_before_next_opener(&self, i: usize) -> u32 {
+        let mut n = 0;
+        for m in self.marks[i + 1..]
+            .iter()
+            .filter(|m| m.kind == Kind::Double)
+        {
+            if m.sdir > 0 {
+                break;
+            }
+            n += u32::from(m.sdir < 0);
+        }
+        n
+    }
+
+    /// A single mark between two letters or digits (an apostrophe).
+    fn intraword(&self, i: usize) -> bool {
+        let m = &self.marks[i];
+        m.kind == Kind::Single
+            && self.prev(m.start).is_some_and(char::is_alphanumeric)
+            && self.next(m.end).is_some_and(char::is_alphanumeric)
+    }
+
+    /// The start of the first mark after `i` that is not an apostrophe in a word.
+    fn next_real_mark(&self, i: usize) -> usize {
+        (i + 1..self.marks.len())
+            .find(|&j| !self.intraword(j))
+            .map_or(self.pe, |j| self.marks[j].start)
+    }
+
+    fn close_with(&mut self, i: usize, entry: Entry, role: Role) {
+        self.closed = Some((i, entry));
+        let m = &mut self.marks[i];
+        m.role = role;
+        m.out = entry.out;
+    }
+
+    fn is_inches(&self, at: usize) -> bool {
+        // digits, then (space?) ' before them, then a digit: 6'2" / 5' 11"
+        let b = self.text.as_bytes();
+        let mut j = at;
+        while j > self.ps && b[j - 1].is_ascii_digit() {
+            j -= 1;
+        }
+        while j > self.ps && b[j - 1] == b' ' {
+            j -= 1;
+        }
+        j > self.ps + 1 && b[j - 1] == b'\'' && b[j - 2].is_ascii_digit()
+    }
+
+    fn early_closer_ok(&self, x: usize) -> bool {
+        let m = &self.marks[x];
+        self.marks[x].role == Role::Close
+            && self.prev(m.start).is_some_and(is_sentence_end)
+            && self
+                .next(m.end)
+                .is_some_and(|c| is_hspace(c) || c.is_alphabetic())
+    }
+
+    fn delete_early_closer(&mut self, x: usize) {
+        let glued = self
+            .next(self.marks[x].end)
+            .is_some_and(char::is_alphabetic);
+        let m = &mut self.marks[x];
+        m.role = Role::Delete;
+        m.del_rule = Some(&R6_EARLY_CLOSER);
+        m.del_from = m.start;
+        m.del_with = if glued { " " } else { "" };
+        let s = m.start;
+        // The closer popped the quotation; the quotation is open again.
+        self.depth_log.push((s, 1));
+    }
+
+    /// R6.1: a free-standing mark after a sentence, before an opener, with
+    /// nothing open (`word. ” “The question`): deleted with its space.
+    fn stray_closer(&mut self, i: usize) -> bool {
+        let m = &self.marks[i];
+        let free = self.prev(m.start).is_some_and(is_hspace);
+        let after_sentence = self
+            .prev_nonspace(m.start)
+            .is_some_and(|(_, c)| is_sentence_end(c));
+        let next_at = self.skip_hspace(m.end);
+        let next_is_opener = self
+            .marks
+            .get(i + 1)
+            .is_some_and(|n| n.start == next_at && n.kind == Kind::Double && n.sdir > 0);
+        if !(free && after_sentence && next_is_opener) {
+            return false;
+        }
+        let from = self.back_hspace(m.start).max(self.ps);
+        let mm = &mut self.marks[i];
+        mm.role = Role::Delete;
+        mm.del_rule = Some(&R6_STRAY_CLOSER);
+        mm.del_from = from;
+        true
+    }
+
+    fn lone_closer(
+        &mut self,
+        i: usize,
+        last_closed: &mut Option<(usize, Entry)>,
+        any_before: bool,
+    ) {
+        let m = self.marks[i].clone();
+        if self.stray_closer(i) {
+            return;
+        }
+        // R6.3: `"A." B," a spokesman told`.
+        let attributed = self.prev(m.start) == Some(',') && self.attr_after(m.end).is_some();
+        if let Some((x, entry)) = *last_closed {
+            if attributed && self.early_closer_ok(x) {
+                self.delete_early_closer(x);
+                self.close_with(i, entry, Role::Close);
+                self.log_depth(m.end);
+                *last_closed = None;
+                return;
+            }
+        }
+        // R6.4: no opener anywhere before in the paragraph.
+        if attributed && !any_before && !self.prev_open {
+            let first = self.skip_hspace(self.ps);
+            if first < m.start && self.next(first).is_some_and(char::is_alphanumeric) {
+                let g = match self.style {
+                    QuoteStyle::Keep => family(&self.text[m.start..m.end]).0,
+                    s => glyph(s, Kind::Double, true),
+                };
+                self.edits.push(
+                    Edit::insert(first, g, &R6_MISSING_OPENER).with_detail(
+                        "R6.4: closer and attribution with no opener; opener inserted",
+                    ),
+                );
+                let (og, cg) = family(g);
+                let entry = Entry {
+                    written: Kind::Double,
+                    out: Kind::Double,
+                    open_glyph: og,
+                    close_glyph: cg,
+                    whole: true,
+                    mark: usize::MAX,
+                };
+                self.close_with(i, entry, Role::Close);
+                return;
+            }
+        }
+        self.marks[i].role = Role::LoneClose;
+        self.marks[i].out = Kind::Double;
+    }
+
+    fn resolve_single(
+        &mut self,
+        i: usize,
+        left: bool,
+        right: bool,
+        p: Option<char>,
+        nx: Option<char>,
+    ) {
+        let m = self.marks[i].clone();
+        let p_alpha = p.is_some_and(char::is_alphabetic);
+        let n_alpha = nx.is_some_and(char::is_alphabetic);
+        let p_digit = p.is_some_and(|c| c.is_ascii_digit());
+        let n_digit = nx.is_some_and(|c| c.is_ascii_digit());
+        let top_single = self.stack.last().is_some_and(|e| e.written == Kind::Single);
+        // Between letters (or digit + letter): contraction, name, possessive.
+        if n_alpha && (p_alpha || p_digit && !m.backtick) {
+            self.marks[i].role = Role::Apostrophe;
+            return;
+        }
+        if m.backtick && !left {
+            self.marks[i].role = Role::Leave;
+            return;
+        }
+        // Feet after digits (`6'2"`, `5' 11"`, `5'`): never curled.
+        if p_digit && m.glyph == '\'' {
+            let after = self.skip_hspace(m.end);
+            if n_digit || self.next(after).is_some_and(|c| c.is_ascii_digit()) || !top_single {
+                self.marks[i].role = Role::Leave;
+                return;
+            }
+        }
+        if left {
+            // Elisions: '90s, 'tis, 'n'.
+            if n_digit {
+                let b = self.text.as_bytes();
+                let e = m.end;
+                let two = e + 1 < self.pe && b[e].is_ascii_digit() && b[e + 1].is_ascii_digit();
+                let third_ok = e + 2 >= self.pe || !b[e + 2].is_ascii_digit();
+                if two && third_ok {
+                    self.marks[i].role = Role::Apostrophe;
+                    return;
+                }
+            }
+            let word = self.word_at(m.end);
+            if word_in(word, ELISIONS)
+                && !self.text[m.end + word.len()..self.pe].starts_with(['\'', '\u{2019}'])
+                || word == "n"
+            {
+                self.marks[i].role = Role::Apostrophe;
+                return;
+            }
+            if self.sgl_close_after[i + 1] > 0 {
+                self.marks[i].role = Role::Open;
+                let text = self.text;
+                let gt = &text[m.start..m.end];
+                self.push_entry(Kind::Single, gt, m.start);
+                self.marks[i].out = self.stack.last().map_or(Kind::Single, |e| e.out);
+                return;
+            }
+            // R7: `United States ‘willingness` -> `United States’ willingness`.
+            let sp = self.back_hspace(m.start);
+            if sp < m.start
+                && self.prev(sp) == Some('s')
+                && nx.is_some_and(char::is_lowercase)
+                && !m.backtick
+            {
+                let ins = match self.style {
+                    QuoteStyle::Keep if m.glyph == '\'' => "' ",
+                    s => {
+                        if apostrophe(s) == "'" {
+                            "' "
+                        } else {
+                            "\u{2019} "
+                        }
+                    }
+                };
+                self.edits.push(
+                    Edit::replace(sp..m.end, ins, &R7_SLID_POSSESSIVE).with_detail(
+                        "R7: plural possessive apostrophe had slid onto the next word",
+                    ),
+                );
+                self.marks[i].role = Role::Consumed;
+                return;
+            }
+            self.marks[i].role = if n_alpha {
+                Role::Apostrophe
+            } else {
+                Role::Leave
+            };
+            return;
+        }
+        if right {
+            if top_single {
+                let Some(entry) = self.pop_paired() else {
+                    return;
+                };
+                self.log_depth(m.end);
+                self.close_with(i, entry, Role::Close);
+                return;
+            }
+            // Plural possessive (`States' role`, `the U.S.' plan`) or a
+            // dropped letter (`goin'`).
+            let abbrev = p == Some('.')
+                && self
+                    .prev(m.start - 1)
+                    .is_some_and(|c| c.is_ascii_uppercase());
+            self.marks[i].role = if p_alpha || abbrev {
+                Role::Apostrophe
+            } else {
+                Role::Leave
+            };
+            return;
+        }
+        self.marks[i].role = Role::Leave;
+    }
+
+    /// The ASCII-letter word at `at`.
+    fn word_at(&self, at: usize) -> &str {
+        let b = self.text.as_bytes();
+        let mut e = at;
+        while e < self.pe && b[e].is_ascii_alphabetic() {
+            e += 1;
+        }
+        &self.text[at..e]
+    }
+
+    // -- R4 ----------------------------------------------------------------
+
+    /// Parses an attribution clause starting at `pos`.
+    fn parse_attr(&self, pos: usize) -> Option<Attr> {
+        let mut words: [Range<usize>; 16] = Default::default();
+        let mut n = 0;
+        let mut at = pos;
+        let end;
+        loop {
+            let ws = at;
+            let mut e = at;
+            while let Some(c) = self.next(e) {
+                if c.is_alphanumeric() || matches!(c, '\'' | '\u{2019}' | '-') {
+                    e += c.len_utf8();
+                } else {
+                    break;
+                }
+            }
+            if e == ws {
+                return None;
+            }
+            words[n] = ws..e;
+            n += 1;
+            // One space, then another word?
+            let sp = self.skip_hspace(e);
+            if sp > e && n < 16 && self.next(sp).is_some_and(char::is_alphanumeric) {
+                at = sp;
+                continue;
+            }
+            end = e;
+            break;
+        }
+        if n >= 16 {
+            return None;
+        }
+        let term = self.next(end);
+        let term_ok = matches!(
+            term,
+            None | Some('.' | ',' | ';' | '!' | '?' | '\n' | '\r' | '\u{2026}')
+        );
+        let w = |k: usize| &self.text[words[k].clone()];
+        if word_in(w(0), SPEECH_VERBS) {
+            if n > 1 && word_in(w(1), NOT_AFTER_VERB) {
+                return None;
+            }
+            if n > 12 {
+                return None;
+            }
+            return Some(Attr {
+                first: words[0].clone(),
+                verb_first: true,
+                end,
+            });
+        }
+        // Speaker noun phrase, then the verb.
+        if !term_ok {
+            return None;
+        }
+        let first = w(0);
+        let cap = first.chars().next().is_some_and(char::is_uppercase);
+        if !(cap || word_in(first, NP_STARTERS)) {
+            return None;
+        }
+        let k = (1..n.min(7)).find(|&k| word_in(w(k), SPEECH_VERBS))?;
+        if (0..k).any(|j| word_in(w(j), NOT_IN_NP)) {
+            return None;
+        }
+        let after = n - k - 1;
+        if after > 3 {
+            return None;
+        }
+        if after > 0 && (word_in(w(k + 1), NOT_AFTER_VERB) || word_in(w(k + 1), PRONOUNS)) {
+            return None;
+        }
+        Some(Attr {
+            first: words[0].clone(),
+            verb_first: false,
+            end,
+        })
+    }
+
+    /// Whether the clause that ends at `at` ends there (punctuation, a quote
+    /// mark, a line end or the paragraph end), not before a dash or a word.
+    fn ends_clause(&self, at: usize) -> bool {
+        match self.next(at) {
+            None | Some('.' | ',' | ';' | '!' | '?' | '\u{2026}' | '\n' | '\r') => true,
+            Some(c) => is_quote_char(c),
+        }
+    }
+
+    /// An attribution after a closer ending at `at`: `, said X` / ` he said`.
+    fn attr_after(&self, at: usize) -> Option<Attr> {
+        let mut i = at;
+        if self.next(i) == Some(',') {
+            i += 1;
+        }
+        let s = self.skip_hspace(i);
+        if s == i {
+            return None;
+        }
+        self.parse_attr(s)
+    }
+
+    /// A dash (`–`, `—`, spaced `-`) at `i`: its byte length.
+    fn dash_at(&self, i: usize) -> Option<usize> {
+        match self.next(i)? {
+            '\u{2013}' | '\u{2014}' => Some(3),
+            '-' => {
+                // Not `--` and not a hyphen inside a word.
+                if self.next(i + 1) == Some('-') || self.prev(i) == Some('-') {
+                    None
+                } else {
+                    Some(1)
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// Scans `[from, to)` for R4 while inside one open double quotation.
+    /// Returns where the scan stopped (past any text an edit consumed).
+    fn gap(&mut self, from: usize, to: usize) -> usize {
+        let mut cur = from;
+        loop {
+            if !(self.stack.len() == 1 && self.stack[0].written == Kind::Double) {
+                return cur.max(from);
+            }
+            // Find the next spaced dash.
+            let b = self.text.as_bytes();
+            let mut found = None;
+            let mut j = cur;
+            while j < to {
+                let Some(k) = memchr::memchr2(b'-', 0xE2, &b[j..to]) else {
+                    break;
+                };
+                j += k;
+                if let Some(dl) = self.dash_at(j) {
+                    let before_sp = self.prev(j).is_some_and(is_hspace);
+                    let after_sp = self.next(j + dl).is_some_and(is_hspace);
+                    if before_sp && after_sp && !self.is_protected(j) {
+                        found = Some((j, dl));
+                        break;
+                    }
+                }
+                j += 1;
+            }
+            let Some((d, dl)) = found else { return to };
+            let s0 = self.back_hspace(d);
+            let s1 = self.skip_hspace(d + dl);
+            let before = self.prev(s0);
+            // An inner quotation that ends right before (`“…“Republic”, – said`):
+            // R3, its closer and the comma go inside both (`Republic,’” said`).
+            let inner_end = if before == Some(',') { s0 - 1 } else { s0 };
+            let inner = self.marks.iter().position(|m| {
+                m.end == inner_end && m.role == Role::Close && m.kind == Kind::Double
+            });
+            let ok_before = inner.is_some()
+                || before.is_some_and(|c| {
+                    c.is_alphanumeric() || matches!(c, ',' | '?' | '!' | '\u{2026}')
+                });
+            let attr = if ok_before && s1 < to {
+                self.parse_attr(s1)
+            } else {
+                None
+            };
+            let Some(attr) = attr else {
+                cur = d + dl;
+                continue;
+            };
+            if attr.end > to || !self.ends_clause(attr.end) {
+                cur = d + dl;
+                continue;
+            }
+            let Some(entry) = self.pop_paired() else {
+                return to;
+            };
+            self.log_depth(s0);
+            let close = match self.style {
+                QuoteStyle::Keep => entry.close_glyph,
+                s => glyph(s, entry.out, false),
+            };
+            if let Some(j) = inner {
+                let mj = &self.marks[j];
+                let inner_close = match self.style {
+                    QuoteStyle::Keep => &self.text[mj.start..mj.end],
+                    st => glyph(st, mj.out, false),
+                };
+                let ins = format!(",{inner_close}{close}");
+                let start = mj.start;
+                self.marks[j].role = Role::Consumed;
+                self.edits.push(
+                    Edit::replace(start..d + dl, ins, &R3_COLLAPSED_CLOSER).with_detail(
+                        "R3/R4.1: inner and outer quotation end before a dash attribution; comma inside both",
+                    ),
+                );
+                self.lowercase_verb(&attr);
+                cur = self.reopen(attr.end, to, entry, true, true);
+                continue;
+            }
+            let ins: Cow<'static, str> = match before {
+                Some(',' | '?' | '!' | '\u{2026}') => Cow::Borrowed(close),
+                _ => Cow::Owned(format!(",{close}")),
+            };
+            self.edits.push(
+                Edit::replace(s0..d + dl, ins, &R4_DASH_ATTRIBUTION).with_detail(
+                    "R4.1: dash before the attribution inside a quotation; quotation closed",
+                ),
+            );
+            self.lowercase_verb(&attr);
+            cur = self.reopen(attr.end, to, entry, true, true);
+            if self.stack.is_empty() {
+                // `“Q – Peskov said.”`: the old closer after the attribution is void.
+                let after = if self.next(attr.end) == Some('.') {
+                    attr.end + 1
+                } else {
+                    attr.end
+                };
+                if to == after && self.next(to).is_some_and(|c| is_quote_char(c) && c != '\'') {
+                    self.void_closer = Some(to);
+                }
+            }
+        }
+    }
+
+    /// R4.5: a speech verb capitalised after a dash.
+    fn lowercase_verb(&mut self, attr: &Attr) {
+        if !attr.verb_first {
+            return;
+        }
+        let w = &self.text[attr.first.clone()];
+        let mut cs = w.chars();
+        let (Some(c0), rest) = (cs.next(), cs.as_str()) else {
+            return;
+        };
+        if c0.is_ascii_uppercase() && rest.chars().all(|c| c.is_ascii_lowercase()) {
+            let s = attr.first.start;
+            let lower: &'static str = LOWER[(c0 as u8 - b'A') as usize];
+            self.edits.push(
+                Edit::replace(s..s + 1, lower, &R4_CAPITALISED_SPEECH_VERB)
+                    .with_detail("R4.5: speech verb capitalised by MT after a dash"),
+            );
+        }
+    }
+
+    /// After an attribution ending at `end`: reopen the quotation when the
+    /// speech resumes (a dash, or a new sentence before an unmatched closer).
+    /// `dash_ok`: an explicit dash reopens without looking ahead.
+    /// `implicit`: a new sentence may reopen without a dash.
+    fn reopen(
+        &mut self,
+        end: usize,
+        to: usize,
+        entry: Entry,
+        dash_ok: bool,
+        implicit: bool,
+    ) -> usize {
+        let term = self.next(end);
+        if !matches!(term, Some('.' | ',' | ';')) {
+            return end;
+        }
+        let after_term = end + 1;
+        let s = self.skip_hspace(after_term);
+        if s == after_term || s >= to {
+            return end;
+        }
+        let open = match self.style {
+            QuoteStyle::Keep => entry.open_glyph,
+            st => glyph(st, entry.out, true),
+        };
+        // The next double mark closes: the speech goes on up to it.
+        let unmatched_closer_later = self
+            .marks
+            .iter()
+            .find(|m| m.start >= s && m.kind == Kind::Double)
+            .is_some_and(|m| m.sdir < 0);
+        if let Some(dl) = self.dash_at(s) {
+            let s2 = self.skip_hspace(s + dl);
+            // After a full stop the speech resumes with a capital (`said X. – We`),
+            // after a comma in lower case (`said X, – we`).
+            let case_ok = self.next(s2).is_some_and(|c| {
+                c.is_alphanumeric() && (term != Some('.') || c.is_uppercase() || c.is_numeric())
+            });
+            if s2 > s + dl && s2 < to && case_ok {
+                if !(dash_ok || unmatched_closer_later) {
+                    return end;
+                }
+                self.edits.push(
+                    Edit::replace(s..s2, open, &R4_DASH_ATTRIBUTION)
+                        .with_detail("R4.1: dash after the attribution; quotation reopened"),
+                );
+                self.stack.push(Entry {
+                    whole: true,
+                    ..entry
+                });
+                self.log_depth(s);
+                return s2;
+            }
+            // The speech resumes with its own opener: the dash is void
+            // (`said X. – “We wait.”` -> `said X. “We wait.”`).
+            if s2 > s + dl && s2 == to && self.next(s2).is_some_and(is_quote_char) {
+                self.edits.push(
+                    Edit::delete(s..s2, &R4_DASH_ATTRIBUTION)
+                        .with_detail("R4: dash before a quotation that has its own opener"),
+                );
+                return s2;
+            }
+            return end;
+        }
+        if implicit
+            && term == Some('.')
+            && self.next(s).is_some_and(char::is_uppercase)
+            && unmatched_closer_later
+        {
+            self.edits.push(
+                Edit::insert(s, open, &R4_MISSING_REOPEN)
+                    .with_detail("R4.4: speech resumes after the attribution; opener inserted"),
+            );
+            self.stack.push(Entry {
+                whole: true,
+                ..entry
+            });
+            self.log_depth(s);
+            return s;
+        }
+        end
+    }
+
+    /// R4.2/R4.3 after a closer that emptied the stack; returns the new cursor.
+    fn after_close(&mut self, i: usize, cursor: usize) -> usize {
+        let m = self.marks[i].clone();
+        if m.kind != Kind::Double && m.out != Kind::Double {
+            return cursor;
+        }
+        let entry = match self.closed {
+            Some((j, e)) if j == i => e,
+            _ => return cursor,
+        };
+        let to = self.next_real_mark(i);
+        let mut at = m.end;
+        let comma = self.next(at) == Some(',');
+        if comma {
+            at += 1;
+        }
+        let s = self.skip_hspace(at);
+        // (A closer glued to the next word is read as if spaced: R5 adds the space.)
+        if s == at && !self.next(at).is_some_and(char::is_alphanumeric) {
+            return cursor;
+        }
+        let (dash, attr_at) = match self.dash_at(s) {
+            Some(dl) => {
+                let s2 = self.skip_hspace(s + dl);
+                if s2 == s + dl {
+                    return cursor;
+                }
+                (Some(s..s + dl), s2)
+            }
+            None => (None, s),
+        };
+        if attr_at >= to {
+            return cursor;
+        }
+        let Some(attr) = self.parse_attr(attr_at) else {
+            return cursor;
+        };
+        if attr.end > to || !self.ends_clause(attr.end) {
+            return cursor;
+        }
+        let before = self.prev(m.start);
+        let punct_inside = before.is_some_and(|c| matches!(c, ',' | '?' | '!' | '\u{2026}'));
+        let close = match self.style {
+            QuoteStyle::Keep => entry.close_glyph,
+            st => glyph(st, m.out, false),
+        };
+        let had_dash = dash.is_some();
+        match dash {
+            Some(d) => {
+                if entry.whole && !punct_inside && before != Some('.') {
+                    // `“Q”, – said X` / `“Q” – said X` -> `“Q,” said X`
+                    self.edits.push(
+                        Edit::replace(m.start..d.end, format!(",{close}"), &R4_DASH_ATTRIBUTION)
+                            .with_detail("R4.2: dash attribution after a closer; comma put inside"),
+                    );
+                    self.marks[i].role = Role::Consumed;
+                } else if punct_inside || before == Some('.') {
+                    // `“Q?” – asked X` -> `“Q?” asked X`
+                    self.edits.push(
+                        Edit::replace(m.start..d.end, close, &R4_DASH_ATTRIBUTION)
+                            .with_detail("R4.3: dash attribution after a closer; dash removed"),
+                    );
+                    self.marks[i].role = Role::Consumed;
+                } else {
+                    // A quoted fragment keeps its comma outside (R4.6).
+                    let ins = if comma { "," } else { "" };
+                    self.edits.push(
+                        Edit::replace(m.end..d.end, ins, &R4_DASH_ATTRIBUTION).with_detail(
+                            "R4.6: dash attribution after a quoted fragment; dash removed",
+                        ),
+                    );
+                }
+                self.lowercase_verb(&attr);
+            }
+            None => {
+                if comma && entry.whole && !punct_inside && before != Some('.') {
+                    self.edits.push(
+                        Edit::replace(
+                            m.start..m.end + 1,
+                            format!(",{close}"),
+                            &R4_ATTRIBUTION_COMMA,
+                        )
+                        .with_detail(
+                            "R4.2: whole-utterance quotation; attribution comma put inside",
+                        ),
+                    );
+                    self.marks[i].role = Role::Consumed;
+                }
+            }
+        }
+        // R4.4: the rest of the speech left behind a dash (needs an unmatched closer).
+        // An English attribution (no dash) reopens only at an explicit dash.
+        self.reopen(attr.end, to, entry, false, had_dash)
+            .max(cursor)
+    }
+
+    // -- edits ---------------------------------------------------------------
+
+    fn emit(&mut self) {
+        let style = self.style;
+        let text = self.text;
+        for i in 0..self.marks.len() {
+            let mut m = self.marks[i].clone();
+            let cur = &text[m.start..m.end];
+            // An opener never closed keeps its written kind: without a closer
+            // there is no nesting to show (and a lone ‘ would read as an apostrophe).
+            if m.role == Role::Open && !m.paired {
+                m.out = m.kind;
+            }
+            match m.role {
+                Role::Open | Role::Close | Role::LoneClose | Role::CloseBoth => {
+                    let open = m.role == Role::Open;
+                    let target: Cow<'static, str> = match (style, m.role) {
+                        (QuoteStyle::Keep, Role::CloseBoth) => {
+                            let inner = if m.inner_keep.is_empty() {
+                                family(self.opener_text_of_inner(i)).1
+                            } else {
+                                m.inner_keep
+                            };
+                            Cow::Owned(format!("{inner}{cur}"))
+                        }
+                        (QuoteStyle::Keep, _) => Cow::Owned(cur.to_owned()),
+                        (s, Role::CloseBoth) => Cow::Owned(format!(
+                            "{}{}",
+                            glyph(s, m.inner, false),
+                            glyph(s, m.out, false)
+                        )),
+                        (s, _) => Cow::Borrowed(glyph(s, m.out, open)),
+                    };
+                    if target != cur {
+                        let rule = if m.role == Role::CloseBoth {
+                            &R3_COLLAPSED_CLOSER
+                        } else if m.out != m.kind {
+                            &R2_NESTED_QUOTE
+                        } else if m.end - m.start > m.glyph.len_utf8()
+                            || !matches!(
+                                m.glyph,
+                                '"' | '\'' | '\u{201C}' | '\u{201D}' | '\u{2018}' | '\u{2019}'
+                            )
+                        {
+                            &R1_FOREIGN_QUOTE_GLYPH
+                        } else if (open && matches!(m.glyph, '\u{201D}' | '\u{2019}'))
+                            || (!open && matches!(m.glyph, '\u{201C}' | '\u{2018}'))
+                        {
+                            &R1_QUOTE_DIRECTION
+                        } else {
+                            &R1_QUOTE_STYLE_GLYPH
+                        };
+                        let what = if open { "opens" } else { "closes" };
+                        let detail = format!("{cur} {what} a quotation; written {target}");
+                        self.edits
+                            .push(Edit::replace(m.start..m.end, target, rule).with_detail(detail));
+                    }
+                    if m.role != Role::LoneClose && (!open || m.paired) {
+                        self.spacing(&m, open);
+                    }
+                    if !open {
+                        self.doubled_stop(&m);
+                    }
+                }
+                Role::Apostrophe => {
+                    if style == QuoteStyle::Keep && !m.subst && !m.backtick {
+                        continue;
+                    }
+                    let target = apostrophe(if style == QuoteStyle::Keep {
+                        QuoteStyle::Curly
+                    } else {
+                        style
+                    });
+                    if cur != target {
+                        self.edits.push(
+                            Edit::replace(m.start..m.end, target, &R7_APOSTROPHE_GLYPH)
+                                .with_detail(format!("R7: {cur} is an apostrophe")),
+                        );
+                    }
+                }
+                Role::Delete => {
+                    let rule = m.del_rule.unwrap_or(&R6_STRAY_CLOSER);
+                    self.edits.push(
+                        Edit::replace(m.del_from.min(m.start)..m.end, m.del_with, rule)
+                            .with_detail(format!("R6: {cur} deleted")),
+                    );
+                }
+                Role::Pending | Role::Leave | Role::Consumed => {}
+            }
+        }
+    }
+
+    fn opener_text_of_inner(&self, i: usize) -> &str {
+        (0..i)
+            .rev()
+            .find(|&j| self.marks[j].role == Role::Open)
+            .map_or("\u{201C}", |j| {
+                &self.text[self.marks[j].start..self.marks[j].end]
+            })
+    }
+
+    /// R5 spacing around a resolved mark.
+    fn spacing(&mut self, m: &Mark, open: bool) {
+        if open {
+            // Space inside after the opener.
+            let s = self.skip_hspace(m.end);
+            if s > m.end
+                && self.next(s).is_some_and(|c| {
+                    !is_space(c)
+                        && !is_quote_char(c)
+                        && c != '\u{2013}'
+                        && c != '\u{2014}'
+                        && c != '-'
+                })
+            {
+                self.edits.push(
+                    Edit::delete(m.end..s, &R5_SPACE_INSIDE_QUOTE)
+                        .with_detail("R5: space after an opening mark"),
+                );
+            }
+            // Missing space outside before the opener.
+            let p = self.prev(m.start);
+            if p.is_some_and(|c| {
+                c.is_alphanumeric() || matches!(c, '.' | ',' | ';' | ':' | '!' | '?')
+            }) {
+                self.edits.push(
+                    Edit::insert(m.start, " ", &R5_MISSING_SPACE_OUTSIDE_QUOTE)
+                        .with_detail("R5: no space before an opening mark"),
+                );
+            }
+        } else {
+            let s = self.back_hspace(m.start);
+            if s < m.start
+                && self.prev(s).is_some_and(|c| {
+                    !is_space(c)
+                        && !is_quote_char(c)
+                        && c != '\u{2013}'
+                        && c != '\u{2014}'
+                        && c != '-'
+                })
+            {
+                self.edits.push(
+                    Edit::delete(s..m.start, &R5_SPACE_INSIDE_QUOTE)
+                        .with_detail("R5: space before a closing mark"),
+                );
+            }
+            if self.next(m.end).is_some_and(char::is_alphanumeric) {
+                self.edits.push(
+                    Edit::insert(m.end, " ", &R5_MISSING_SPACE_OUTSIDE_QUOTE)
+                        .with_detail("R5: no space after a closing mark"),
+                );
+            }
+        }
+    }
+
+    /// R11: `reaction.”.`
+    fn doubled_stop(&mut self, m: &Mark) {
+        let b = self.text.as_bytes();
+        let before_dot = m.start > self.ps && b[m.start - 1] == b'.';
+        let before2_dot = m.start > self.ps + 1 && b[m.start - 2] == b'.';
+        let after_dot = m.end < self.pe && b[m.end] == b'.';
+        let after2_dot = m.end + 1 < self.pe && b[m.end + 1] == b'.';
+        if before_dot && !before2_dot && after_dot && !after2_dot {
+            self.edits.push(
+                Edit::delete(m.end..m.end + 1, &R11_DOUBLED_FULL_STOP)
+                    .with_detail("R11: full stop inside and after the closer"),
+            );
+        }
+    }
+
+    // -- R8 ------------------------------------------------------------------
+
+    fn depth_at(&self, at: usize) -> usize {
+        let mut d = 0;
+        for &(p, dep) in &self.depth_log {
+            if p <= at {
+                d = dep;
+            } else {
+                break;
+            }
+        }
+        d
+    }
+
+    fn slash_brackets(&mut self) {
+        let b = self.text.as_bytes();
+        let mut i = self.ps;
+        while let Some(k) = memchr(b'/', &b[i..self.pe]) {
+            let st = i + k;
+            i = st + 1;
+            let open_ok = match self.prev(st) {
+                None => true,
+                Some(c) => {
+                    is_space(c)
+                        || matches!(c, '(' | '[')
+                        || (is_quote_char(c) && !is_closing_glyph(c))
+                }
+            };
+            if !open_ok || !self.next(st + 1).is_some_and(char::is_alphabetic) {
+                continue;
+            }
+            let Some(k2) = memchr2_line(&b[st + 1..self.pe]) else {
+                continue;
+            };
+            let en = st + 1 + k2;
+            if b[en] != b'/' {
+                continue; // a line break first
+            }
+            let content = &self.text[st + 1..en];
+            let close_ok = match self.next(en + 1) {
+                None => true,
+                Some(c) => {
+                    is_space(c)
+                        || matches!(c, '.' | ',' | ';' | ':' | '!' | '?' | ')' | ']')
+                        || is_quote_char(c)
+                }
+            };
+            let words = content.split(' ').filter(|w| !w.is_empty()).count();
+            let all_caps = !content.chars().any(char::is_lowercase);
+            let dotted = content
+                .as_bytes()
+                .windows(2)
+                .any(|w| w[0] == b'.' && w[1].is_ascii_alphanumeric());
+            if !close_ok
+                || words < 2
+                || all_caps
+                || dotted
+                || content.len() > 120
+                || content.contains("://")
+                || content.ends_with(' ')
+                || self.is_protected(st)
+                || self.is_protected(en)
+            {
+                i = en;
+                continue;
+            }
+            let inside = self.depth_at(st) > 0;
+            let (o, c) = if inside { ("[", "]") } else { ("(", ")") };
+            let detail = if inside {
+                "R8: editorial slashes inside a quotation"
+            } else {
+                "R8: editorial slashes outside a quotation"
+            };
+            self.edits
+                .push(Edit::replace(st..st + 1, o, &R8_SLASH_BRACKETS).with_detail(detail));
+            self.edits
+                .push(Edit::replace(en..en + 1, c, &R8_SLASH_BRACKETS).with_detail(detail));
+            i = en + 1;
+        }
+    }
+}
+
+/// The first `/` or line break in `b`.
+fn memchr2_line(b: &[u8]) -> Option<usize> {
+    memchr::memchr3(b'/', b'\n', b'\r', b)
+}
+
+/// A token that is a path (`/usr/lib`, `C:\\dir`, `./x`, `/var/it's/x`):
+/// its byte range in the token, without wrapping quote marks or trailing punctuation.
+fn path_span(tok: &str) -> Option<Range<usize>> {
+    let t = tok.trim_start_matches(|c: char| is_quote_char(c) || c == '(');
+    let st = tok.len() - t.len();
+    let wrapped = st > 0;
+    let t = t.trim_end_matches(|c: char| {
+        (wrapped && is_quote_char(c)) || matches!(c, ')' | '.' | ',' | ';' | ':')
+    });
+    let b = t.as_bytes();
+    let span = st..st + t.len();
+    if b.len() > 2 && b[1] == b':' && b[2] == b'\\' && b[0].is_ascii_alphabetic() {
+        return Some(span);
+    }
+    if t.starts_with("./") || t.starts_with("../") || t.starts_with("~/") {
+        return Some(span);
+    }
+    let slashes = b.iter().filter(|&&c| c == b'/').count();
+    let ok = b.first() == Some(&b'/')
+        && slashes >= 2
+        && !t.contains("//")
+        && b.get(1)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'.' || *c == b'_')
+        && b.iter().filter(|c| c.is_ascii_uppercase()).count() * 2 < b.len()
+        && b.iter().all(|&c| c.is_ascii_graphic() || c >= 0x80);
+    ok.then_some(span)
+}
+
+static URL_SCHEME: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("://"));
+static URL_WWW: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("www."));
+
+/// Bytes that can start a quote-like mark: `"`, `'`, `` ` `` and the UTF-8
+/// lead bytes of the non-ASCII marks (U+00AB/BB/B4, U+02BC, U+2018–203A,
+/// U+275D/E, U+301D/E, U+FF02).
+static LEAD: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'"' as usize] = true;
+    t[b'\'' as usize] = true;
+    t[b'`' as usize] = true;
+    t[0xC2] = true;
+    t[0xCA] = true;
+    t[0xE2] = true;
+    t[0xE3] = true;
+    t[0xEF] = true;
+    t
+};
+
+const LOWER: [&str; 26] = [
+    "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r", "s",
+    "t", "u", "v", "w", "x", "y", "z",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::{Config, Pipeline};
+
+    fn run(text: &str, style: QuoteStyle) -> String {
+        let cfg = Config {
+            stages: [Stage::Quotes].into_iter().collect(),
+            quotes: style,
+            ..Default::default()
+        };
+        Pipeline::new(cfg).clean_str(text).text
+    }
+
+    fn curly(text: &str) -> String {
+        run(text, QuoteStyle::Curly)
+    }
+
+    fn rules_of(text: &str) -> Vec<String> {
+        let cfg = Config {
+            stages: [Stage::Quotes].into_iter().collect(),
+            ..Default::default()
+        };
+        Pipeline::new(cfg)
+            .clean_str(text)
+            .edits
+            .into_iter()
+            .map(|n| n.rule)
+            .collect()
+    }
+
+    /// Asserts the curly result and that a second run changes nothing.
+    fn check(input: &str, want: &str) {
+        let got = curly(input);
+        assert_eq!(got, want, "input: {input}");
+        assert_eq!(curly(&got), got, "not idempotent: {input}");
+    }
+
+    fn unchanged(input: &str) {
+        assert_eq!(curly(input), input);
+    }
+
+    #[test]
+    fn r1_foreign_quote_glyph() {
+        check("the head of «Gazprom» said", "the head of “Gazprom” said");
+        check("er sagte „Wort“ und ging", "er sagte “Wort” und ging");
+        check("TeX ``quoted'' text", "TeX “quoted” text");
+        check("a ‚single‘ one", "a ‘single’ one");
+        check(
+            "CJK 〝quoted〞 and ＂full＂ and ❝orn❞ and ‹one›",
+            "CJK “quoted” and “full” and “orn” and ‘one’",
+        );
+        check("doubled ‘‘singles’’ here", "doubled “singles” here");
+        check(
+            "He said ''quoted'' and ‘’double’’ ok.",
+            "He said “quoted” and “double” ok.",
+        );
+        assert!(
+            rules_of("the «Gazprom» x")
+                .iter()
+                .all(|r| r == "r1-foreign-quote-glyph")
+        );
+        unchanged("the head of “Gazprom” said");
+    }
+
+    #[test]
+    fn r1_quote_style_glyph() {
+        check("Moscow \"laments\" it.", "Moscow “laments” it.");
+        check(
+            "'Sanctions will fail,' he says",
+            "‘Sanctions will fail,’ he says",
+        );
+        unchanged("Moscow “laments” it.");
+        assert_eq!(
+            run("Moscow “laments” it.", QuoteStyle::Ascii),
+            "Moscow \"laments\" it."
+        );
+        unchanged("no quotes here at all.");
+    }
+
+    #[test]
+    fn r1_quote_direction() {
+        check("”Yes,” he said.", "“Yes,” he said.");
+        unchanged("“Yes,” he said.");
+    }
+
+    #[test]
+    fn r2_nested_quote() {
+        check(
+            "“the so-called “Islamic state” is here,” he said.",
+            "“the so-called ‘Islamic state’ is here,” he said.",
+        );
+        check(
+            "\"He said \"no\" twice,\" she said.",
+            "“He said ‘no’ twice,” she said.",
+        );
+        check("«фраза „ИГ“ и»", "«фраза „ИГ“ и»");
+        check("«the so-called „IS“ group»", "“the so-called ‘IS’ group”");
+        unchanged("“the so-called ‘Islamic state’ is here,” he said.");
+    }
+
+    #[test]
+    fn r3_collapsed_closer() {
+        check(
+            "“We fight the so-called “Islamic state”.",
+            "“We fight the so-called ‘Islamic state’”.",
+        );
+        unchanged("“We fight the so-called ‘Islamic state’”.");
+        // With a dash attribution: the comma goes inside both.
+        check(
+            "“We back the “Nagorno-Karabakh Republic”, – said Aliyev.",
+            "“We back the ‘Nagorno-Karabakh Republic,’” said Aliyev.",
+        );
+        check(
+            "“We back the “Republic” – said Aliyev. – Yes.”",
+            "“We back the ‘Republic,’” said Aliyev. “Yes.”",
+        );
+        // Inside a paragraph, before a new quotation.
+        check(
+            "“We fight the “Islamic state”. “Yes,” he said.",
+            "“We fight the ‘Islamic state’”. “Yes,” he said.",
+        );
+        // Multi-paragraph English quotation: left open.
+        unchanged("“We fight the ‘state’.\n\n“And more,” he said.");
+    }
+
+    #[test]
+    fn r4_dash_attribution() {
+        check("“Q, – said X. – R”", "“Q,” said X. “R”");
+        check("“Q, – said X, – r”", "“Q,” said X, “r”");
+        check("“Q”, – said X.", "“Q,” said X.");
+        check("“Q,” – said X.", "“Q,” said X.");
+        check("“Q” – said X.", "“Q,” said X.");
+        check("“Q?” – asked X.", "“Q?” asked X.");
+        check("“Q!” – X exclaimed.", "“Q!” X exclaimed.");
+        check(
+            "“Hard,” – Added Zakharova. – “We wait.”",
+            "“Hard,” added Zakharova. “We wait.”",
+        );
+        check(
+            "“We are ready”, – stressed Lavrov, – “to talk”.",
+            "“We are ready,” stressed Lavrov, “to talk”.",
+        );
+        check(
+            "“A, - said the Minister. - B.”",
+            "“A,” said the Minister. “B.”",
+        );
+        // Fragment: comma stays outside.
+        check(
+            "He called it “difficult”, – said X.",
+            "He called it “difficult”, said X.",
+        );
+        // R4.7: nothing without a quotation mark.
+        unchanged("Quote, - Person");
+        unchanged("Sanctions will fail - the prime minister has told.");
+        // Dashes inside quotations that are not attributions.
+        unchanged("“We are ready – and we said so – to talk.”");
+        unchanged("“Victory — said to be near — is ours.”");
+        unchanged("“Our goal — they said it would fail — is peace.”");
+        unchanged("“And then – said the man – we left.”");
+    }
+
+    #[test]
+    fn r4_attribution_comma() {
+        check(
+            "“We are open”, the spokeswoman Zakharova stated earlier.",
+            "“We are open,” the spokeswoman Zakharova stated earlier.",
+        );
+        unchanged("He called it “difficult”, adding that it was late.");
+        unchanged("He called it “difficult”, said X.");
+        unchanged("“We are open,” the spokeswoman stated.");
+    }
+
+    #[test]
+    fn r4_missing_reopen() {
+        check(
+            "“A, – said Putin. We hope so”.",
+            "“A,” said Putin. “We hope so”.",
+        );
+        check(
+            "“A,” said the head of state. - I would like more.”",
+            "“A,” said the head of state. “I would like more.”",
+        );
+        unchanged("“A,” said Putin. We hope so.");
+    }
+
+    #[test]
+    fn r4_capitalised_speech_verb() {
+        check("“Q?” – Asked Zakharova.", "“Q?” asked Zakharova.");
+        check("“Q, – Added Zakharova. – R”", "“Q,” added Zakharova. “R”");
+        unchanged("“Q?” Asked Questions is a book.");
+    }
+
+    #[test]
+    fn r5_spacing() {
+        check("« Quote, » he said", "“Quote,” he said");
+        check(
+            "“They suffered, ”Belta quotes him.",
+            "“They suffered,” Belta quotes him.",
+        );
+        check("“A union.\"We have", "“A union.” We have");
+        check("in the union.\"We have it\"", "in the union. “We have it”");
+        check(
+            "“Gas is Russian“ blue fuel ”.",
+            "“Gas is Russian ‘blue fuel’”.",
+        );
+        check(
+            "“Gas is Russian“ blue fuel ” now,” he said.",
+            "“Gas is Russian ‘blue fuel’ now,” he said.",
+        );
+        unchanged("He said: “Go.”");
+    }
+
+    #[test]
+    fn r6_unbalanced() {
+        check(
+            "“A word. ” “The question is open,” he said.",
+            "“A word.” “The question is open,” he said.",
+        );
+        check(
+            "Said. ” “The question is open,” he said.",
+            "Said. “The question is open,” he said.",
+        );
+        check("“A. “B,” he noted.", "“A. B,” he noted.");
+        check(
+            "\"A.\" B, \"a spokesman told reporters.",
+            "“A. B,” a spokesman told reporters.",
+        );
+        check("We will go,” he said.", "“We will go,” he said.");
+        // R6.5: open at paragraph end stays open.
+        unchanged("“A long quotation.\n\n“Goes on,” he said.");
+        unchanged("He said “we go.");
+        // R6.4 not after a paragraph that ended inside a quotation.
+        unchanged("He said: “We will go\n\nand fight,” he said.");
+        // No spacing repair on an opener that is never closed.
+        check("the \" mark", "the “ mark");
+    }
+
+    #[test]
+    fn r7_apostrophes() {
+        check("Syria's and don't", "Syria’s and don’t");
+        check("in the '90s and ‘90s", "in the ’90s and ’90s");
+        check("O'Brien and d'Estaing", "O’Brien and d’Estaing");
+        check("don`t and donʼt and don´t", "don’t and don’t and don’t");
+        check("'Tis the season", "’Tis the season");
+        check("rock 'n' roll", "rock ’n’ roll");
+        check(
+            "the United States ‘willingness to talk",
+            "the United States’ willingness to talk",
+        );
+        check("the States' role", "the States’ role");
+        check("the U.S.' plan", "the U.S.’ plan");
+        unchanged("Hawaiʻi and the ʻokina");
+        unchanged("don’t and O’Brien");
+    }
+
+    #[test]
+    fn r8_slash_brackets() {
+        check(
+            "“The decision of Putin /Medvedev’s candidacy/. Yes.”",
+            "“The decision of Putin [Medvedev’s candidacy]. Yes.”",
+        );
+        check(
+            "The decision /Medvedev’s candidacy/ was made.",
+            "The decision (Medvedev’s candidacy) was made.",
+        );
+        unchanged("MOSCOW, June 26. /TASS/. The text.");
+        unchanged("MOSCOW, June 26 /ITAR-TASS/ text.");
+        unchanged(
+            "on 14/10/2015 and and/or at 90 km/h 24/7 S/RES/2254 A/B Dnieper/Dnipro DONETSK/LUGANSK",
+        );
+        unchanged("see /usr/local/bin and http://x.com/a/b/ now");
+    }
+
+    #[test]
+    fn r11_doubled_full_stop() {
+        check("his “reaction.”.", "his “reaction.”");
+        check("his \"reaction.\".", "his “reaction.”");
+        unchanged("his “reaction...”.");
+        unchanged("his “reaction”.");
+    }
+
+    #[test]
+    fn protected_spans() {
+        unchanged("use `\"x\"` and `'y'` here");
+        unchanged("```\nlet s = \"x\";\n```");
+        unchanged("go to http://example.com/?q=\"a\" now");
+        check(
+            "see \"http://example.com/a\" and “http://x.org/”.",
+            "see “http://example.com/a” and “http://x.org/”.",
+        );
+        unchanged("He is 6'2\" tall and 5' 11\" too.");
+        unchanged("prime 5′ 11″ stays");
+        unchanged("«Привет», – сказал он. „Это“ «так».");
+    }
+
+    #[test]
+    fn ascii_and_keep_styles() {
+        assert_eq!(
+            run("“Q, – said X. – R”", QuoteStyle::Ascii),
+            "\"Q,\" said X. \"R\""
+        );
+        assert_eq!(
+            run("“Q, – said X. – R”", QuoteStyle::Keep),
+            "“Q,” said X. “R”"
+        );
+        assert_eq!(
+            run("«Q, – said X. – R»", QuoteStyle::Keep),
+            "«Q,» said X. «R»"
+        );
+        assert_eq!(
+            run("\"Q\" and 'R' and it's", QuoteStyle::Ascii),
+            "\"Q\" and 'R' and it's"
+        );
+        assert_eq!(run("«Q» and it's", QuoteStyle::Keep), "«Q» and it's");
+    }
+    #[test]
+    fn each_rule_is_named_in_the_notes() {
+        let cases: &[(&str, &Rule)] = &[
+            ("the «Gazprom» x", &R1_FOREIGN_QUOTE_GLYPH),
+            ("Moscow \"laments\" it.", &R1_QUOTE_STYLE_GLYPH),
+            ("”Yes,” he said.", &R1_QUOTE_DIRECTION),
+            ("“the “IS” is here,” he said.", &R2_NESTED_QUOTE),
+            (
+                "“We fight the so-called “Islamic state”.",
+                &R3_COLLAPSED_CLOSER,
+            ),
+            ("“Q, – said X. – R”", &R4_DASH_ATTRIBUTION),
+            ("“We are open”, said Zakharova.", &R4_ATTRIBUTION_COMMA),
+            ("“A, – said Putin. We hope so”.", &R4_MISSING_REOPEN),
+            ("“Q?” – Asked Zakharova.", &R4_CAPITALISED_SPEECH_VERB),
+            ("« Quote, » he said", &R5_SPACE_INSIDE_QUOTE),
+            (
+                "in the union.\"We have it\"",
+                &R5_MISSING_SPACE_OUTSIDE_QUOTE,
+            ),
+            ("Said. ” “The question is open,” he said.", &R6_STRAY_CLOSER),
+            ("“A. “B,” he noted.", &R6_DUPLICATED_OPENER),
+            ("\"A.\" B, \"a spokesman told reporters.", &R6_EARLY_CLOSER),
+            ("We will go,” he said.", &R6_MISSING_OPENER),
+            ("Syria's", &R7_APOSTROPHE_GLYPH),
+            (
+                "the United States ‘willingness to talk",
+                &R7_SLID_POSSESSIVE,
+            ),
+            (
+                "The decision /Medvedev’s candidacy/ was made.",
+                &R8_SLASH_BRACKETS,
+            ),
+            ("his “reaction.”.", &R11_DOUBLED_FULL_STOP),
+        ];
+        for (input, rule) in cases {
+            let rules = rules_of(input);
+            assert!(
+                rules.iter().any(|r| r == rule.name),
+                "{input}: {rules:?}, want {}",
+                rule.name
+            );
+        }
+        assert_eq!(cases.len(), RULES.len());
+    }
+
+    #[test]
+    fn ascii_fast_path() {
+        assert!(ascii_settled(b"It's plain, isn't it - yes."));
+        assert!(!ascii_settled(b"It's \"quoted\"."));
+        assert!(!ascii_settled(b"the States' role"));
+        assert!(!ascii_settled("It’s".as_bytes()));
+        assert_eq!(
+            run("It's plain - yes.", QuoteStyle::Ascii),
+            "It's plain - yes."
+        );
+    }
+
+    #[test]
+    fn word_lists_are_sorted_lower_case() {
+        for list in [
+            SPEECH_VERBS,
+            NOT_AFTER_VERB,
+            PRONOUNS,
+            NP_STARTERS,
+            NOT_IN_NP,
+            ELISIONS,
+        ] {
+            assert!(list.windows(2).all(|w| w[0] < w[1]), "{list:?}");
+            assert!(
+                list.iter()
+                    .all(|w| w.bytes().all(|c| c.is_ascii_lowercase()))
+            );
+        }
+        assert!(word_in("Said", SPEECH_VERBS) && !word_in("sad", SPEECH_VERBS));
+    }
+
+    #[test]
+    fn smoke() {
+        assert_eq!(
+            curly("Moscow \"laments\" it."),
+            "Moscow \u{201C}laments\u{201D} it."
+        );
+    }
 }
