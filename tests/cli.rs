@@ -164,7 +164,7 @@ fn check_mode_exit_codes_and_diff() {
     assert_eq!(o.status.code(), Some(1));
     let diff = String::from_utf8_lossy(&o.stdout);
     assert!(
-        diff.contains("-Mosco \"laments\"") && diff.contains("+Moscow \"laments\""),
+        diff.contains("\n-Mosco ") && diff.contains("\n+Moscow "),
         "{diff}"
     );
 }
@@ -265,7 +265,8 @@ fn restore_and_explain() {
         .arg(out.join("003_81dea07041226e15.txt")));
     assert!(o.status.success());
     let s = String::from_utf8_lossy(&o.stdout);
-    assert!(s.contains("normalize/nbsp-run 7:"), "{s}");
+    assert!(s.contains("boilerplate/photo-credit 7:1 "), "{s}");
+    assert!(s.contains("normalize/nbsp-run 14:"), "{s}");
     assert!(!s.contains('\u{1b}'), "colour with NO_COLOR");
     // A tampered clean file is refused.
     let f = out.join("003_81dea07041226e15.txt");

@@ -372,7 +372,38 @@ fn ends_sentence(s: &str) -> bool {
 }
 
 /// Finds this stage's edits in `text`.
+///
+/// The decisions look at neighbours, so dropping a line can change what is
+/// decided about the lines left. To be idempotent (cleaning the output
+/// again drops nothing more), the stage looks again at what it would leave
+/// and drops now what it would drop then, until nothing changes (three
+/// rounds at most; in practice one extra round, and only on pages where
+/// something was dropped).
 pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
+    let first = out.len();
+    find_once(text, cx, out);
+    for _ in 0..3 {
+        if out.len() == first {
+            return;
+        }
+        let mut mine: Vec<Edit> = out[first..].to_vec();
+        let rest = crate::edit::apply(text, &mut mine);
+        let mut more = Vec::new();
+        find_once(&rest, cx, &mut more);
+        if more.is_empty() {
+            return;
+        }
+        let map = crate::edit::OffsetMap::new(&mine);
+        for e in more {
+            let span = map.span_to_input(e.span());
+            out.push(Edit::delete(span, e.rule()).with_detail(e.reason().to_owned()));
+        }
+        out[first..].sort_by_key(|e| (e.span().start, e.span().end));
+    }
+}
+
+/// One round of decisions over the lines of `text`.
+fn find_once(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
     let lines = split_lines(text);
     if lines.iter().all(|l| l.text.is_empty()) {
         return;
