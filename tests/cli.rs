@@ -358,3 +358,93 @@ fn only_and_skip() {
     let o = child.wait_with_output().expect("wait");
     assert_eq!(o.stdout, b"a  \r\n");
 }
+
+/// A folder of three articles sharing a chrome line.
+fn site(dir: &Path) {
+    fs::create_dir_all(dir).expect("mkdir");
+    for (i, topic) in ["the budget", "the elections", "the harvest"]
+        .iter()
+        .enumerate()
+    {
+        let body: String = (0..4)
+            .map(|k| format!("Paragraph {k} of the report on {topic} says that officials met on Tuesday and agreed on several joint steps, the ministry said.\n\n"))
+            .collect();
+        let text = format!(
+            "Headline about {topic}\n\n{body}Follow our channel for updates\n\nACME promo: get ACME Premium now\n"
+        );
+        fs::write(dir.join(format!("{i}.txt")), text).expect("write");
+    }
+}
+
+#[test]
+fn cross_document_lines_and_user_rules() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("site");
+    site(&dir);
+    let rules = tmp.path().join("rules.toml");
+    fs::write(
+        &rules,
+        "[[boilerplate]]\nname = \"acme-promo\"\npattern = \"^ACME promo:\"\nwhy = \"ACME's promotion\"\n",
+    )
+    .expect("write");
+    let out = tmp.path().join("out");
+    let o = run(mend()
+        .arg("clean")
+        .arg(&dir)
+        .arg("-o")
+        .arg(&out)
+        .arg("--rules")
+        .arg(&rules));
+    assert!(o.status.success(), "{}", stderr(&o));
+    for i in 0..3 {
+        let text = fs::read_to_string(out.join(format!("{i}.txt"))).expect("out");
+        assert!(!text.contains("Follow our channel"), "{text}");
+        assert!(!text.contains("ACME promo"), "{text}");
+        assert!(text.contains("Paragraph 3 of the report"), "{text}");
+        let notes = fs::read_to_string(out.join(format!("{i}.notes.jsonl"))).expect("notes");
+        assert!(
+            notes.contains("\"rule\":\"repeated-across-documents\""),
+            "{notes}"
+        );
+        assert!(notes.contains("3 of 3 documents"), "{notes}");
+        assert!(
+            notes.contains("\"rule\":\"acme-promo\",") && notes.contains("ACME's promotion"),
+            "{notes}"
+        );
+    }
+    // One file alone: no cross-document decision, and the user rule can be disabled away.
+    let one = tmp.path().join("one");
+    fs::create_dir(&one).expect("mkdir");
+    fs::copy(dir.join("0.txt"), one.join("0.txt")).expect("copy");
+    let o = run(mend()
+        .arg("clean")
+        .arg(&one)
+        .arg("-o")
+        .arg(tmp.path().join("out1")));
+    assert!(o.status.success());
+    let notes = fs::read_to_string(tmp.path().join("out1/0.notes.jsonl")).expect("notes");
+    assert!(!notes.contains("repeated-across-documents"), "{notes}");
+}
+
+#[test]
+fn disabled_rule_is_not_applied() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let rules = tmp.path().join("rules.toml");
+    fs::write(&rules, "disable = [\"normalize/nbsp-run\"]\n").expect("write");
+    let mut child = mend()
+        .arg("clean")
+        .arg("--rules")
+        .arg(&rules)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all("a\u{a0}b  \n".as_bytes())
+        .expect("write");
+    let o = child.wait_with_output().expect("wait");
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "a\u{a0}b\n");
+}
