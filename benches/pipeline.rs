@@ -52,7 +52,12 @@ fn inputs() -> Vec<(&'static str, Vec<Vec<u8>>)> {
     let non_ascii: Vec<String> = news::NON_ASCII_PARAGRAPHS
         .iter()
         .map(|s| s.to_string())
-        .chain(dev.non_ascii.iter().skip(news::NON_ASCII_PARAGRAPHS.len()).cloned())
+        .chain(
+            dev.non_ascii
+                .iter()
+                .skip(news::NON_ASCII_PARAGRAPHS.len())
+                .cloned(),
+        )
         .collect();
 
     let mut raw = Pool::new();

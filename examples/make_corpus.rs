@@ -130,7 +130,8 @@ fn run(args: &Args) -> io::Result<()> {
     }
     let _ = fs::remove_file(args.dir.join("SIZES"));
     fs::create_dir_all(&files_dir)?;
-    let mut jsonl = BufWriter::with_capacity(1 << 20, fs::File::create(args.dir.join("corpus.jsonl"))?);
+    let mut jsonl =
+        BufWriter::with_capacity(1 << 20, fs::File::create(args.dir.join("corpus.jsonl"))?);
 
     let mut rng = Rng::new(args.seed);
     let targets = sizes(&mut rng, args.files, args.mb * 1_000_000);

@@ -204,7 +204,8 @@ impl Pool {
     pub fn add_dev(&mut self, jsonl: &str) -> io::Result<()> {
         for line in jsonl.lines().filter(|l| !l.trim().is_empty()) {
             let r: DevRecord = serde_json::from_str(line).map_err(io::Error::other)?;
-            let gold: std::collections::HashSet<&str> = r.gold_text.lines().map(str::trim).collect();
+            let gold: std::collections::HashSet<&str> =
+                r.gold_text.lines().map(str::trim).collect();
             let mut first = true;
             for g in r.gold_text.lines() {
                 let g = g.trim();
@@ -238,11 +239,7 @@ impl Pool {
     pub fn boiler_line(&self, rng: &mut Rng) -> String {
         match rng.below(6) {
             0 => format!("READ MORE: {}", self.title(rng)),
-            1 => format!(
-                "Photo: {} / {}",
-                rng.pick(NAMES),
-                rng.pick(AGENCIES)
-            ),
+            1 => format!("Photo: {} / {}", rng.pick(NAMES), rng.pick(AGENCIES)),
             2 => format!(
                 "© {} {}. All rights reserved.",
                 2015 + rng.below(10),
@@ -435,7 +432,11 @@ pub fn document(rng: &mut Rng, pool: &Pool, target: usize, d: Damage) -> String 
     // Occasionally a document in another script.
     let other_script = rng.chance(0.05);
     while len < target || paras.is_empty() {
-        let list = if other_script { &pool.non_ascii } else { source };
+        let list = if other_script {
+            &pool.non_ascii
+        } else {
+            source
+        };
         let start = rng.below(list.len());
         let run = 1 + rng.below(5);
         for p in list.iter().skip(start).take(run) {
@@ -480,7 +481,12 @@ pub fn document(rng: &mut Rng, pool: &Pool, target: usize, d: Damage) -> String 
 
 /// Clean documents of about `target` bytes each, `total` bytes in all,
 /// from `paras` (no damage, no boilerplate).
-pub fn clean_documents(rng: &mut Rng, paras: &[String], target: usize, total: usize) -> Vec<String> {
+pub fn clean_documents(
+    rng: &mut Rng,
+    paras: &[String],
+    target: usize,
+    total: usize,
+) -> Vec<String> {
     let mut docs = Vec::new();
     let mut sum = 0;
     while sum < total {
