@@ -12,7 +12,8 @@
 //! of scraped news: boilerplate lines in most documents, mojibake in one
 //! paragraph of about 3% of them, HTML entities, curly and
 //! machine-translated quotes, NO-BREAK SPACEs, CRLF in some.
-//! `DIR/SIZES` is written last and says the corpus is complete.
+//! `DIR/files` is replaced if it exists. `DIR/SIZES` is written last and
+//! says the corpus is complete.
 
 #[path = "support/news.rs"]
 mod news;
