@@ -13,6 +13,8 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 pub struct Corpus {
     counts: HashMap<u64, u32>,
     docs: u32,
+    /// Scratch set of one document's lines, kept to reuse its allocation.
+    seen: HashSet<u64>,
 }
 
 fn key(line: &str) -> u64 {
@@ -30,13 +32,18 @@ impl Corpus {
 
     /// Counts the distinct non-empty trimmed lines of one document.
     pub fn add_document(&mut self, text: &str) {
-        let mut seen = HashSet::new();
+        let mut seen = std::mem::take(&mut self.seen);
+        seen.clear();
         for line in text.lines() {
             let line = line.trim();
-            if !line.is_empty() && seen.insert(key(line)) {
-                *self.counts.entry(key(line)).or_insert(0) += 1;
+            if !line.is_empty() {
+                let k = key(line);
+                if seen.insert(k) {
+                    *self.counts.entry(k).or_insert(0) += 1;
+                }
             }
         }
+        self.seen = seen;
         self.docs += 1;
     }
 

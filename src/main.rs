@@ -359,6 +359,21 @@ fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// Creates each output folder once, before the files are written.
+fn make_dirs<'a>(files: impl Iterator<Item = &'a Path>) -> Vec<Failure> {
+    let dirs: std::collections::BTreeSet<&Path> = files.filter_map(Path::parent).collect();
+    dirs.into_iter()
+        .filter_map(|d| fs::create_dir_all(d).err().map(|e| Failure::new(d, e)))
+        .collect()
+}
+
+fn make_dir_of(path: &Path) -> io::Result<()> {
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(d) => fs::create_dir_all(d),
+        None => Ok(()),
+    }
+}
+
 fn progress(total: u64, files: usize) -> ProgressBar {
     if !io::stderr().is_terminal() {
         return ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
@@ -462,6 +477,8 @@ fn cmd_clean(args: CleanArgs) -> u8 {
         .into_iter()
         .filter(|j| dupes.insert(outputs(out_dir, &j.rel).0))
         .collect();
+    let targets: Vec<PathBuf> = jobs.iter().map(|j| outputs(out_dir, &j.rel).0).collect();
+    failures.extend(make_dirs(targets.iter().map(PathBuf::as_path)));
     let results: Vec<Result<(), Failure>> = jobs
         .par_iter()
         .map(|job| {
@@ -658,7 +675,7 @@ fn emit(
     }
     if let Some(np) = notes_path {
         let notes = notes::write(&cleaned, bytes, name, pipeline.config());
-        if let Err(e) = write_atomic(np, notes.as_bytes()) {
+        if let Err(e) = make_dir_of(np).and_then(|()| write_atomic(np, notes.as_bytes())) {
             report(&Failure::new(np, e));
             return EXIT_ERROR;
         }
@@ -793,7 +810,9 @@ fn cmd_restore(args: RestoreArgs) -> u8 {
         }
     };
     let written = match &args.output {
-        Some(p) => write_atomic(p, &bytes).map_err(|e| Failure::new(p, e)),
+        Some(p) => make_dir_of(p)
+            .and_then(|()| write_atomic(p, &bytes))
+            .map_err(|e| Failure::new(p, e)),
         None => {
             let mut out = io::stdout().lock();
             out.write_all(&bytes)

@@ -171,24 +171,30 @@ pub(crate) fn run(
         if batch.is_empty() {
             break;
         }
-        let results: Vec<_> = batch
+        // Count and drop each record's `Cleaned` inside the parallel map:
+        // only the output lines wait for their turn.
+        let results: Vec<Result<(String, Option<String>, Option<String>), String>> = batch
             .par_iter()
             .map(|(_, line)| match std::str::from_utf8(line) {
-                Ok(s) => jsonl::clean_record(pipeline, s, &opts).map_err(|e| e.to_string()),
+                Ok(s) => jsonl::clean_record(pipeline, s, &opts)
+                    .map(|o| {
+                        totals.add(&o.cleaned);
+                        (o.record, o.notes, o.attributes)
+                    })
+                    .map_err(|e| e.to_string()),
                 Err(e) => Err(format!("not UTF-8 at byte {}", e.valid_up_to())),
             })
             .collect();
         for ((n, line), r) in batch.iter().zip(results) {
             match r {
-                Ok(o) => {
-                    totals.add(&o.cleaned);
-                    out.write_line(o.record.as_bytes())
+                Ok((record, note, attr)) => {
+                    out.write_line(record.as_bytes())
                         .map_err(|e| fail(&out_name, e))?;
-                    if let (Some(s), Some(l)) = (notes.as_mut(), o.notes) {
+                    if let (Some(s), Some(l)) = (notes.as_mut(), note) {
                         s.write_line(l.as_bytes())
                             .map_err(|e| fail(Path::new("notes"), e))?;
                     }
-                    if let (Some(s), Some(l)) = (attrs.as_mut(), o.attributes) {
+                    if let (Some(s), Some(l)) = (attrs.as_mut(), attr) {
                         s.write_line(l.as_bytes())
                             .map_err(|e| fail(Path::new("attributes"), e))?;
                     }

@@ -164,7 +164,7 @@ pub fn decode<'a>(
         }
         return Err(DecodeError::Binary { offset });
     }
-    if let Ok(text) = std::str::from_utf8(bytes) {
+    if let Ok(text) = simdutf8::basic::from_utf8(bytes) {
         return Ok(Decoded {
             text: Cow::Borrowed(text),
             encoding: UTF_8,
@@ -268,7 +268,7 @@ fn decode_with<'a>(
     }
     let body = &bytes[bom..];
     let text: Cow<'_, str> = if enc == UTF_8 {
-        match std::str::from_utf8(body) {
+        match simdutf8::basic::from_utf8(body) {
             Ok(t) => Cow::Borrowed(t),
             Err(_) => {
                 let d = decode_utf8_lossy(body, detection);
