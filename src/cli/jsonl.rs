@@ -18,6 +18,9 @@ use crate::{Failure, Totals};
 const BATCH_RECORDS: usize = 4096;
 const BATCH_BYTES: usize = 8 << 20;
 
+/// One record's output lines: the record, its notes, its attributes.
+type Lines = (String, Option<String>, Option<String>);
+
 /// Where one shard's outputs go.
 pub(crate) struct Targets {
     pub out: Option<PathBuf>,
@@ -173,7 +176,7 @@ pub(crate) fn run(
         }
         // Count and drop each record's `Cleaned` inside the parallel map:
         // only the output lines wait for their turn.
-        let results: Vec<Result<(String, Option<String>, Option<String>), String>> = batch
+        let results: Vec<Result<Lines, String>> = batch
             .par_iter()
             .map(|(_, line)| match std::str::from_utf8(line) {
                 Ok(s) => jsonl::clean_record(pipeline, s, &opts)
