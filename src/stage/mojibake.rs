@@ -720,6 +720,7 @@ fn rarity(c: char) -> u32 {
 fn badness(s: impl Iterator<Item = char>) -> u32 {
     let mut bad = 0;
     let mut prev: Option<(char, K)> = None;
+    let mut prev2: Option<(char, K)> = None;
     for c in s {
         let k = class(c);
         bad += rarity(c);
@@ -728,10 +729,88 @@ fn badness(s: impl Iterator<Item = char>) -> u32 {
         }
         if let Some((p, pk)) = prev {
             bad += pair_badness(p, pk, c, k);
+            if let Some((q, qk)) = prev2 {
+                bad += triple_badness(q, qk, p, pk, c, k);
+            }
         }
+        prev2 = prev;
         prev = Some((c, k));
     }
     bad
+}
+
+fn is_letter(k: K) -> bool {
+    script(k) != 0
+}
+
+/// Patterns of three: a non-ASCII capital inside a word before a small
+/// letter (`BĂźrger`), a guillemet glued between a letter and a symbol
+/// (`Thá»§`).
+fn triple_badness(q: char, qk: K, p: char, pk: K, c: char, k: K) -> u32 {
+    let _ = q;
+    let mut bad = 0;
+    if is_letter(qk)
+        && matches!(pk, K::LatUp | K::CyrUp | K::GrUp)
+        && !p.is_ascii()
+        && c.is_lowercase()
+    {
+        bad += 3;
+    }
+    if is_letter(qk)
+        && !q.is_ascii()
+        && matches!(p, '»' | '«' | '‹' | '›')
+        && !c.is_ascii()
+        && !c.is_whitespace()
+        && !matches!(c, '—' | '–' | '…')
+    {
+        bad += 2;
+    }
+    // A capital after a small letter, before a non-letter (`prezidentÄ—`, `nhĂ\u{A0}`).
+    if (qk == K::LatLo || (qk == K::AsciiLetter && q.is_lowercase()))
+        && pk == K::LatUp
+        && !p.is_ascii()
+        && !c.is_ascii()
+        && !is_letter(k)
+    {
+        bad += 2;
+    }
+    bad
+}
+
+/// Symbols that never follow a letter directly in real text.
+fn odd_after_letter(c: char) -> bool {
+    matches!(
+        c,
+        '€' | '‚'
+            | 'ƒ'
+            | '„'
+            | '†'
+            | '‡'
+            | 'ˆ'
+            | '‰'
+            | '‹'
+            | '›'
+            | '¤'
+            | '¦'
+            | '¨'
+            | '¬'
+            | '¯'
+            | '´'
+            | '¸'
+            | '˜'
+            | '¡'
+            | '¿'
+            | '×'
+            | '÷'
+            | '¹'
+            | '¼'
+            | '¾'
+            | '¶'
+            | '§'
+            | '¢'
+            | '£'
+            | '¥'
+    )
 }
 
 fn pair_badness(p: char, pk: K, c: char, k: K) -> u32 {
@@ -742,6 +821,22 @@ fn pair_badness(p: char, pk: K, c: char, k: K) -> u32 {
         return 3;
     }
     let (ps, cs) = (script(pk), script(k));
+    if ps != 0 && !p.is_ascii() && odd_after_letter(c) {
+        return 3;
+    }
+    if ps != 0 && !p.is_ascii() && matches!(c, 'ª' | 'º') {
+        return 3;
+    }
+    // Mac OS Roman's lead for U+0080..U+00BF.
+    if p == '¬' && !c.is_ascii() && !c.is_whitespace() {
+        return 3;
+    }
+    if ps != 0 && !p.is_ascii() && c == '\u{A0}' {
+        return 1;
+    }
+    if matches!(pk, LatUp | CyrUp | GrUp) && !p.is_ascii() && c == '«' {
+        return 1;
+    }
     match (pk, k) {
         (_, C1) | (C1, _) => 0,
         (LatUp | CyrUp | GrUp, Sym) => 3,
@@ -757,9 +852,13 @@ fn pair_badness(p: char, pk: K, c: char, k: K) -> u32 {
         (Sym, Sym) => 1,
         (Sym, LatLo | LatUp | CyrLo | CyrUp | GrLo | GrUp) => 1,
         (Sym, Repl | AsciiPunct) if c == '?' || k == Repl => 1,
-        (Boxy, _) if cs != 0 => 2,
+        (Boxy, _) if cs != 0 && !c.is_ascii() => 3,
+        (Boxy, _) if cs != 0 => 1,
         (_, Boxy) if ps != 0 => 2,
-        (Boxy, Boxy | Sym | Punct) | (Sym | Punct, Boxy) => 2,
+        (Boxy, Sym | Punct) => 3,
+        (Boxy, Boxy) | (Sym | Punct, Boxy) => 2,
+        (Punct, Sym) if !p.is_ascii() => 2,
+        (Sym, Punct) if !c.is_ascii() => 1,
         (LatUp, Punct | LatLo) if !p.is_ascii() && c as u32 >= 0x80 && k == Punct => 1,
         (CyrLo, CyrUp) | (GrLo, GrUp) => 1,
         (LatLo | AsciiLetter, LatUp) if !c.is_ascii() && p.is_lowercase() => 2,
@@ -886,6 +985,7 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
     let mut i = 0;
     let mut prev = 0u32;
     let mut leg_run = 0;
+    let mut caps_run = 0;
     while i < bytes.len() {
         let b = bytes[i];
         if b < 0x80 {
@@ -896,6 +996,7 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
             }
             prev = 0;
             leg_run = 0;
+            caps_run = 0;
             i += 1;
             continue;
         }
@@ -905,8 +1006,10 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
         let info = t.info(c);
         let lead_cont = (prev >> LEAD_SHIFT) & (info >> CONT_SHIFT) & MASK13;
         leg_run = if info & LEG != 0 { leg_run + 1 } else { 0 };
+        caps_run = if info & CYR_UP != 0 { caps_run + 1 } else { 0 };
         let trigger = (lead_cont != 0 && sequence_at(text, i, t, lead_cont))
             || leg_run >= 3
+            || caps_run >= 6
             || (prev & CYR_LO != 0 && info & CYR_UP != 0)
             || (info & BOXY != 0 && prev & (CYR_LO | CYR_UP) != 0)
             || (prev & BOXY != 0 && info & (CYR_LO | CYR_UP) != 0)
@@ -1146,7 +1249,7 @@ fn repair_line(
     }
     order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut repairs: Vec<Repair> = Vec::new();
-    for &(_, cp) in order.iter().take(4) {
+    for &(_, cp) in &order {
         find_hits(cs, cp, t, hits);
         let mut found = Vec::new();
         for cluster in clusters(cs, hits) {
@@ -1224,12 +1327,15 @@ fn judge_utf8(cs: &[(usize, char)], cluster: &[Hit], cp: usize, t: &Tables) -> O
     for h in cluster.iter() {
         let Some(lost) = &h.sloppy else { continue };
         let len_present = h.n - usize::from(lost.marker.is_some());
+        let prev = h.i.checked_sub(1).map(|k| cs[k].1);
         let ok = strong > 0
             || len_present >= 2
             || (lost.marker == Some(' ')
-                && h.i > 0
-                && cs[h.i - 1].1.is_alphabetic()
-                && cs.get(h.i + 2).is_some_and(|x| x.1.is_alphabetic()));
+                && cs[h.i].1 == 'Ã'
+                && prev.is_none_or(|p| p.is_whitespace() || p.is_lowercase())
+                && cs
+                    .get(h.i + 2)
+                    .is_some_and(|x| x.1.is_alphabetic() || x.1 == ' '));
         if !ok {
             return None;
         }
@@ -1269,11 +1375,14 @@ fn judge_utf8(cs: &[(usize, char)], cluster: &[Hit], cp: usize, t: &Tables) -> O
             ci += 1;
         }
     }
+    let before = start.checked_sub(1).map(|k| cs[k].1);
+    let after = cs.get(end).map(|x| x.1);
+    let dominant = dominant_script(cs, start, end);
     // Further layers: the same damage applied twice or three times.
     let mut chain = vec![cp];
     let mut cur = r;
     for _ in 0..2 {
-        match peel(&cur, t) {
+        match peel(&cur, t, before, after, dominant) {
             Some((next, cp2)) => {
                 chain.push(cp2);
                 cur = next;
@@ -1281,13 +1390,19 @@ fn judge_utf8(cs: &[(usize, char)], cluster: &[Hit], cp: usize, t: &Tables) -> O
             None => break,
         }
     }
-    let before = start.checked_sub(1).map(|k| cs[k].1);
-    let after = cs.get(end).map(|x| x.1);
-    let ctx = |mid: &mut dyn Iterator<Item = char>| -> u32 {
-        badness(before.into_iter().chain(mid).chain(after))
-    };
-    let bad_s = ctx(&mut cs[start..end].iter().map(|x| x.1));
-    let bad_r = ctx(&mut cur.chars());
+    let long_seqs: u32 = cluster
+        .iter()
+        .map(|h| match h.n {
+            3 => 1,
+            4 => 2,
+            _ => 0,
+        })
+        .sum();
+    let bad_s =
+        bad_in_context(before, cs[start..end].iter().map(|x| x.1), after, dominant) + long_seqs;
+    // A repair may be in another script than the line (a Russian name in
+    // English): no foreign-script cost for the result.
+    let bad_r = bad_in_context(before, cur.chars(), after, 0);
     if bad_s < 3 || bad_r * 3 >= bad_s || bad_r > 2 + (end - start) as u32 / 8 {
         return None;
     }
@@ -1346,16 +1461,58 @@ fn judge_utf8(cs: &[(usize, char)], cluster: &[Hit], cp: usize, t: &Tables) -> O
     })
 }
 
+/// The script most letters of the line outside `start..end` are in
+/// (0 when there are none).
+fn dominant_script(cs: &[(usize, char)], start: usize, end: usize) -> u8 {
+    let mut n = [0usize; 6];
+    for (k, x) in cs.iter().enumerate() {
+        if k >= start && k < end {
+            continue;
+        }
+        n[usize::from(script(class(x.1)))] += 1;
+    }
+    let best = (1..6).max_by_key(|&i| n[i]).unwrap_or(0);
+    if n[best] >= 3 { best as u8 } else { 0 }
+}
+
+/// Badness of `mid` between its neighbours, plus two for each letter of a
+/// script foreign to the line.
+fn bad_in_context(
+    before: Option<char>,
+    mid: impl Iterator<Item = char> + Clone,
+    after: Option<char>,
+    dominant: u8,
+) -> u32 {
+    let foreign = if dominant == 0 {
+        0
+    } else {
+        mid.clone()
+            .filter(|&c| {
+                let s = script(class(c));
+                s != 0 && s != dominant && !c.is_ascii()
+            })
+            .count() as u32
+            * 2
+    };
+    badness(before.into_iter().chain(mid).chain(after)) + foreign
+}
+
 /// Undoes one more layer of UTF-8-through-a-codepage in `s`, when every
 /// non-ASCII character of it is part of a sequence and the result is
 /// less bad.
-fn peel(s: &str, t: &Tables) -> Option<(String, usize)> {
+fn peel(
+    s: &str,
+    t: &Tables,
+    before: Option<char>,
+    after: Option<char>,
+    dominant: u8,
+) -> Option<(String, usize)> {
     if s.is_ascii() {
         return None;
     }
     let cs: Vec<(usize, char)> = s.char_indices().collect();
     let mut hits = Vec::new();
-    let base = badness(s.chars());
+    let base = bad_in_context(before, s.chars(), after, dominant);
     let mut best: Option<(u32, String, usize)> = None;
     for cp in 0..NCP {
         find_hits(&cs, cp, t, &mut hits);
@@ -1384,7 +1541,7 @@ fn peel(s: &str, t: &Tables) -> Option<(String, usize)> {
         if !all {
             continue;
         }
-        let b = badness(out.chars());
+        let b = bad_in_context(before, out.chars(), after, dominant);
         if b < base && best.as_ref().is_none_or(|x| b < x.0) {
             best = Some((b, out, cp));
         }
@@ -1597,7 +1754,19 @@ static LEGACY: [Legacy; 10] = [
 ];
 
 fn legacy(cs: &[(usize, char)], t: &Tables, repairs: &mut Vec<Repair>) {
+    // Again after each round: a region found first can hide a longer one.
+    for _ in 0..3 {
+        let n = repairs.len();
+        legacy_round(cs, t, repairs);
+        if repairs.len() == n {
+            break;
+        }
+    }
+}
+
+fn legacy_round(cs: &[(usize, char)], t: &Tables, repairs: &mut Vec<Repair>) {
     let mut cands: Vec<Repair> = Vec::new();
+    let taken = |ci: usize| repairs.iter().any(|r| r.start <= ci && ci < r.end);
     for (li, lg) in LEGACY.iter().enumerate() {
         let shown_cyr = lg.shown == CP1251 || lg.shown == KOI8R || lg.shown == CP866;
         // Words: maximal runs of non-ASCII characters that the swap turns
@@ -1605,22 +1774,23 @@ fn legacy(cs: &[(usize, char)], t: &Tables, repairs: &mut Vec<Repair>) {
         let mut words: Vec<(usize, usize, String, bool)> = Vec::new();
         let mut ci = 0;
         while ci < cs.len() {
-            let c = cs[ci].1;
-            let in_word = |c: char| {
+            let in_word = |k: usize| {
+                let c = cs[k].1;
                 !c.is_ascii()
+                    && !taken(k)
                     && (!c.is_whitespace()
                         || t.enc(lg.shown, c)
                             .and_then(|b| t.dec(lg.real, b))
                             .is_some_and(|d| plain_cyr_index(d).is_some()))
             };
-            if !in_word(c) {
+            if !in_word(ci) {
                 ci += 1;
                 continue;
             }
             let ws = ci;
             let mut w = String::new();
             let mut ok = true;
-            while ci < cs.len() && in_word(cs[ci].1) {
+            while ci < cs.len() && in_word(ci) {
                 let c = cs[ci].1;
                 match t.enc(lg.shown, c).and_then(|b| t.dec(lg.real, b)) {
                     Some(d) if plain_cyr_index(d).is_some() => w.push(d),
@@ -1646,35 +1816,37 @@ fn legacy(cs: &[(usize, char)], t: &Tables, repairs: &mut Vec<Repair>) {
             words.push((ws, ci, w, improves));
         }
         // Regions: runs of improving words separated by ASCII non-letters.
+        // A short or all-capital word that reads either way joins when a
+        // neighbour improves.
+        let gap_ok = |a: usize, b: usize| {
+            cs[words[a].1..words[b].0]
+                .iter()
+                .all(|x| x.1.is_ascii() && !x.1.is_ascii_alphabetic())
+        };
+        let joins: Vec<bool> = (0..words.len())
+            .map(|k| {
+                let w = &words[k];
+                let weak = w.1 - w.0 <= 3 || cs[w.0..w.1].iter().all(|x| !x.1.is_lowercase());
+                w.3 || (weak
+                    && ((k > 0 && words[k - 1].3 && gap_ok(k - 1, k))
+                        || (k + 1 < words.len() && words[k + 1].3 && gap_ok(k, k + 1))))
+            })
+            .collect();
         let mut k = 0;
         while k < words.len() {
-            if !words[k].3 {
+            if !joins[k] {
                 k += 1;
                 continue;
             }
-            let gap_ok = |a: usize, b: usize| {
-                cs[words[a].1..words[b].0]
-                    .iter()
-                    .all(|x| x.1.is_ascii() && !x.1.is_ascii_alphabetic())
-            };
             let mut j = k;
-            loop {
-                if j + 1 < words.len() && words[j + 1].3 && gap_ok(j, j + 1) {
-                    j += 1;
-                } else if j + 2 < words.len()
-                    && words[j + 1].1 - words[j + 1].0 <= 3
-                    && words[j + 2].3
-                    && gap_ok(j, j + 1)
-                    && gap_ok(j + 1, j + 2)
-                {
-                    // A short word that reads either way, between swapped words.
-                    j += 2;
-                } else {
-                    break;
-                }
+            while j + 1 < words.len() && joins[j + 1] && gap_ok(j, j + 1) {
+                j += 1;
             }
             let region = &words[k..=j];
             k = j + 1;
+            if !region.iter().any(|w| w.3) {
+                continue;
+            }
             let letters: usize = region.iter().map(|w| w.1 - w.0).sum();
             let longest = region.iter().map(|w| w.1 - w.0).max().unwrap_or(0);
             if letters < 5 || longest < 3 {
@@ -1701,10 +1873,12 @@ fn legacy(cs: &[(usize, char)], t: &Tables, repairs: &mut Vec<Repair>) {
             }
             if shown_cyr {
                 let s_text: String = cs[start..end].iter().map(|x| x.1).collect();
+                let in_words = region.iter().flat_map(|w| cs[w.0..w.1].iter().map(|x| x.1));
                 let weird = case_anomalies(&s_text) > 0
-                    || s_text
-                        .chars()
-                        .any(|c| is_boxy(c) || (c.is_alphabetic() && plain_cyr_index(c).is_none()));
+                    || in_words
+                        .clone()
+                        .any(|c| is_boxy(c) || !c.is_alphabetic() || plain_cyr_index(c).is_none())
+                    || in_words.clone().all(|c| !c.is_lowercase());
                 if !weird || sr < ss + 1.0 {
                     continue;
                 }
@@ -1723,7 +1897,12 @@ fn legacy(cs: &[(usize, char)], t: &Tables, repairs: &mut Vec<Repair>) {
             });
         }
     }
-    cands.sort_by(|a, b| b.score.total_cmp(&a.score));
+    // The longest reading first, then the best scoring.
+    cands.sort_by(|a, b| {
+        (b.end - b.start)
+            .cmp(&(a.end - a.start))
+            .then(b.score.total_cmp(&a.score))
+    });
     for c in cands {
         if repairs.iter().any(|r| r.start < c.end && c.start < r.end) {
             continue;
