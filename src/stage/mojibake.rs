@@ -710,6 +710,10 @@ fn rarity(c: char) -> u32 {
         0x492..=0x4BF => 1,
         0x530..=0x58F | 0x700..=0x8FF => 2,
         0xE000..=0xF8FF | 0xFFF0..=0xFFFC => 2,
+        // Blocks a stray UTF-8 sequence lands in more often than text does.
+        0x0F00..=0x0FFF | 0x1100..=0x11FF | 0x1400..=0x18AF | 0x2B00..=0x2DFF | 0xA000..=0xABFF => {
+            2
+        }
         _ => 0,
     }
 }
@@ -820,6 +824,9 @@ fn pair_badness(p: char, pk: K, c: char, k: K) -> u32 {
     if matches!(p, 'Ã' | 'Â') && !matches!(k, AsciiLetter | Digit | AsciiPunct) {
         return 3;
     }
+    if p == 'Ă' && !c.is_ascii() && !is_letter(k) {
+        return 3;
+    }
     let (ps, cs) = (script(pk), script(k));
     if ps != 0 && !p.is_ascii() && odd_after_letter(c) {
         return 3;
@@ -834,7 +841,7 @@ fn pair_badness(p: char, pk: K, c: char, k: K) -> u32 {
     if ps != 0 && !p.is_ascii() && c == '\u{A0}' {
         return 1;
     }
-    if matches!(pk, LatUp | CyrUp | GrUp) && !p.is_ascii() && c == '«' {
+    if matches!(pk, LatUp | CyrUp | GrUp) && !p.is_ascii() && matches!(c, '«' | '»') {
         return 1;
     }
     match (pk, k) {
@@ -923,9 +930,15 @@ fn build_bigram() -> Vec<f32> {
 /// Sum of letter-pair log probabilities and number of pairs, over the
 /// Cyrillic words of `s`. A letter outside the table costs a fixed -8.
 fn pair_score(t: &Tables, s: impl Iterator<Item = char>, acc: &mut (f32, u32)) {
+    pair_score_in(t, s, acc, false);
+}
+
+/// As [`pair_score`]; with `word`, `s` is one word and any non-letter in
+/// it costs like a letter outside the table.
+fn pair_score_in(t: &Tables, s: impl Iterator<Item = char>, acc: &mut (f32, u32), word: bool) {
     let mut prev = BOUNDARY;
     for c in s.chain(std::iter::once(' ')) {
-        let cur = if c.is_alphabetic() {
+        let cur = if c.is_alphabetic() || (word && c != ' ') {
             match plain_cyr_index(c) {
                 Some(i) => i,
                 None => {
@@ -1040,9 +1053,14 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
 /// (clean Russian and Ukrainian give such sequences in KOI8 and cp866).
 fn sequence_at(text: &str, at: usize, t: &Tables, cps: u32) -> bool {
     let before = &text[..at];
-    let Some(lead) = before.chars().next_back() else {
+    let mut back = before.chars().rev();
+    let Some(lead) = back.next() else {
         return false;
     };
+    // Plain Cyrillic pairs count only glued to a Latin letter (`SГёren`).
+    let latin_before = back
+        .next()
+        .is_some_and(|c| matches!(class(c), K::AsciiLetter | K::LatLo | K::LatUp));
     let tail = text[at..].chars().take(3);
     for cp in 0..NCP {
         if cps & (1 << cp) == 0 {
@@ -1066,7 +1084,7 @@ fn sequence_at(text: &str, at: usize, t: &Tables, cps: u32) -> bool {
                 _ => break,
             }
         }
-        if k == need && !plain && std::str::from_utf8(&buf[..=need]).is_ok() {
+        if k == need && (!plain || latin_before) && std::str::from_utf8(&buf[..=need]).is_ok() {
             return true;
         }
         // A sloppy sequence: its last byte lost.
@@ -1807,12 +1825,18 @@ fn legacy_round(cs: &[(usize, char)], t: &Tables, repairs: &mut Vec<Repair>) {
             let improves = if shown_cyr {
                 let mut a = (0.0, 0);
                 let mut b = (0.0, 0);
-                pair_score(t, cs[ws..ci].iter().map(|x| x.1), &mut a);
+                pair_score_in(t, cs[ws..ci].iter().map(|x| x.1), &mut a, true);
                 pair_score(t, w.chars(), &mut b);
                 w.chars().count() <= 2 || mean(b) > mean(a) + 0.5
             } else {
                 true
             };
+            if std::env::var_os("MOJI_DEBUG").is_some() {
+                eprintln!(
+                    "word {} -> {}: {w:?} improves={improves}",
+                    CPS[lg.shown].name, CPS[lg.real].name
+                );
+            }
             words.push((ws, ci, w, improves));
         }
         // Regions: runs of improving words separated by ASCII non-letters.
@@ -1863,12 +1887,19 @@ fn legacy_round(cs: &[(usize, char)], t: &Tables, repairs: &mut Vec<Repair>) {
                 r.push_str(&w.2);
                 pos = w.1;
                 pair_score(t, w.2.chars(), &mut acc_r);
-                pair_score(t, cs[w.0..w.1].iter().map(|x| x.1), &mut acc_s);
+                pair_score_in(t, cs[w.0..w.1].iter().map(|x| x.1), &mut acc_s, true);
                 anomalies_r += case_anomalies(&w.2);
             }
             let (sr, ss) = (mean(acc_r), mean(acc_s));
+            if std::env::var_os("MOJI_DEBUG").is_some() {
+                eprintln!(
+                    "legacy {} -> {}: {r:?} sr={sr:.2} ss={ss:.2} anomalies={anomalies_r}",
+                    CPS[lg.shown].name, CPS[lg.real].name
+                );
+            }
             let words_n = region.len();
-            if anomalies_r > words_n / 4 || sr < -3.3 {
+            let floor = if letters >= 8 { -3.5 } else { -3.3 };
+            if anomalies_r > words_n / 4 || sr < floor {
                 continue;
             }
             if shown_cyr {
