@@ -99,7 +99,7 @@ pub static UTF8_AS_ISO8859_2: Rule = Rule::new(
 /// UTF-8 text decoded as windows-1253.
 ///
 /// Why: Greek pages.
-/// Example: `ΞΑΞΈΞ®Ξ½Ξ±` -> `Αθήνα`
+/// Example: `Ξ‘ΞΈΞ®Ξ½Ξ±` -> `Αθήνα`
 /// Risk: Greek capitals before `Ά`-style letters; refused unless implausible.
 pub static UTF8_AS_CP1253: Rule = Rule::new(
     Stage::Mojibake,
@@ -121,7 +121,7 @@ pub static UTF8_AS_CP1254: Rule = Rule::new(
 /// UTF-8 text decoded as windows-1257.
 ///
 /// Why: Baltic pages.
-/// Example: `Ä¨` style pairs -> Baltic letters
+/// Example: `LietuvÄ—` -> `Lietuvė`
 /// Risk: as for windows-1252.
 pub static UTF8_AS_CP1257: Rule = Rule::new(
     Stage::Mojibake,
@@ -162,7 +162,7 @@ pub static UTF8_AS_KOI8R: Rule =
 /// UTF-8 text decoded as KOI8-U.
 ///
 /// Why: Ukrainian Unix tools and mail.
-/// Example: `п╨п╦я≈п╡` -> `Київ`
+/// Example: `п╠я√п╩я√` -> `білі`
 /// Risk: as for KOI8-R.
 pub static UTF8_AS_KOI8U: Rule =
     Rule::new(Stage::Mojibake, "utf8-as-koi8u", "UTF-8 read as KOI8-U");
@@ -243,7 +243,7 @@ pub static CP1251_AS_KOI8: Rule = Rule::new(
 /// Cp866 (DOS) Cyrillic shown as windows-1251.
 ///
 /// Why: DOS-era Russian files opened in Windows tools.
-/// Example: `ЏгвЁ­` -> `Путин`
+/// Example: `ЏгвЁ\u{AD}` -> `Путин`
 /// Risk: as for `koi8-as-cp1251`.
 pub static CP866_AS_CP1251: Rule = Rule::new(
     Stage::Mojibake,
@@ -403,20 +403,21 @@ const LIMIT: usize = 0x2600;
 // Bits of a character's info word.
 const LEAD_SHIFT: u32 = 0; // 13 bits: codepages where it is a UTF-8 lead byte
 const CONT_SHIFT: u32 = 13; // 13 bits: codepages where it is a continuation byte
-const MASK13: u32 = (1 << NCP) - 1;
-const LEG: u32 = 1 << 26; // a windows-1252 byte >= 0xC0 (a legacy Cyrillic letter)
-const CYR_LO: u32 = 1 << 27;
-const CYR_UP: u32 = 1 << 28;
-const BOXY: u32 = 1 << 29;
-const PLAIN_CYR: u32 = 1 << 30;
-const SLOPPY_LEAD: u32 = 1 << 31;
+const MASK13: u64 = (1 << NCP) - 1;
+const LEG: u64 = 1 << 26; // a windows-1252 byte >= 0xC0 (a legacy Cyrillic letter)
+const CYR_LO: u64 = 1 << 27;
+const CYR_UP: u64 = 1 << 28;
+const BOXY: u64 = 1 << 29;
+const PLAIN_CYR: u64 = 1 << 30;
+const SLOPPY_LEAD: u64 = 1 << 31;
+const LATIN: u64 = 1 << 32;
 
 struct Tables {
     /// Decoding of bytes 0x80..=0xFF per codepage; `'\0'` = undefined.
     high: [[char; 128]; NCP],
     /// Encoding of chars 0x80..LIMIT per codepage; 0 = not encodable.
     enc: Vec<[u8; NCP]>,
-    info: Vec<u32>,
+    info: Vec<u64>,
     extra: Vec<(char, [u8; NCP])>,
     /// Letter-pair log probabilities, `NL * NL`.
     bigram: Vec<f32>,
@@ -466,7 +467,7 @@ fn build_tables() -> Tables {
             }
         }
     }
-    let mut info = vec![0u32; LIMIT - 0x80];
+    let mut info = vec![0u64; LIMIT - 0x80];
     for (j, slot) in info.iter_mut().enumerate() {
         let c = char::from_u32((j + 0x80) as u32).unwrap_or('\0');
         let mut v = masks(&enc[j]);
@@ -488,6 +489,9 @@ fn build_tables() -> Tables {
         if matches!(c, 'Â' | 'Ã' | 'Ð' | 'Ñ' | 'â') {
             v |= SLOPPY_LEAD;
         }
+        if matches!(class(c), K::LatLo | K::LatUp) {
+            v |= LATIN;
+        }
         *slot = v;
     }
     Tables {
@@ -499,7 +503,7 @@ fn build_tables() -> Tables {
     }
 }
 
-fn masks(bytes: &[u8; NCP]) -> u32 {
+fn masks(bytes: &[u8; NCP]) -> u64 {
     let mut v = 0;
     for (k, &b) in bytes.iter().enumerate() {
         if (0xC2..=0xF4).contains(&b) {
@@ -513,7 +517,7 @@ fn masks(bytes: &[u8; NCP]) -> u32 {
 
 impl Tables {
     #[inline]
-    fn info(&self, c: char) -> u32 {
+    fn info(&self, c: char) -> u64 {
         let u = c as usize;
         if u < 0x80 {
             0
@@ -996,7 +1000,10 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
     let mut scratch = Scratch::default();
     let bytes = text.as_bytes();
     let mut i = 0;
-    let mut prev = 0u32;
+    let mut prev = 0u64;
+    // Whether the character before `prev` is a Latin letter.
+    let mut latin2 = false;
+    let mut prev_latin = false;
     let mut leg_run = 0;
     let mut caps_run = 0;
     while i < bytes.len() {
@@ -1008,6 +1015,7 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
                 continue;
             }
             prev = 0;
+            prev_latin = b.is_ascii_alphabetic();
             leg_run = 0;
             caps_run = 0;
             i += 1;
@@ -1020,7 +1028,10 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
         let lead_cont = (prev >> LEAD_SHIFT) & (info >> CONT_SHIFT) & MASK13;
         leg_run = if info & LEG != 0 { leg_run + 1 } else { 0 };
         caps_run = if info & CYR_UP != 0 { caps_run + 1 } else { 0 };
-        let trigger = (lead_cont != 0 && sequence_at(text, i, t, lead_cont))
+        // Two plain Cyrillic letters are clean Russian or Ukrainian unless
+        // glued to a Latin letter (`SГёren`).
+        let both_plain = prev & info & PLAIN_CYR != 0 && !latin2;
+        let trigger = (lead_cont != 0 && !both_plain && sequence_at(text, i, t, lead_cont))
             || leg_run >= 3
             || caps_run >= 6
             || (prev & CYR_LO != 0 && info & CYR_UP != 0)
@@ -1033,6 +1044,8 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
             leg_run = 0;
             continue;
         }
+        latin2 = prev_latin;
+        prev_latin = info & LATIN != 0;
         prev = info;
         i += c.len_utf8();
     }
@@ -1051,7 +1064,7 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
 /// Whether a full UTF-8 sequence (in one of the codepages of `cps`) ends
 /// at the character at `at`, not made only of plain Cyrillic letters
 /// (clean Russian and Ukrainian give such sequences in KOI8 and cp866).
-fn sequence_at(text: &str, at: usize, t: &Tables, cps: u32) -> bool {
+fn sequence_at(text: &str, at: usize, t: &Tables, cps: u64) -> bool {
     let before = &text[..at];
     let mut back = before.chars().rev();
     let Some(lead) = back.next() else {
@@ -1115,6 +1128,13 @@ fn line_and_next(
     let bytes = text.as_bytes();
     let start = memrchr(b'\n', &bytes[..at]).map_or(0, |p| p + 1);
     let end = memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |p| at + p);
+    if std::env::var_os("MOJI_DEBUG").is_some() {
+        eprintln!(
+            "TRIGGER at {:?}: {}",
+            &text[at..].chars().take(3).collect::<String>(),
+            &text[start..end]
+        );
+    }
     repair_line(text, start..end, t, scratch, out);
     end + 1
 }
@@ -1123,6 +1143,7 @@ fn line_and_next(
 struct Scratch {
     chars: Vec<(usize, char)>,
     hits: Vec<Hit>,
+    per_cp: Vec<Vec<Hit>>,
 }
 
 /// One UTF-8 sequence found in a line, as char indices.
@@ -1245,15 +1266,21 @@ fn repair_line(
     out: &mut Vec<Edit>,
 ) {
     let s = &text[line.clone()];
-    let Scratch { chars: cs, hits } = scratch;
+    let Scratch {
+        chars: cs,
+        hits,
+        per_cp,
+    } = scratch;
     cs.clear();
     cs.extend(s.char_indices().map(|(o, c)| (o + line.start, c)));
     let byte_at = |ci: usize, cs: &[(usize, char)]| cs.get(ci).map_or(line.end, |x| x.0);
 
     // 1. UTF-8 through a single-byte codepage: the codepage whose
     // sequences cover the most characters first.
+    let _ = hits;
+    per_cp.resize_with(NCP, Vec::new);
     let mut order: Vec<(usize, usize)> = Vec::new();
-    for cp in 0..NCP {
+    for (cp, hits) in per_cp.iter_mut().enumerate() {
         find_hits(cs, cp, t, hits);
         let cover: usize = hits
             .iter()
@@ -1268,7 +1295,10 @@ fn repair_line(
     order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut repairs: Vec<Repair> = Vec::new();
     for &(_, cp) in &order {
-        find_hits(cs, cp, t, hits);
+        if !repairs.is_empty() && all_explained(cs, &repairs) {
+            break;
+        }
+        let hits = &per_cp[cp];
         let mut found = Vec::new();
         for cluster in clusters(cs, hits) {
             if repairs
@@ -1284,14 +1314,58 @@ fn repair_line(
         repairs.extend(found);
     }
 
-    // 2. Legacy Cyrillic read with the wrong single-byte codepage.
-    legacy(cs, t, &mut repairs);
+    // 2. Legacy Cyrillic read with the wrong single-byte codepage, when
+    // characters are left that look like it.
+    if legacy_signs(cs, t, &repairs) {
+        legacy(cs, t, &mut repairs);
+    }
 
     repairs.sort_by_key(|r| r.start);
     for r in repairs {
         let span = byte_at(r.start, cs)..byte_at(r.end, cs);
         out.push(Edit::replace(span, r.text, r.rule).with_detail(r.detail));
     }
+}
+
+/// Whether the repairs cover every non-ASCII character of the line but
+/// clean punctuation.
+fn all_explained(cs: &[(usize, char)], repairs: &[Repair]) -> bool {
+    cs.iter().enumerate().all(|(ci, x)| {
+        x.1.is_ascii() || is_clean_punct(x.1) || repairs.iter().any(|r| r.start <= ci && ci < r.end)
+    })
+}
+
+/// Signs of legacy Cyrillic among the characters no repair covers: three
+/// windows-1252 letters of 0xC0.. in a row, a Cyrillic small letter before
+/// a capital, box drawing next to a Cyrillic letter, six Cyrillic capitals
+/// in a row, or a Cyrillic word with a non-letter inside.
+fn legacy_signs(cs: &[(usize, char)], t: &Tables, repairs: &[Repair]) -> bool {
+    let mut leg = 0;
+    let mut caps = 0;
+    let mut prev = 0u64;
+    for (ci, x) in cs.iter().enumerate() {
+        if x.1.is_ascii() || repairs.iter().any(|r| r.start <= ci && ci < r.end) {
+            leg = 0;
+            caps = 0;
+            prev = 0;
+            continue;
+        }
+        let info = t.info(x.1);
+        leg = if info & LEG != 0 { leg + 1 } else { 0 };
+        caps = if info & CYR_UP != 0 { caps + 1 } else { 0 };
+        let cyr = CYR_LO | CYR_UP;
+        if leg >= 3
+            || caps >= 6
+            || (prev & CYR_LO != 0 && info & CYR_UP != 0)
+            || (prev & BOXY != 0 && info & cyr != 0)
+            || (prev & cyr != 0 && info & BOXY != 0)
+            || (prev & cyr != 0 && info & cyr == 0 && !x.1.is_whitespace() && !is_clean_punct(x.1))
+        {
+            return true;
+        }
+        prev = info;
+    }
+    false
 }
 
 fn cluster_end(c: &[Hit]) -> usize {
@@ -1334,8 +1408,7 @@ fn judge_utf8(cs: &[(usize, char)], cluster: &[Hit], cp: usize, t: &Tables) -> O
         we += 1;
     }
     let covered = |ci: usize| cluster.iter().any(|h| h.i <= ci && ci < h.i + h.n);
-    for ci in ws..we {
-        let c = cs[ci].1;
+    for (ci, &(_, c)) in cs.iter().enumerate().take(we).skip(ws) {
         if !c.is_ascii() && !covered(ci) && !is_clean_punct(c) {
             return None;
         }
@@ -1526,6 +1599,19 @@ fn peel(
     dominant: u8,
 ) -> Option<(String, usize)> {
     if s.is_ascii() {
+        return None;
+    }
+    let mut prev = 0u64;
+    let mut any = false;
+    for c in s.chars() {
+        let info = t.info(c);
+        if (prev >> LEAD_SHIFT) & (info >> CONT_SHIFT) & MASK13 != 0 {
+            any = true;
+            break;
+        }
+        prev = info;
+    }
+    if !any {
         return None;
     }
     let cs: Vec<(usize, char)> = s.char_indices().collect();
@@ -1831,12 +1917,6 @@ fn legacy_round(cs: &[(usize, char)], t: &Tables, repairs: &mut Vec<Repair>) {
             } else {
                 true
             };
-            if std::env::var_os("MOJI_DEBUG").is_some() {
-                eprintln!(
-                    "word {} -> {}: {w:?} improves={improves}",
-                    CPS[lg.shown].name, CPS[lg.real].name
-                );
-            }
             words.push((ws, ci, w, improves));
         }
         // Regions: runs of improving words separated by ASCII non-letters.
@@ -1891,12 +1971,6 @@ fn legacy_round(cs: &[(usize, char)], t: &Tables, repairs: &mut Vec<Repair>) {
                 anomalies_r += case_anomalies(&w.2);
             }
             let (sr, ss) = (mean(acc_r), mean(acc_s));
-            if std::env::var_os("MOJI_DEBUG").is_some() {
-                eprintln!(
-                    "legacy {} -> {}: {r:?} sr={sr:.2} ss={ss:.2} anomalies={anomalies_r}",
-                    CPS[lg.shown].name, CPS[lg.real].name
-                );
-            }
             let words_n = region.len();
             let floor = if letters >= 8 { -3.5 } else { -3.3 };
             if anomalies_r > words_n / 4 || sr < floor {
