@@ -1128,13 +1128,6 @@ fn line_and_next(
     let bytes = text.as_bytes();
     let start = memrchr(b'\n', &bytes[..at]).map_or(0, |p| p + 1);
     let end = memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |p| at + p);
-    if std::env::var_os("MOJI_DEBUG").is_some() {
-        eprintln!(
-            "TRIGGER at {:?}: {}",
-            &text[at..].chars().take(3).collect::<String>(),
-            &text[start..end]
-        );
-    }
     repair_line(text, start..end, t, scratch, out);
     end + 1
 }
