@@ -418,6 +418,7 @@ struct Tables {
     /// Encoding of chars 0x80..LIMIT per codepage; 0 = not encodable.
     enc: Vec<[u8; NCP]>,
     info: Vec<u64>,
+    class: Vec<K>,
     extra: Vec<(char, [u8; NCP])>,
     /// Letter-pair log probabilities, `NL * NL`.
     bigram: Vec<f32>,
@@ -489,15 +490,19 @@ fn build_tables() -> Tables {
         if matches!(c, 'Â' | 'Ã' | 'Ð' | 'Ñ' | 'â') {
             v |= SLOPPY_LEAD;
         }
-        if matches!(class(c), K::LatLo | K::LatUp) {
+        if matches!(class_slow(c), K::LatLo | K::LatUp) {
             v |= LATIN;
         }
         *slot = v;
     }
+    let class = (0x80..LIMIT as u32)
+        .map(|u| char::from_u32(u).map_or(K::Other, class_slow))
+        .collect();
     Tables {
         high,
         enc,
         info,
+        class,
         extra,
         bigram: build_bigram(),
     }
@@ -649,7 +654,25 @@ enum K {
     Other,
 }
 
+/// The class of `c`: a table look-up below U+2600.
+#[inline]
 fn class(c: char) -> K {
+    let u = c as usize;
+    if u < 0x80 {
+        match c {
+            ' ' | '\t' | '\n' | '\r' => K::Space,
+            'a'..='z' | 'A'..='Z' => K::AsciiLetter,
+            '0'..='9' => K::Digit,
+            _ => K::AsciiPunct,
+        }
+    } else if u < LIMIT {
+        TABLES.class[u - 0x80]
+    } else {
+        class_slow(c)
+    }
+}
+
+fn class_slow(c: char) -> K {
     match c {
         ' ' | '\t' | '\n' | '\r' | '\u{A0}' => K::Space,
         'a'..='z' | 'A'..='Z' => K::AsciiLetter,
@@ -751,6 +774,16 @@ fn is_letter(k: K) -> bool {
     script(k) != 0
 }
 
+/// A small letter, for a character of class `k`.
+fn is_small(c: char, k: K) -> bool {
+    match k {
+        K::AsciiLetter => c.is_ascii_lowercase(),
+        K::LatLo | K::CyrLo | K::GrLo => true,
+        K::OtherLetter => c.is_lowercase(),
+        _ => false,
+    }
+}
+
 /// Patterns of three: a non-ASCII capital inside a word before a small
 /// letter (`BĂźrger`), a guillemet glued between a letter and a symbol
 /// (`Thá»§`).
@@ -760,7 +793,7 @@ fn triple_badness(q: char, qk: K, p: char, pk: K, c: char, k: K) -> u32 {
     if is_letter(qk)
         && matches!(pk, K::LatUp | K::CyrUp | K::GrUp)
         && !p.is_ascii()
-        && c.is_lowercase()
+        && is_small(c, k)
     {
         bad += 3;
     }
@@ -774,7 +807,7 @@ fn triple_badness(q: char, qk: K, p: char, pk: K, c: char, k: K) -> u32 {
         bad += 2;
     }
     // A capital after a small letter, before a non-letter (`prezidentÄ—`, `nhĂ\u{A0}`).
-    if (qk == K::LatLo || (qk == K::AsciiLetter && q.is_lowercase()))
+    if (qk == K::LatLo || (qk == K::AsciiLetter && q.is_ascii_lowercase()))
         && pk == K::LatUp
         && !p.is_ascii()
         && !c.is_ascii()
@@ -872,7 +905,7 @@ fn pair_badness(p: char, pk: K, c: char, k: K) -> u32 {
         (Sym, Punct) if !c.is_ascii() => 1,
         (LatUp, Punct | LatLo) if !p.is_ascii() && c as u32 >= 0x80 && k == Punct => 1,
         (CyrLo, CyrUp) | (GrLo, GrUp) => 1,
-        (LatLo | AsciiLetter, LatUp) if !c.is_ascii() && p.is_lowercase() => 2,
+        (LatLo | AsciiLetter, LatUp) if !c.is_ascii() && is_small(p, pk) => 2,
         _ if ps != 0 && cs != 0 && ps != cs => {
             let ascii_involved = pk == AsciiLetter || k == AsciiLetter;
             match (ascii_involved, ps == 5 || cs == 5) {
@@ -942,7 +975,7 @@ fn pair_score(t: &Tables, s: impl Iterator<Item = char>, acc: &mut (f32, u32)) {
 fn pair_score_in(t: &Tables, s: impl Iterator<Item = char>, acc: &mut (f32, u32), word: bool) {
     let mut prev = BOUNDARY;
     for c in s.chain(std::iter::once(' ')) {
-        let cur = if c.is_alphabetic() || (word && c != ' ') {
+        let cur = if is_letter(class(c)) || (word && c != ' ') {
             match plain_cyr_index(c) {
                 Some(i) => i,
                 None => {
@@ -1006,7 +1039,8 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
     let mut prev_latin = false;
     let mut leg_run = 0;
     let mut caps_run = 0;
-    while i < bytes.len() {
+    let n = bytes.len();
+    while i < n {
         let b = bytes[i];
         if b < 0x80 {
             if prev & SLOPPY_LEAD != 0 && (b == b' ' || b == b'?') {
@@ -1014,40 +1048,62 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
                 prev = 0;
                 continue;
             }
+            // The rest of an ASCII run changes nothing but the last byte.
+            let mut j = i + 1;
+            while j < n && bytes[j] < 0x80 {
+                j += 1;
+            }
             prev = 0;
-            prev_latin = b.is_ascii_alphabetic();
+            prev_latin = bytes[j - 1].is_ascii_alphabetic();
             leg_run = 0;
             caps_run = 0;
-            i += 1;
+            i = j;
             continue;
         }
-        let Some(c) = text[i..].chars().next() else {
-            break;
+        // Decode by hand: `text` is valid UTF-8, `b` is a lead byte.
+        let cont = |k: usize| u32::from(bytes.get(i + k).copied().unwrap_or(0x80) & 0x3F);
+        let (u, len) = if b < 0xE0 {
+            ((u32::from(b & 0x1F) << 6) | cont(1), 2)
+        } else if b < 0xF0 {
+            ((u32::from(b & 0x0F) << 12) | (cont(1) << 6) | cont(2), 3)
+        } else {
+            (
+                (u32::from(b & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3),
+                4,
+            )
         };
-        let info = t.info(c);
-        let lead_cont = (prev >> LEAD_SHIFT) & (info >> CONT_SHIFT) & MASK13;
+        let info = if (u as usize) < LIMIT {
+            t.info[u as usize - 0x80]
+        } else {
+            char::from_u32(u).map_or(0, |c| t.info(c))
+        };
+        let lead_cont = prev & (info >> CONT_SHIFT) & MASK13;
         leg_run = if info & LEG != 0 { leg_run + 1 } else { 0 };
         caps_run = if info & CYR_UP != 0 { caps_run + 1 } else { 0 };
+        let cyr = CYR_LO | CYR_UP;
+        // Cheap signs, all evaluated (no branches between them).
+        let sign = (leg_run >= 3)
+            | (caps_run >= 6)
+            | ((prev & CYR_LO != 0) & (info & CYR_UP != 0))
+            | ((info & BOXY != 0) & (prev & cyr != 0))
+            | ((prev & BOXY != 0) & (info & cyr != 0))
+            | ((u == 0xFFFD) & (prev != 0));
         // Two plain Cyrillic letters are clean Russian or Ukrainian unless
         // glued to a Latin letter (`SГёren`).
-        let both_plain = prev & info & PLAIN_CYR != 0 && !latin2;
-        let trigger = (lead_cont != 0 && !both_plain && sequence_at(text, i, t, lead_cont))
-            || leg_run >= 3
-            || caps_run >= 6
-            || (prev & CYR_LO != 0 && info & CYR_UP != 0)
-            || (info & BOXY != 0 && prev & (CYR_LO | CYR_UP) != 0)
-            || (prev & BOXY != 0 && info & (CYR_LO | CYR_UP) != 0)
-            || (c == '\u{FFFD}' && prev != 0);
-        if trigger {
+        let both_plain = (prev & info & PLAIN_CYR != 0) & !latin2;
+        // One well-predicted branch: almost always false in clean text.
+        if (sign | ((lead_cont != 0) & !both_plain)) && (sign || sequence_at(text, i, t, lead_cont))
+        {
             i = line_and_next(text, i, t, &mut scratch, out);
             prev = 0;
             leg_run = 0;
+            caps_run = 0;
             continue;
         }
         latin2 = prev_latin;
         prev_latin = info & LATIN != 0;
         prev = info;
-        i += c.len_utf8();
+        i += len;
     }
     if has_lossy {
         let mut lossy_edits = Vec::new();
@@ -1272,39 +1328,68 @@ fn repair_line(
     // sequences cover the most characters first.
     let _ = hits;
     per_cp.resize_with(NCP, Vec::new);
-    let mut order: Vec<(usize, usize)> = Vec::new();
-    for (cp, hits) in per_cp.iter_mut().enumerate() {
-        find_hits(cs, cp, t, hits);
-        let cover: usize = hits
-            .iter()
-            .filter(|h| h.sloppy.is_none())
-            .map(|h| h.n)
-            .sum();
-        let sloppy = hits.iter().any(|h| h.sloppy.is_some());
-        if cover > 0 || sloppy {
-            order.push((cover, cp));
-        }
-    }
-    order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let non_ascii = cs.iter().filter(|x| !x.1.is_ascii()).count();
+    // Codepages in which some character of the line is a lead byte.
+    let leads = cs.iter().fold(0u64, |m, x| m | t.info(x.1)) & MASK13;
     let mut repairs: Vec<Repair> = Vec::new();
-    for &(_, cp) in &order {
+    let mut scripts = [0usize; 6];
+    let mut counted = false;
+    let mut next_cp = 0;
+    // In rounds: the codepages up to the first that explains every
+    // non-ASCII character, best coverage first; then, if characters are
+    // left unexplained, the rest.
+    while next_cp < NCP {
+        let mut order: Vec<(usize, usize)> = Vec::new();
+        while next_cp < NCP {
+            let cp = next_cp;
+            next_cp += 1;
+            let hits = &mut per_cp[cp];
+            hits.clear();
+            if leads & (1 << cp) == 0 {
+                continue;
+            }
+            find_hits(cs, cp, t, hits);
+            let cover: usize = hits
+                .iter()
+                .filter(|h| h.sloppy.is_none())
+                .map(|h| h.n)
+                .sum();
+            let sloppy = hits.iter().any(|h| h.sloppy.is_some());
+            if cover > 0 || sloppy {
+                order.push((cover, cp));
+            }
+            if cover == non_ascii && !sloppy {
+                break;
+            }
+        }
+        order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        if !order.is_empty() && !counted {
+            counted = true;
+            for x in cs.iter() {
+                scripts[usize::from(script(class(x.1)))] += 1;
+            }
+        }
+        for &(_, cp) in &order {
+            if !repairs.is_empty() && all_explained(cs, &repairs) {
+                break;
+            }
+            let mut found = Vec::new();
+            for cluster in clusters(cs, &per_cp[cp]) {
+                if repairs
+                    .iter()
+                    .any(|r| r.start < cluster_end(cluster) && cluster[0].i < r.end)
+                {
+                    continue;
+                }
+                if let Some(r) = judge_utf8(cs, cluster, cp, t, &scripts) {
+                    found.push(r);
+                }
+            }
+            repairs.extend(found);
+        }
         if !repairs.is_empty() && all_explained(cs, &repairs) {
             break;
         }
-        let hits = &per_cp[cp];
-        let mut found = Vec::new();
-        for cluster in clusters(cs, hits) {
-            if repairs
-                .iter()
-                .any(|r| r.start < cluster_end(cluster) && cluster[0].i < r.end)
-            {
-                continue;
-            }
-            if let Some(r) = judge_utf8(cs, cluster, cp, t) {
-                found.push(r);
-            }
-        }
-        repairs.extend(found);
     }
 
     // 2. Legacy Cyrillic read with the wrong single-byte codepage, when
@@ -1323,8 +1408,14 @@ fn repair_line(
 /// Whether the repairs cover every non-ASCII character of the line but
 /// clean punctuation.
 fn all_explained(cs: &[(usize, char)], repairs: &[Repair]) -> bool {
+    let mut k = 0;
+    let mut sorted: Vec<(usize, usize)> = repairs.iter().map(|r| (r.start, r.end)).collect();
+    sorted.sort_unstable();
     cs.iter().enumerate().all(|(ci, x)| {
-        x.1.is_ascii() || is_clean_punct(x.1) || repairs.iter().any(|r| r.start <= ci && ci < r.end)
+        while k < sorted.len() && sorted[k].1 <= ci {
+            k += 1;
+        }
+        x.1.is_ascii() || is_clean_punct(x.1) || (k < sorted.len() && sorted[k].0 <= ci)
     })
 }
 
@@ -1388,7 +1479,13 @@ fn clusters<'h>(cs: &[(usize, char)], hits: &'h [Hit]) -> Vec<&'h [Hit]> {
     out
 }
 
-fn judge_utf8(cs: &[(usize, char)], cluster: &[Hit], cp: usize, t: &Tables) -> Option<Repair> {
+fn judge_utf8(
+    cs: &[(usize, char)],
+    cluster: &[Hit],
+    cp: usize,
+    t: &Tables,
+    scripts: &[usize; 6],
+) -> Option<Repair> {
     let start = cluster.first()?.i;
     let end = cluster_end(cluster);
     // Every non-ASCII character of the touched words must be explained.
@@ -1400,9 +1497,14 @@ fn judge_utf8(cs: &[(usize, char)], cluster: &[Hit], cp: usize, t: &Tables) -> O
     while we < cs.len() && !cs[we].1.is_whitespace() {
         we += 1;
     }
-    let covered = |ci: usize| cluster.iter().any(|h| h.i <= ci && ci < h.i + h.n);
+    // Hits are in order: walk them alongside.
+    let mut hi = 0;
     for (ci, &(_, c)) in cs.iter().enumerate().take(we).skip(ws) {
-        if !c.is_ascii() && !covered(ci) && !is_clean_punct(c) {
+        while hi < cluster.len() && cluster[hi].i + cluster[hi].n <= ci {
+            hi += 1;
+        }
+        let covered = hi < cluster.len() && cluster[hi].i <= ci;
+        if !c.is_ascii() && !covered && !is_clean_punct(c) {
             return None;
         }
     }
@@ -1461,7 +1563,7 @@ fn judge_utf8(cs: &[(usize, char)], cluster: &[Hit], cp: usize, t: &Tables) -> O
     }
     let before = start.checked_sub(1).map(|k| cs[k].1);
     let after = cs.get(end).map(|x| x.1);
-    let dominant = dominant_script(cs, start, end);
+    let dominant = dominant_script(cs, start, end, scripts);
     // Further layers: the same damage applied twice or three times.
     let mut chain = vec![cp];
     let mut cur = r;
@@ -1547,13 +1649,11 @@ fn judge_utf8(cs: &[(usize, char)], cluster: &[Hit], cp: usize, t: &Tables) -> O
 
 /// The script most letters of the line outside `start..end` are in
 /// (0 when there are none).
-fn dominant_script(cs: &[(usize, char)], start: usize, end: usize) -> u8 {
-    let mut n = [0usize; 6];
-    for (k, x) in cs.iter().enumerate() {
-        if k >= start && k < end {
-            continue;
-        }
-        n[usize::from(script(class(x.1)))] += 1;
+fn dominant_script(cs: &[(usize, char)], start: usize, end: usize, line: &[usize; 6]) -> u8 {
+    let mut n = *line;
+    for x in &cs[start..end] {
+        let k = usize::from(script(class(x.1)));
+        n[k] = n[k].saturating_sub(1);
     }
     let best = (1..6).max_by_key(|&i| n[i]).unwrap_or(0);
     if n[best] >= 3 { best as u8 } else { 0 }
@@ -1769,24 +1869,31 @@ fn is_discussion(
     if quoted && end - start <= 6 {
         return true;
     }
+    // A long damaged span is damage whatever the line says.
+    if end - start > 6 {
+        return false;
+    }
     let line: String = cs.iter().map(|x| x.1).collect();
     let rest: String = cs[..ws].iter().chain(&cs[we..]).map(|x| x.1).collect();
-    if end - start <= 6 && rest.contains(r) {
+    if rest.contains(r) {
         return true;
     }
-    let lower = line.to_lowercase();
     [
         "mojibake",
+        "Mojibake",
         "encoding",
+        "Encoding",
         "instead of",
         "garbled",
         "displayed as",
         "shows up as",
         "кракозябр",
+        "Кракозябр",
         "кодировк",
+        "Кодировк",
     ]
     .iter()
-    .any(|w| lower.contains(w))
+    .any(|w| line.contains(w))
 }
 
 // ---------------------------------------------------------------- legacy Cyrillic
