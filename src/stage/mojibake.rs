@@ -2088,10 +2088,13 @@ fn legacy_round(cs: &[(usize, char)], t: &Tables, repairs: &mut Vec<Repair>) {
                     continue;
                 }
             }
-            let detail = format!(
-                "{} text read as {}; Russian/Ukrainian letter-pair score {:.2} (was {:.2})",
-                CPS[lg.real].name, CPS[lg.shown].name, sr, ss
+            let mut detail = format!(
+                "{} text read as {}; Russian/Ukrainian letter-pair score {sr:.2}",
+                CPS[lg.real].name, CPS[lg.shown].name
             );
+            if shown_cyr {
+                let _ = write!(detail, " (as shown {ss:.2})");
+            }
             cands.push(Repair {
                 start,
                 end,
@@ -2358,8 +2361,8 @@ mod tests {
             (3, "Prezydent Łódź żółw"),
             (4, "Prezydent Łódź żółw"),
             (5, "Η Αθήνα είναι η πρωτεύουσα"),
-            (6, "İstanbul’da güneşli bir gün"),
-            (7, "Lietuvos Respublikos prezidentė Vilniuje"),
+            (6, "İstanbul’da güneşli bir gün 😀"),
+            (7, "Prezidentė gėrė kavą Café Vilniuje"),
             (8, "The café in Zürich is très bien"),
             (9, "The café in Zürich is très bien"),
             (KOI8R, "Президент Путин заявил"),
@@ -2371,6 +2374,14 @@ mod tests {
             assert_ne!(bad, clean);
             let (out, edits) = run_with(&bad, LossyMode::Keep);
             assert_eq!(out, clean, "{} from {bad:?}: {edits:?}", CPS[cp].name);
+            // The rule names the codepage; where codepages agree on the
+            // damaged bytes the first in priority order is named.
+            let exact = [CP1252, LATIN1, CP1251, 5, 8, 9, KOI8R, CP866].contains(&cp);
+            assert!(edits.iter().any(|e| e.rule().name == CPS[cp].rule.name) || !exact);
+            for e in &edits {
+                assert!(e.rule().name.starts_with("utf8-as-"), "{bad:?}");
+                assert!(e.reason().starts_with("utf-8 read as "), "{}", e.reason());
+            }
             // Negative: the clean text is left alone.
             assert_eq!(fix(clean), clean);
         }
