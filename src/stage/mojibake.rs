@@ -738,9 +738,13 @@ fn rarity(c: char) -> u32 {
         0x530..=0x58F | 0x700..=0x8FF => 2,
         0xE000..=0xF8FF | 0xFFF0..=0xFFFC => 2,
         // Blocks a stray UTF-8 sequence lands in more often than text does.
-        0x0F00..=0x0FFF | 0x1100..=0x11FF | 0x1400..=0x18AF | 0x2B00..=0x2DFF | 0xA000..=0xABFF => {
-            2
-        }
+        0x0F00..=0x0FFF
+        | 0x1100..=0x11FF
+        | 0x1400..=0x18AF
+        | 0x2800..=0x28FF
+        | 0x2B00..=0x2DFF
+        | 0xA000..=0xABFF
+        | 0x20000..=0x10FFFF => 2,
         _ => 0,
     }
 }
@@ -861,7 +865,7 @@ fn pair_badness(p: char, pk: K, c: char, k: K) -> u32 {
     if matches!(p, 'Ã' | 'Â') && !matches!(k, AsciiLetter | Digit | AsciiPunct) {
         return 3;
     }
-    if p == 'Ă' && !c.is_ascii() && !is_letter(k) {
+    if p == 'Ă' && !c.is_ascii() && !is_letter(k) && c != '\u{A0}' {
         return 3;
     }
     let (ps, cs) = (script(pk), script(k));
@@ -883,6 +887,8 @@ fn pair_badness(p: char, pk: K, c: char, k: K) -> u32 {
     }
     match (pk, k) {
         (_, C1) | (C1, _) => 0,
+        // Exponents follow letters in formulas (`Π²`).
+        (LatUp | CyrUp | GrUp | LatLo | CyrLo | GrLo, Sym) if matches!(c, '¹' | '²' | '³') => 0,
         (LatUp | CyrUp | GrUp, Sym) => 3,
         (LatLo | CyrLo | GrLo, Sym) => 2,
         (AsciiLetter, Sym)
@@ -1332,8 +1338,7 @@ fn repair_line(
     // Codepages in which some character of the line is a lead byte.
     let leads = cs.iter().fold(0u64, |m, x| m | t.info(x.1)) & MASK13;
     let mut repairs: Vec<Repair> = Vec::new();
-    let mut scripts = [0usize; 6];
-    let mut counted = false;
+    let mut scripts;
     let mut next_cp = 0;
     // In rounds: the codepages up to the first that explains every
     // non-ASCII character, best coverage first; then, if characters are
@@ -1363,15 +1368,23 @@ fn repair_line(
             }
         }
         order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        if !order.is_empty() && !counted {
-            counted = true;
-            for x in cs.iter() {
-                scripts[usize::from(script(class(x.1)))] += 1;
-            }
-        }
         for &(_, cp) in &order {
             if !repairs.is_empty() && all_explained(cs, &repairs) {
                 break;
+            }
+            // The line's scripts, without the characters suspected of
+            // being mojibake in this codepage.
+            scripts = [0; 6];
+            let mut hi = 0;
+            let hits = &per_cp[cp];
+            for (ci, x) in cs.iter().enumerate() {
+                while hi < hits.len() && hits[hi].i + hits[hi].n <= ci {
+                    hi += 1;
+                }
+                if hi < hits.len() && hits[hi].i <= ci {
+                    continue;
+                }
+                scripts[usize::from(script(class(x.1)))] += 1;
             }
             let mut found = Vec::new();
             for cluster in clusters(cs, &per_cp[cp]) {
@@ -1508,6 +1521,25 @@ fn judge_utf8(
             return None;
         }
     }
+    // Sequences made of plain Cyrillic letters (and NO-BREAK SPACE) are
+    // what clean Russian and Ukrainian look like in KOI8 and cp866 (`Ёлка`,
+    // `ЕЁ`, `В\u{A0}`): no evidence unless glued to a Latin letter.
+    let glued_latin =
+        start > 0 && matches!(class(cs[start - 1].1), K::AsciiLetter | K::LatLo | K::LatUp);
+    let plain_only = cluster.iter().all(|h| {
+        cs[h.i..h.i + h.n]
+            .iter()
+            .all(|x| plain_cyr_index(x.1).is_some() || x.1 == '\u{A0}')
+    });
+    // In a Latin line, with no Cyrillic letter next to it, such a span is
+    // foreign and counts (`Г\u{A0}` for `à`, `тИС` for `∑`).
+    let cyr_next = |k: Option<&(usize, char)>| k.is_some_and(|x| plain_cyr_index(x.1).is_some());
+    let isolated = dominant_script(scripts) == 2
+        && !cyr_next(start.checked_sub(1).and_then(|k| cs.get(k)))
+        && !cyr_next(cs.get(end));
+    if plain_only && !glued_latin && !isolated {
+        return None;
+    }
     let strong = cluster.iter().filter(|h| h.sloppy.is_none()).count();
     // Sloppy sequences need company or a telling shape.
     for h in cluster.iter() {
@@ -1539,6 +1571,7 @@ fn judge_utf8(
         }
     }
     // Build the repair, resolving lost bytes from context.
+    let plain_isolated = plain_only;
     let mut r = String::new();
     let mut lost_notes = Vec::new();
     let mut ci = start;
@@ -1563,7 +1596,7 @@ fn judge_utf8(
     }
     let before = start.checked_sub(1).map(|k| cs[k].1);
     let after = cs.get(end).map(|x| x.1);
-    let dominant = dominant_script(cs, start, end, scripts);
+    let dominant = dominant_script(scripts);
     // Further layers: the same damage applied twice or three times.
     let mut chain = vec![cp];
     let mut cur = r;
@@ -1576,6 +1609,16 @@ fn judge_utf8(
             None => break,
         }
     }
+    // A lone plain-Cyrillic span may only become Latin-1 letters,
+    // punctuation, symbols or emoji (`à`, `∑`, `🎉`), never other letters.
+    if plain_isolated
+        && (cur.trim().is_empty()
+            || !cur.chars().all(|c| {
+                matches!(c as u32, 0x20..=0x7E | 0xC0..=0xFF | 0x2000..=0x2BFF | 0x1F000..=0x1FAFF)
+            }))
+    {
+        return None;
+    }
     let long_seqs: u32 = cluster
         .iter()
         .map(|h| match h.n {
@@ -1587,8 +1630,10 @@ fn judge_utf8(
     let bad_s =
         bad_in_context(before, cs[start..end].iter().map(|x| x.1), after, dominant) + long_seqs;
     // A repair may be in another script than the line (a Russian name in
-    // English): no foreign-script cost for the result.
-    let bad_r = bad_in_context(before, cur.chars(), after, 0);
+    // English): no foreign-script cost for the result, unless it is one or
+    // two letters (`Π²` in a formula is not `в`).
+    let short = cur.chars().filter(|c| !c.is_ascii()).count() <= 2;
+    let bad_r = bad_in_context(before, cur.chars(), after, if short { dominant } else { 0 });
     if bad_s < 3 || bad_r * 3 >= bad_s || bad_r > 2 + (end - start) as u32 / 8 {
         return None;
     }
@@ -1649,14 +1694,18 @@ fn judge_utf8(
 
 /// The script most letters of the line outside `start..end` are in
 /// (0 when there are none).
-fn dominant_script(cs: &[(usize, char)], start: usize, end: usize, line: &[usize; 6]) -> u8 {
-    let mut n = *line;
-    for x in &cs[start..end] {
-        let k = usize::from(script(class(x.1)));
-        n[k] = n[k].saturating_sub(1);
+/// The script most letters of the line are in, from `n` (letters by
+/// script, without the suspected mojibake); 0 when there is no clear one.
+fn dominant_script(n: &[usize; 6]) -> u8 {
+    // Only a clear Latin, Cyrillic or Greek majority counts: CJK and
+    // Arabic text mixes in Latin words as a matter of course.
+    let letters: usize = n[1..].iter().sum();
+    let best = (2..5).max_by_key(|&i| n[i]).unwrap_or(0);
+    if n[best] >= 3 && n[best] * 3 >= letters * 2 {
+        best as u8
+    } else {
+        0
     }
-    let best = (1..6).max_by_key(|&i| n[i]).unwrap_or(0);
-    if n[best] >= 3 { best as u8 } else { 0 }
 }
 
 /// Badness of `mid` between its neighbours, plus two for each letter of a

@@ -427,9 +427,22 @@ pub fn clean_set(n: usize) -> Vec<String> {
     while out.len() < n {
         let a = SENTENCES[i % k].1;
         let b = SENTENCES[(i * 7 + 3) % k].1;
-        out.push(match i % 3 {
+        out.push(match i % 7 {
             0 => a.to_string(),
             1 => format!("{a} {b}"),
+            2 => a.to_uppercase(),
+            3 => format!("«{}» — {}", a.to_lowercase(), b.to_uppercase()),
+            4 => a.replace(' ', "\u{A0}"),
+            5 => a
+                .split(' ')
+                .map(|w| {
+                    let mut cs = w.chars();
+                    cs.next()
+                        .map(|f| f.to_uppercase().chain(cs).collect::<String>())
+                        .unwrap_or_default()
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
             _ => format!("{a}\n\n{b}\n"),
         });
         i += 1;
