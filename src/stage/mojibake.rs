@@ -731,6 +731,7 @@ fn rarity(c: char) -> u32 {
             _ => 2,
         },
         0x250..=0x2AF => 2,
+        0x2B0..=0x2FF => 1,
         0x300..=0x36F => 2,
         0x370..=0x385 | 0x3E2..=0x3FF => 2,
         0x460..=0x48F | 0x4C0..=0x52F => 2,
@@ -1546,8 +1547,13 @@ fn judge_utf8(
         let Some(lost) = &h.sloppy else { continue };
         let len_present = h.n - usize::from(lost.marker.is_some());
         let prev = h.i.checked_sub(1).map(|k| cs[k].1);
+        // `â€` is telling; `à\u{A0}` before `?` is French typography.
+        let telling = len_present >= 2
+            && cs[h.i + 1..h.i + len_present]
+                .iter()
+                .all(|x| !x.1.is_whitespace() && !is_letter(class(x.1)));
         let ok = strong > 0
-            || len_present >= 2
+            || telling
             || (lost.marker == Some(' ')
                 && cs[h.i].1 == 'Ã'
                 && prev.is_none_or(|p| p.is_whitespace() || p.is_lowercase())
@@ -1608,6 +1614,18 @@ fn judge_utf8(
             }
             None => break,
         }
+    }
+    // A span explained only by NO-BREAK SPACE bytes (`Ã\u{A0}`) may only
+    // become Latin-1 (`à`, NBSP): `OÙ\u{A0}` is French before `?`.
+    let nbsp_only = cluster
+        .iter()
+        .all(|h| h.n == 2 && cs.get(h.i + 1).is_some_and(|x| x.1 == '\u{A0}'));
+    if nbsp_only
+        && !cur
+            .chars()
+            .all(|c| matches!(c as u32, 0x20..=0x7E | 0xA0..=0xFF))
+    {
+        return None;
     }
     // A lone plain-Cyrillic span may only become Latin-1 letters,
     // punctuation, symbols or emoji (`à`, `∑`, `🎉`), never other letters.
