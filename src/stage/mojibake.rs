@@ -793,7 +793,6 @@ fn is_small(c: char, k: K) -> bool {
 /// letter (`BĂźrger`), a guillemet glued between a letter and a symbol
 /// (`Thá»§`).
 fn triple_badness(q: char, qk: K, p: char, pk: K, c: char, k: K) -> u32 {
-    let _ = q;
     let mut bad = 0;
     if is_letter(qk)
         && matches!(pk, K::LatUp | K::CyrUp | K::GrUp)
@@ -1198,7 +1197,6 @@ fn line_and_next(
 #[derive(Default)]
 struct Scratch {
     chars: Vec<(usize, char)>,
-    hits: Vec<Hit>,
     per_cp: Vec<Vec<Hit>>,
 }
 
@@ -1322,18 +1320,13 @@ fn repair_line(
     out: &mut Vec<Edit>,
 ) {
     let s = &text[line.clone()];
-    let Scratch {
-        chars: cs,
-        hits,
-        per_cp,
-    } = scratch;
+    let Scratch { chars: cs, per_cp } = scratch;
     cs.clear();
     cs.extend(s.char_indices().map(|(o, c)| (o + line.start, c)));
     let byte_at = |ci: usize, cs: &[(usize, char)]| cs.get(ci).map_or(line.end, |x| x.0);
 
     // 1. UTF-8 through a single-byte codepage: the codepage whose
     // sequences cover the most characters first.
-    let _ = hits;
     per_cp.resize_with(NCP, Vec::new);
     let non_ascii = cs.iter().filter(|x| !x.1.is_ascii()).count();
     // Codepages in which some character of the line is a lead byte.
@@ -2320,16 +2313,15 @@ fn date_repair(
     let year: u32 = after[..4].parse().ok()?;
     let letters = run.len();
     let mut found: Vec<(&str, &str, &str, &str)> = Vec::new();
-    for (_, _, y, written) in dates.iter().filter(|d| d.2 == year) {
-        let _ = y;
+    // Each reading of each date of that year, in each language: the month
+    // names with as many letters as were lost.
+    for (_, month, _, written) in dates.iter().filter(|d| d.2 == year) {
         for (lang, abbr, names) in tables::MONTHS {
-            for (mi, name) in names.iter().enumerate() {
-                let month = dates
-                    .iter()
-                    .any(|d| d.2 == year && d.1 == mi as u32 + 1 && &d.3 == written);
-                if month && name.chars().count() == letters && !found.iter().any(|f| f.1 == *name) {
-                    found.push((lang, name, abbr, written));
-                }
+            let Some(name) = (*month as usize).checked_sub(1).and_then(|m| names.get(m)) else {
+                continue;
+            };
+            if name.chars().count() == letters && !found.iter().any(|f| f.1 == *name) {
+                found.push((lang, name, abbr, written));
             }
         }
     }
