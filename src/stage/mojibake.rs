@@ -902,6 +902,8 @@ fn pair_badness(p: char, pk: K, c: char, k: K) -> u32 {
         (Sym, Sym) => 1,
         (Sym, LatLo | LatUp | CyrLo | CyrUp | GrLo | GrUp) => 1,
         (Sym, Repl | AsciiPunct) if c == '?' || k == Repl => 1,
+        // Math before a Greek letter is a formula (`≈π`, `√α`).
+        (Boxy, GrLo | GrUp) if !('\u{2500}'..='\u{25A0}').contains(&p) => 1,
         (Boxy, _) if cs != 0 && !c.is_ascii() => 3,
         (Boxy, _) if cs != 0 => 1,
         (_, Boxy) if ps != 0 => 2,
@@ -1271,8 +1273,15 @@ fn find_hits(cs: &[(usize, char)], cp: usize, t: &Tables, out: &mut Vec<Hit>) {
         }
         if (cp == CP1252 || cp == LATIN1) && k + 1 == need {
             let next = cs.get(i + 1 + k).map(|x| x.1);
+            // A space for NO-BREAK SPACE when that gives Latin-1 or plain
+            // Cyrillic (`Ã ` is `à`, `Ð ` is `Р`); `Ñ ` is `с` with its
+            // byte dropped before a real space.
+            let nbsp_reads = std::str::from_utf8(&[b, 0xA0])
+                .ok()
+                .and_then(|s| s.chars().next())
+                .is_some_and(|c| matches!(c as u32, 0xA0..=0xFF) || plain_cyr_index(c).is_some());
             let (marker, bytes): (Option<char>, &[u8]) = match next {
-                Some(' ') if need == 1 => (Some(' '), &[0xA0]),
+                Some(' ') if need == 1 && nbsp_reads => (Some(' '), &[0xA0]),
                 Some(m @ ('?' | '\u{FFFD}')) => (Some(m), &UNDEFINED_1252),
                 _ => (None, &UNDEFINED_1252),
             };
@@ -1564,7 +1573,10 @@ fn judge_utf8(
             let after = cluster
                 .iter()
                 .any(|g| g.i == h.i + h.n && g.sloppy.is_none());
-            if !(before && after) {
+            // In a Cyrillic word (`Ð¾ÑÑÐ¸Ñ`: the 0x81 of `с` dropped twice),
+            // one neighbour in the word will do: letter pairs choose the letter.
+            let cyrillic = matches!(cs[h.i].1, 'Ð' | 'Ñ') && strong >= 2;
+            if !(before && after) && !cyrillic {
                 return None;
             }
         }
@@ -1862,26 +1874,35 @@ fn resolve_lost(
         );
     }
     // Cyrillic: the candidate that makes the word read best.
-    if cands
-        .iter()
-        .all(|c| plain_cyr_index(*c).is_some() || !c.is_alphabetic())
-    {
+    if cands.iter().any(|c| plain_cyr_index(*c).is_some()) {
         let mut ws = h.i;
         while ws > 0 && !cs[ws - 1].1.is_whitespace() {
             ws -= 1;
         }
+        let mut we = h.i + h.n;
+        while we < cs.len() && !cs[we].1.is_whitespace() {
+            we += 1;
+        }
         let mut scored: Vec<(f32, char)> = Vec::new();
         for &cand in cands.iter().filter(|c| plain_cyr_index(**c).is_some()) {
+            // The word as repaired, other lost letters as a break.
             let mut word = String::new();
-            let mut k = 0;
-            while k < cluster.len() {
-                let g = &cluster[k];
-                if k == hi {
-                    word.push(cand);
-                } else if g.sloppy.is_none() {
-                    word.push(g.ch);
+            let mut ci = ws;
+            let mut k = cluster.partition_point(|g| g.i < ws);
+            while ci < we {
+                if k < cluster.len() && cluster[k].i == ci {
+                    let g = &cluster[k];
+                    word.push(match (k == hi, &g.sloppy) {
+                        (true, _) => cand,
+                        (false, None) => g.ch,
+                        (false, Some(_)) => ' ',
+                    });
+                    ci += g.n;
+                    k += 1;
+                } else {
+                    word.push(cs[ci].1);
+                    ci += 1;
                 }
-                k += 1;
             }
             let mut acc = (0.0, 0);
             pair_score(t, word.chars(), &mut acc);
@@ -1889,7 +1910,7 @@ fn resolve_lost(
         }
         scored.sort_by(|a, b| b.0.total_cmp(&a.0));
         if let [best, second, ..] = scored.as_slice() {
-            if best.0 - second.0 > 0.05 {
+            if best.0 > second.0 {
                 return (
                     best.1,
                     format!(
@@ -2067,7 +2088,16 @@ fn legacy_round(cs: &[(usize, char)], t: &Tables, repairs: &mut Vec<Repair>) {
             if !ok || touches_ascii_letter {
                 continue;
             }
-            // For a Cyrillic-to-Cyrillic swap, each word must read better swapped.
+            // Dashes and quotes alone (`—`, `«`) are no word, whatever they map to.
+            if shown_cyr
+                && cs[ws..ci]
+                    .iter()
+                    .all(|x| is_clean_punct(x.1) || is_quote(x.1))
+            {
+                continue;
+            }
+            // For a Cyrillic-to-Cyrillic swap, each word must read better
+            // swapped than as shown.
             let improves = if shown_cyr {
                 let mut a = (0.0, 0);
                 let mut b = (0.0, 0);
@@ -2127,12 +2157,17 @@ fn legacy_round(cs: &[(usize, char)], t: &Tables, repairs: &mut Vec<Repair>) {
                 r.push_str(&w.2);
                 pos = w.1;
                 pair_score(t, w.2.chars(), &mut acc_r);
-                pair_score_in(t, cs[w.0..w.1].iter().map(|x| x.1), &mut acc_s, true);
+                pair_score_in(t, cs[w.0..w.1].iter().map(|x| x.1), &mut acc_s, !shown_cyr);
                 anomalies_r += case_anomalies(&w.2);
             }
             let (sr, ss) = (mean(acc_r), mean(acc_s));
             let words_n = region.len();
-            let floor = if letters >= 8 { -3.5 } else { -3.3 };
+            let floor: f32 = if letters >= 8 { -3.5 } else { -3.3 };
+            let floor = if letters < 12 {
+                floor.max(-3.25)
+            } else {
+                floor
+            };
             if anomalies_r > words_n / 4 || sr < floor {
                 continue;
             }

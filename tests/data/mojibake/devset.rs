@@ -406,6 +406,17 @@ pub fn damaged_set() -> Vec<Case> {
         ];
         push("sloppy-lost-byte", &quoted, Some(variants[i % 3].clone()));
     }
+    // Cyrillic through a windows-1252 decoder that drops the bytes it does
+    // not define (0x81 of `с`, 0x8F of `я`...) and makes NBSP a space.
+    for (_, s) in SENTENCES.iter().filter(|(l, _)| matches!(*l, "ru" | "bg")) {
+        let m: Option<String> = w1252.misread(s).map(|m| {
+            m.chars()
+                .filter(|c| !('\u{80}'..='\u{9F}').contains(c))
+                .map(|c| if c == '\u{A0}' { ' ' } else { c })
+                .collect()
+        });
+        push("sloppy-cyrillic", s, m);
+    }
     for s in [
         "Gràcies a tothom per venir avui.",
         "Voilà la réponse à la question.",
