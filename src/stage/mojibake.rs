@@ -1576,7 +1576,7 @@ fn judge_utf8(
             // In a Cyrillic word (`Ð¾ÑÑÐ¸Ñ`: the 0x81 of `с` dropped twice),
             // one neighbour in the word will do: letter pairs choose the letter.
             let cyrillic = matches!(cs[h.i].1, 'Ð' | 'Ñ') && strong >= 2;
-            if !(before && after) && !cyrillic {
+            if !(cyrillic || (before && after)) {
                 return None;
             }
         }
