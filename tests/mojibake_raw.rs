@@ -1,0 +1,108 @@
+//! The mojibake stage on the real articles in `raw/`: raw/001's lossy
+//! date is repaired from the document's own date, and nothing else in the
+//! five files is touched.
+
+use std::path::PathBuf;
+
+use mend::{Config, LossyMode, Pipeline, Stage};
+
+fn raw(prefix: &str) -> (String, Vec<u8>) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("raw");
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(prefix) && n.ends_with(".txt"))
+        })
+        .collect();
+    entries.sort();
+    let path = entries
+        .pop()
+        .unwrap_or_else(|| panic!("no raw/{prefix}*.txt"));
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    (path.display().to_string(), bytes)
+}
+
+fn decode_and_mojibake(lossy: LossyMode) -> Pipeline {
+    Pipeline::new(Config {
+        stages: [Stage::Decode, Stage::Mojibake].into_iter().collect(),
+        lossy,
+        ..Config::default()
+    })
+}
+
+#[test]
+fn raw_001_date_line_is_repaired_from_the_document_date() {
+    let (_, bytes) = raw("001_");
+    for lossy in [LossyMode::Keep, LossyMode::Mark] {
+        let out = decode_and_mojibake(lossy).clean(&bytes).expect("text");
+        assert!(
+            out.text
+                .contains("Posted by [RT Play](#) on 10 октября 2015 г.\n"),
+            "date line not repaired"
+        );
+        assert!(!out.text.contains("??"));
+        let notes: Vec<_> = out
+            .edits
+            .iter()
+            .filter(|n| n.stage == Stage::Mojibake)
+            .collect();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        let n = notes[0];
+        assert_eq!(n.rule, "lossy-question-marks");
+        assert_eq!(n.removed.as_deref(), Some("??????? 2015 ?"));
+        assert_eq!(n.inserted.as_deref(), Some("октября 2015 г"));
+        assert!(n.why.contains("14/10/2015"), "{}", n.why);
+        // The source span points at the `?` run in the raw bytes.
+        assert_eq!(&bytes[n.src[0]..n.src[0] + 7], b"???????");
+        // Idempotent on its own output.
+        let again = decode_and_mojibake(lossy).clean_str(&out.text);
+        assert!(again.edits.is_empty(), "{:?}", again.edits);
+    }
+}
+
+#[test]
+fn raw_001_without_its_date_line_gets_a_finding_only() {
+    let (_, bytes) = raw("001_");
+    let text = String::from_utf8(bytes).expect("utf-8");
+    let undated = text.replace("14/10/2015", "Wednesday");
+    let out = decode_and_mojibake(LossyMode::Keep).clean_str(&undated);
+    assert_eq!(out.text, undated);
+    assert_eq!(out.edit_count(Stage::Mojibake), 0);
+    assert_eq!(out.finding_count(Stage::Mojibake), 2);
+    let marked = decode_and_mojibake(LossyMode::Mark).clean_str(&undated);
+    assert!(marked.text.contains("on 10 \u{FFFD} 2015 \u{FFFD}.\n"));
+}
+
+#[test]
+fn other_raw_files_get_no_mojibake_edits() {
+    for prefix in ["000_", "002_", "003_", "004_"] {
+        let (path, bytes) = raw(prefix);
+        let out = decode_and_mojibake(LossyMode::Mark)
+            .clean(&bytes)
+            .expect("text");
+        let notes: Vec<_> = out
+            .edits
+            .iter()
+            .filter(|n| n.stage == Stage::Mojibake)
+            .collect();
+        assert!(notes.is_empty(), "{path}: {notes:?}");
+    }
+    let (_, bytes) = raw("003_");
+    let out = decode_and_mojibake(LossyMode::Keep)
+        .clean(&bytes)
+        .expect("text");
+    assert!(out.text.contains("Заголовок открываемого материала"));
+}
+
+#[test]
+fn full_pipeline_keeps_the_repair_and_is_idempotent() {
+    let (_, bytes) = raw("001_");
+    let out = Pipeline::default().clean(&bytes).expect("text");
+    assert!(out.text.contains("10 октября 2015 г."));
+    let again = decode_and_mojibake(LossyMode::Keep).clean_str(&out.text);
+    assert_eq!(again.edit_count(Stage::Mojibake), 0);
+}
