@@ -299,7 +299,11 @@ fn legacy_encoding_and_force() {
     );
     let n = fs::read_to_string(tmp.path().join("n")).expect("notes");
     assert!(n.contains("\"encoding\":\"windows-1251\""), "{n}");
-    let o = run(mend().args(["clean", "--encoding", "koi8-r"]).arg(&f));
+    // Forced wrongly, and with the mojibake stage off (it would repair
+    // windows-1251 read as KOI8-R), the text is not the Russian sentence.
+    let o = run(mend()
+        .args(["clean", "--skip", "mojibake", "--encoding", "koi8-r"])
+        .arg(&f));
     assert!(o.status.success());
     assert_ne!(
         String::from_utf8_lossy(&o.stdout),
