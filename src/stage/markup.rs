@@ -199,7 +199,7 @@ const SPEECH_VERBS: &[&str] = &[
 ];
 
 /// Finds this stage's edits in `text`.
-pub(crate) fn find(text: &str, _cx: &Context<'_>, out: &mut Vec<Edit>) {
+pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
     let b = text.as_bytes();
     let (amp, lt, br) = (
         memchr::memchr(b'&', b).is_some(),
@@ -229,7 +229,59 @@ pub(crate) fn find(text: &str, _cx: &Context<'_>, out: &mut Vec<Edit>) {
     if star {
         italic_quotations(text, &mut found);
     }
+    let first = out.len();
     resolve(found, out);
+    if amp && cx.config.stages.contains(crate::stage::Stage::Mojibake) {
+        entity_mojibake(text, cx, out, first);
+    }
+}
+
+/// Mojibake written as HTML entities (`caf&Atilde;&copy;`) shows only once
+/// the entities are decoded, after the mojibake stage has run. So that the
+/// repair is not left to a second run, a line whose decoded entities come
+/// out as mojibake becomes one edit: markup and the mojibake repair
+/// together, with the repair's chain in the detail.
+fn entity_mojibake(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>, first: usize) {
+    let mut i = first;
+    while i < out.len() {
+        if !std::ptr::eq(out[i].rule(), &HTML_ENTITY) || out[i].inserted().is_ascii() {
+            i += 1;
+            continue;
+        }
+        // The line around this entity, and the markup edits inside it.
+        let at = out[i].span().start;
+        let ls = text[..at].rfind('\n').map_or(0, |p| p + 1);
+        let le = text[at..].find('\n').map_or(text.len(), |p| at + p);
+        let lo = out[first..].partition_point(|e| e.span().start < ls) + first;
+        let hi = out[first..].partition_point(|e| e.span().start < le) + first;
+        if out[lo..hi].iter().any(|e| e.span().end > le) {
+            i = hi.max(i + 1);
+            continue;
+        }
+        let mut local: Vec<Edit> = out[lo..hi]
+            .iter()
+            .map(|e| {
+                let s = e.span();
+                Edit::replace(s.start - ls..s.end - ls, e.inserted().to_owned(), e.rule())
+            })
+            .collect();
+        let decoded = crate::edit::apply(&text[ls..le], &mut local).into_owned();
+        let mut repairs = Vec::new();
+        crate::stage::mojibake::find(&decoded, cx, &mut repairs);
+        repairs.retain(|e| e.kind() == crate::edit::EditKind::Change);
+        if repairs.is_empty() {
+            i = hi.max(i + 1);
+            continue;
+        }
+        let why: Vec<String> = repairs.iter().map(|e| e.reason().to_owned()).collect();
+        let repaired = crate::edit::apply(&decoded, &mut repairs).into_owned();
+        let edit = Edit::replace(ls..le, repaired, &HTML_ENTITY).with_detail(format!(
+            "HTML entities decoded, then mojibake repaired: {}",
+            why.join("; ")
+        ));
+        out.splice(lo..hi, [edit]);
+        i = lo + 1;
+    }
 }
 
 /// Markdown links and images.
@@ -548,6 +600,27 @@ mod tests {
         let mut edits = Vec::new();
         find(text, &cx, &mut edits);
         edits.iter().map(|e| e.rule().name).collect()
+    }
+
+    #[test]
+    fn mojibake_in_entities_is_repaired_with_them() {
+        let config = crate::pipeline::Config::default();
+        let cx = Context {
+            config: &config,
+            corpus: None,
+        };
+        let text = "The caf&Atilde;&copy; owners in Z&Atilde;&frac14;rich said so.\nAT&amp;T &eacute;t&eacute;\n";
+        let mut edits = Vec::new();
+        find(text, &cx, &mut edits);
+        let out = crate::edit::apply(text, &mut edits).into_owned();
+        assert_eq!(out, "The café owners in Zürich said so.\nAT&T été\n");
+        assert!(
+            edits[0].reason().contains("mojibake repaired"),
+            "{:?}",
+            edits[0]
+        );
+        // Negative: correct text from entities stays as the entities say.
+        assert_eq!(edits.len(), 4);
     }
 
     #[test]
