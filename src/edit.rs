@@ -241,6 +241,94 @@ impl OffsetMap {
     }
 }
 
+/// Composes two rounds of edits into one, on the first round's input.
+///
+/// `first` are edits of `input` as [`apply`] left them; `second` are edits
+/// of the text they made. An edit of the second round that touches no text
+/// made by the first maps back as it is; where rounds meet, the edits
+/// involved become one replacement of the input region they cover, named
+/// after the first round's edit with both reasons in its detail. Used by
+/// stages that look again at their own output (so a second run finds nothing).
+pub fn compose(input: &str, first: &[Edit], second: &[Edit]) -> Vec<Edit> {
+    let mut first_out = first.to_vec();
+    let mid = apply(input, &mut first_out).into_owned();
+    let map = OffsetMap::new(&first_out);
+    let changes: Vec<&Edit> = first_out
+        .iter()
+        .filter(|e| e.kind == EditKind::Change)
+        .collect();
+    // Output spans of the first round's changes, in the middle text.
+    let outs: Vec<Range<usize>> = map.pieces.iter().map(|p| p.0..p.1).collect();
+    let touches = |o: &Range<usize>, s: &Range<usize>| {
+        (s.start < o.end && o.start < s.end)
+            || (s.is_empty() && o.start < s.start && s.start < o.end)
+            || (o.is_empty() && s.start < o.start && o.start < s.end)
+    };
+    // Groups: a region of the middle text, the first-round changes and
+    // second-round edits in it.
+    let mut groups: Vec<(Range<usize>, Vec<usize>, Vec<usize>)> = Vec::new();
+    let mut result: Vec<Edit> = Vec::new();
+    for (j, e) in second.iter().enumerate() {
+        let hit: Vec<usize> = (0..outs.len())
+            .filter(|&k| touches(&outs[k], &e.span))
+            .collect();
+        if hit.is_empty() {
+            let span = map.span_to_input(e.span.clone());
+            result.push(Edit { span, ..e.clone() });
+            continue;
+        }
+        let mut region = e.span.clone();
+        for &k in &hit {
+            region.start = region.start.min(outs[k].start);
+            region.end = region.end.max(outs[k].end);
+        }
+        match groups.last_mut().filter(|g| g.0.end >= region.start) {
+            Some(g) => {
+                g.0.end = g.0.end.max(region.end);
+                g.1.extend(hit);
+                g.2.push(j);
+            }
+            None => groups.push((region, hit, vec![j])),
+        }
+    }
+    let mut merged = vec![false; changes.len()];
+    for (region, hit, js) in groups {
+        let mut local: Vec<Edit> = js
+            .iter()
+            .map(|&j| {
+                let e = &second[j];
+                Edit {
+                    span: e.span.start - region.start..e.span.end - region.start,
+                    ..e.clone()
+                }
+            })
+            .collect();
+        let text = apply(&mid[region.clone()], &mut local).into_owned();
+        let span = map.to_input(region.start, false)..map.to_input(region.end, true);
+        let k0 = hit.iter().copied().min().unwrap_or(0);
+        for &k in &hit {
+            merged[k] = true;
+        }
+        let base = changes[k0];
+        let why = format!("{}; then {}", base.reason(), second[js[0]].reason());
+        result.push(Edit::replace(span, text, base.rule).with_detail(why));
+    }
+    // First-round edits not merged into a group stay as they were.
+    let mut ci = 0;
+    for e in &first_out {
+        if e.kind == EditKind::Change {
+            if !merged[ci] {
+                result.push(e.clone());
+            }
+            ci += 1;
+        } else {
+            result.push(e.clone());
+        }
+    }
+    result.sort_by_key(|e| (e.span.start, e.span.end));
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,6 +382,27 @@ mod tests {
         assert_eq!(m.span_to_input(3..4), 3..5);
         // before any edit: identity
         assert_eq!(m.span_to_input(0..3), 0..3);
+    }
+
+    #[test]
+    fn compose_two_rounds() {
+        let input = "a &amp;quot; b *x* c";
+        // Round one: the entity; round two: a quote made of its result, and an unrelated edit.
+        let mut first = vec![Edit::replace(2..12, "&quot;", &R)];
+        let mid = apply(input, &mut first).into_owned();
+        assert_eq!(mid, "a &quot; b *x* c");
+        let second = vec![
+            Edit::replace(2..8, "\"", &R),
+            Edit::replace(11..12, "'", &R),
+        ];
+        let mut both = compose(input, &first, &second);
+        assert_eq!(apply(input, &mut both), "a \" b 'x* c");
+        assert_eq!(both.len(), 2);
+        assert_eq!(both[0].span(), 2..12);
+        assert_eq!(both[1].span(), 15..16);
+        // Negative: no second round, nothing changes.
+        let mut same = compose(input, &first, &[]);
+        assert_eq!(apply(input, &mut same), mid);
     }
 
     #[test]

@@ -200,6 +200,30 @@ const SPEECH_VERBS: &[&str] = &[
 
 /// Finds this stage's edits in `text`.
 pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
+    let first = out.len();
+    let amp = find_once(text, out);
+    if out.len() == first {
+        return;
+    }
+    if amp && cx.config.stages.contains(crate::stage::Stage::Mojibake) {
+        entity_mojibake(text, cx, out, first);
+    }
+    // What this stage makes can itself be markup (`&amp;quot;` becomes `"`,
+    // which can end an italic quotation): look once more at the result, so
+    // that a second run finds nothing.
+    let mut mine: Vec<Edit> = out[first..].to_vec();
+    let result = crate::edit::apply(text, &mut mine).into_owned();
+    let mut again = Vec::new();
+    find_once(&result, &mut again);
+    if !again.is_empty() {
+        let composed = crate::edit::compose(text, &out[first..], &again);
+        out.truncate(first);
+        out.extend(composed);
+    }
+}
+
+/// One round of the stage's rules; returns whether the text has a `&`.
+fn find_once(text: &str, out: &mut Vec<Edit>) -> bool {
     let b = text.as_bytes();
     let (amp, lt, br) = (
         memchr::memchr(b'&', b).is_some(),
@@ -211,7 +235,7 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
         memchr::memchr(b'*', b).is_some(),
     );
     if !(amp || lt || br || bs || star) {
-        return;
+        return false;
     }
     let mut found: Vec<Edit> = Vec::new();
     if br {
@@ -229,11 +253,8 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
     if star {
         italic_quotations(text, &mut found);
     }
-    let first = out.len();
     resolve(found, out);
-    if amp && cx.config.stages.contains(crate::stage::Stage::Mojibake) {
-        entity_mojibake(text, cx, out, first);
-    }
+    amp
 }
 
 /// Mojibake written as HTML entities (`caf&Atilde;&copy;`) shows only once
