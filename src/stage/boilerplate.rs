@@ -698,9 +698,13 @@ fn repeated_suffixes<'a>(lines: &[Line<'a>]) -> Vec<&'a str> {
 
 /// The ` - Name Name` (1 to 4 capitalised words) at the end of `t`.
 fn suffix_of(t: &str) -> Option<&str> {
-    let i = t
-        .rfind(" - ")
-        .map(|i| i + 3)
+    // Four capitalised words fit in the last 160 bytes: search only there.
+    let mut from = t.len().saturating_sub(160);
+    while !t.is_char_boundary(from) {
+        from += 1;
+    }
+    let i = memchr::memmem::rfind(&t.as_bytes()[from..], b" - ")
+        .map(|i| from + i + 3)
         .or_else(|| t.strip_prefix("- ").map(|_| 2))?;
     let s = &t[i..];
     let words: Vec<&str> = s.split(' ').collect();
@@ -713,7 +717,7 @@ fn suffix_of(t: &str) -> Option<&str> {
 }
 
 fn has_suffix(t: &str, s: &str) -> bool {
-    suffix_of(t) == Some(s)
+    t.ends_with(s) && suffix_of(t) == Some(s)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -724,7 +728,16 @@ enum Script {
 }
 
 fn script_of(c: char) -> Option<Script> {
-    if !c.is_alphabetic() {
+    if c.is_ascii() {
+        return c.is_ascii_alphabetic().then_some(Script::Latin);
+    }
+    // Letters of the common ranges without a table lookup.
+    let alphabetic = match c as u32 {
+        0xD7 | 0xF7 => false,
+        0xC0..=0x24F | 0x410..=0x44F => true,
+        _ => c.is_alphabetic(),
+    };
+    if !alphabetic {
         return None;
     }
     Some(match c as u32 {
@@ -738,6 +751,10 @@ fn script_of(c: char) -> Option<Script> {
 fn dominant_script(lines: &[Line<'_>], drops: &[Option<Drop>]) -> Option<Script> {
     let mut n = [0usize; 3];
     for (l, _) in lines.iter().zip(drops).filter(|(_, d)| d.is_none()) {
+        if l.text.is_ascii() {
+            n[0] += l.text.bytes().filter(u8::is_ascii_alphabetic).count();
+            continue;
+        }
         for c in l.text.chars() {
             match script_of(c) {
                 Some(Script::Latin) => n[0] += 1,
