@@ -857,10 +857,11 @@ fn cmd_explain(args: ExplainArgs) -> u8 {
     let del = Style::new().fg_color(Some(AnsiColor::Red.into()));
     let ins = Style::new().fg_color(Some(AnsiColor::Green.into()));
     let dim = Style::new().dimmed();
+    let findings = edits.iter().filter(|n| n.finding).count();
     println!(
-        "{}: {} edits ({}, {})",
+        "{}: {} edits, {findings} findings ({}, {})",
         clean.display(),
-        edits.len(),
+        edits.len() - findings,
         header.encoding,
         header.source.path
     );
