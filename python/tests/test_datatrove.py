@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import mend
-from conftest import ROOT, record_lines, samples
+from conftest import ROOT, need, record_lines, samples
 
 sys.path.insert(0, str(ROOT / "examples"))
 datatrove_formatter = importlib.import_module("datatrove_formatter")
@@ -54,7 +54,7 @@ def test_formatter_options():
 
 
 def test_in_a_datatrove_pipeline(tmp_path: Path):
-    pytest.importorskip("datatrove")
+    need("datatrove")
     from datatrove.data import Document
     from datatrove.pipeline.formatters.base import BaseFormatter
 
