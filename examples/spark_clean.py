@@ -131,15 +131,31 @@ def run(args: argparse.Namespace) -> int:
         "batch": max(1, args.batch),
         "threads": args.threads,
     }
-    # Check the options on the driver before any task runs (a ValueError here is clear).
-    import mend
-
-    mend.clean("", quotes=opts["quotes"], only=opts["only"], skip=opts["skip"], lossy=opts["lossy"])
+    # Check the options on the driver before any task runs (a ValueError here
+    # is clear), when the driver has mend (only the executors need it).
+    try:
+        import mend
+    except ImportError:
+        pass
+    else:
+        mend.clean("", quotes=opts["quotes"], only=opts["only"], skip=opts["skip"], lossy=opts["lossy"])
 
     start = time.perf_counter()
+    n_records = sc.accumulator(0)
+    n_rejects = sc.accumulator(0)
+
+    def clean(part):
+        for row in clean_partition(part, opts):
+            if row[0] is not None:
+                n_records.add(1)
+            else:
+                n_rejects.add(1)
+            yield row
+
     lines = sc.textFile(args.input, minPartitions=args.partitions, use_unicode=False)
-    rows = lines.mapPartitions(lambda part: clean_partition(part, opts))
-    # Cleaned once, written three times (records, notes, rejects).
+    rows = lines.mapPartitions(clean)
+    # Cleaned once (when records are written), then read from the cache for
+    # the notes and the rejects.
     rows.persist(StorageLevel.MEMORY_AND_DISK)
     codec = CODECS[args.compression]
     base = args.output.rstrip("/")
@@ -151,13 +167,15 @@ def run(args: argparse.Namespace) -> int:
         rows.filter(lambda r: r[1] is not None).map(lambda r: r[1]).saveAsTextFile(
             f"{base}/notes", codec
         )
-    rejects = rows.filter(lambda r: r[2] is not None).map(lambda r: r[2])
-    n_rejects = rejects.count()
-    if n_rejects:
-        rejects.saveAsTextFile(f"{base}/rejects", codec)
-    n_records = rows.filter(lambda r: r[0] is not None).count()
+    if n_rejects.value:
+        rows.filter(lambda r: r[2] is not None).map(lambda r: r[2]).saveAsTextFile(
+            f"{base}/rejects", codec
+        )
     elapsed = time.perf_counter() - start
     rows.unpersist()
+    # (An accumulator counts a task again if Spark retries it: the counts
+    # are a report; the files are the result.)
+    n_records, n_rejects = n_records.value, n_rejects.value
     print(
         f"spark_clean: {n_records} records, {n_rejects} rejected, {elapsed:.1f} s, "
         f"{n_records / elapsed if elapsed else 0:.0f} records/s ({sc.master}, "
