@@ -154,9 +154,10 @@ def run(args: argparse.Namespace) -> int:
 
     lines = sc.textFile(args.input, minPartitions=args.partitions, use_unicode=False)
     rows = lines.mapPartitions(clean)
-    # Cleaned once (when records are written), then read from the cache for
-    # the notes and the rejects.
-    rows.persist(StorageLevel.MEMORY_AND_DISK)
+    if opts["notes"] == "line":
+        # Cleaned once (when records are written), then read from the cache
+        # for the notes (and the rejects, if any; else they are cleaned again).
+        rows.persist(StorageLevel.MEMORY_AND_DISK)
     codec = CODECS[args.compression]
     base = args.output.rstrip("/")
 
