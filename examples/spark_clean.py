@@ -141,15 +141,15 @@ def run(args: argparse.Namespace) -> int:
         mend.clean("", quotes=opts["quotes"], only=opts["only"], skip=opts["skip"], lossy=opts["lossy"])
 
     start = time.perf_counter()
-    n_records = sc.accumulator(0)
-    n_rejects = sc.accumulator(0)
+    records_acc = sc.accumulator(0)
+    rejects_acc = sc.accumulator(0)
 
     def clean(part):
         for row in clean_partition(part, opts):
             if row[0] is not None:
-                n_records.add(1)
+                records_acc.add(1)
             else:
-                n_rejects.add(1)
+                rejects_acc.add(1)
             yield row
 
     lines = sc.textFile(args.input, minPartitions=args.partitions, use_unicode=False)
@@ -164,19 +164,20 @@ def run(args: argparse.Namespace) -> int:
     rows.filter(lambda r: r[0] is not None).map(lambda r: r[0]).saveAsTextFile(
         f"{base}/records", codec
     )
+    # Counted when the records were written (a later pass may clean again).
+    # An accumulator counts a task again if Spark retries it: the counts are
+    # a report; the files are the result.
+    n_records, n_rejects = records_acc.value, rejects_acc.value
     if opts["notes"] == "line":
         rows.filter(lambda r: r[1] is not None).map(lambda r: r[1]).saveAsTextFile(
             f"{base}/notes", codec
         )
-    if n_rejects.value:
+    if n_rejects:
         rows.filter(lambda r: r[2] is not None).map(lambda r: r[2]).saveAsTextFile(
             f"{base}/rejects", codec
         )
     elapsed = time.perf_counter() - start
     rows.unpersist()
-    # (An accumulator counts a task again if Spark retries it: the counts
-    # are a report; the files are the result.)
-    n_records, n_rejects = n_records.value, n_rejects.value
     print(
         f"spark_clean: {n_records} records, {n_rejects} rejected, {elapsed:.1f} s, "
         f"{n_records / elapsed if elapsed else 0:.0f} records/s ({sc.master}, "

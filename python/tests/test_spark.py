@@ -111,6 +111,8 @@ def test_spark_job_inline_notes_and_options(dataset: Path, tmp_path: Path):
     opts = ("--quotes", "ascii", "--skip", "markup")
     r = run_spark(dataset / "a.jsonl", tmp_path / "spark", "--notes", "inline", "--compression", "gzip", *opts)
     assert r.returncode == 2, r.stderr[-4000:]
+    assert "180 records, 1 rejected" in r.stderr
+    assert read_parts(tmp_path / "spark" / "rejects") == ['{"id":"bad-1","text":42}']
     assert not (tmp_path / "spark" / "notes").exists()
     parts = sorted((tmp_path / "spark" / "records").glob("part-*"))
     assert parts and all(p.name.endswith(".gz") for p in parts)
