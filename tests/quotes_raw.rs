@@ -1,16 +1,11 @@
-//! The quotes stage on the real articles in `raw/` (from `../shared/raw`).
+//! The quotes stage on the real articles in `raw/`.
 
 use std::path::PathBuf;
 
 use mend::{Config, Pipeline, QuoteStyle, Stage};
 
 fn raw_dir() -> PathBuf {
-    let local = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("raw");
-    if local.is_dir() {
-        local
-    } else {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/raw")
-    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("raw")
 }
 
 fn raw(prefix: &str) -> String {
