@@ -525,18 +525,39 @@ fn clean_jsonl(pipeline: &Pipeline, args: &CleanArgs) -> u8 {
     let mut failures = Vec::new();
     let mut bad = 0;
     let folder = args.paths.iter().any(|p| p.is_dir()) || args.paths.len() > 1;
+    // (input, its targets): one stream, or each shard of the folders.
+    let mut streams: Vec<(Option<PathBuf>, jsonl_cli::Targets)> = Vec::new();
     if !folder {
-        let input = args.paths.first().filter(|p| p.as_os_str() != "-");
+        let input = args.paths.first().filter(|p| p.as_os_str() != "-").cloned();
         let targets = jsonl_cli::Targets {
             out: args.output.clone(),
             notes,
             attributes: args.attributes.clone(),
             rejects: args.rejects.clone(),
         };
+        streams.push((input, targets));
+    } else {
+        let Some(out_dir) = args.output.as_deref() else {
+            eprintln!("mend: a folder of JSON-lines shards needs an output folder: -o DIR");
+            return EXIT_ERROR;
+        };
+        let under = |dir: &Option<PathBuf>, rel: &Path| dir.as_ref().map(|d| d.join(rel));
+        for shard in collect(&args.paths, Some(out_dir), &mut failures) {
+            let targets = jsonl_cli::Targets {
+                out: Some(out_dir.join(&shard.rel)),
+                notes: under(&notes, &shard.rel),
+                attributes: under(&args.attributes, &shard.rel),
+                rejects: under(&args.rejects, &shard.rel),
+            };
+            streams.push((Some(shard.path), targets));
+        }
+    }
+    for (input, targets) in &streams {
+        let input = input.as_deref();
         match jsonl_cli::run(
             pipeline,
-            input.map(PathBuf::as_path),
-            &targets,
+            input,
+            targets,
             &opts,
             &totals,
             &on_batch,
@@ -544,33 +565,6 @@ fn clean_jsonl(pipeline: &Pipeline, args: &CleanArgs) -> u8 {
         ) {
             Ok(n) => bad += n,
             Err(f) => failures.push(f),
-        }
-    } else {
-        let Some(out_dir) = args.output.as_deref() else {
-            eprintln!("mend: a folder of JSON-lines shards needs an output folder: -o DIR");
-            return EXIT_ERROR;
-        };
-        let shards = collect(&args.paths, Some(out_dir), &mut failures);
-        let under = |dir: &Option<PathBuf>, rel: &Path| dir.as_ref().map(|d| d.join(rel));
-        for shard in &shards {
-            let targets = jsonl_cli::Targets {
-                out: Some(out_dir.join(&shard.rel)),
-                notes: under(&notes, &shard.rel),
-                attributes: under(&args.attributes, &shard.rel),
-                rejects: under(&args.rejects, &shard.rel),
-            };
-            match jsonl_cli::run(
-                pipeline,
-                Some(&shard.path),
-                &targets,
-                &opts,
-                &totals,
-                &on_batch,
-                &report_bad,
-            ) {
-                Ok(n) => bad += n,
-                Err(f) => failures.push(f),
-            }
         }
     }
     pb.finish_and_clear();
