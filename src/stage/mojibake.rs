@@ -468,6 +468,10 @@ fn build_tables() -> Tables {
             }
         }
     }
+    // Each character's class once: `info` and `class` both need it.
+    let class: Vec<K> = (0x80..LIMIT as u32)
+        .map(|u| char::from_u32(u).map_or(K::Other, class_slow))
+        .collect();
     let mut info = vec![0u64; LIMIT - 0x80];
     for (j, slot) in info.iter_mut().enumerate() {
         let c = char::from_u32((j + 0x80) as u32).unwrap_or('\0');
@@ -490,14 +494,11 @@ fn build_tables() -> Tables {
         if matches!(c, 'Â' | 'Ã' | 'Ð' | 'Ñ' | 'â') {
             v |= SLOPPY_LEAD;
         }
-        if matches!(class_slow(c), K::LatLo | K::LatUp) {
+        if matches!(class[j], K::LatLo | K::LatUp) {
             v |= LATIN;
         }
         *slot = v;
     }
-    let class = (0x80..LIMIT as u32)
-        .map(|u| char::from_u32(u).map_or(K::Other, class_slow))
-        .collect();
     Tables {
         high,
         enc,
