@@ -447,10 +447,10 @@ fn cmd_clean(args: CleanArgs) -> u8 {
         return clean_stdin(&pipeline, args.notes.as_deref());
     }
     let Some(out_dir) = args.output.as_deref() else {
-        if let [file] = args.paths.as_slice() {
-            if fs::metadata(file).is_ok_and(|m| m.is_file()) {
-                return clean_one_to_stdout(&pipeline, file, args.notes.as_deref());
-            }
+        if let [file] = args.paths.as_slice()
+            && fs::metadata(file).is_ok_and(|m| m.is_file())
+        {
+            return clean_one_to_stdout(&pipeline, file, args.notes.as_deref());
         }
         eprintln!("mend: a folder or several files need an output folder: -o DIR");
         return EXIT_ERROR;
@@ -661,11 +661,10 @@ fn emit(
     if let Err(e) = out
         .write_all(cleaned.text.as_bytes())
         .and_then(|()| out.flush())
+        && e.kind() != io::ErrorKind::BrokenPipe
     {
-        if e.kind() != io::ErrorKind::BrokenPipe {
-            report(&Failure::new(Path::new("<stdout>"), e));
-            return EXIT_ERROR;
-        }
+        report(&Failure::new(Path::new("<stdout>"), e));
+        return EXIT_ERROR;
     }
     if let Some(np) = notes_path {
         let notes = notes::write(&cleaned, bytes, name, pipeline.config());

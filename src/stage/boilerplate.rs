@@ -1029,13 +1029,19 @@ fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
         first + 1,
         last + 1
     );
-    for &i in &idx {
+    for (k, &i) in idx.iter().enumerate() {
         if drops[i].is_some() || (first..=last).contains(&i) || keep_head.contains(&i) {
             continue;
         }
         let l = &lines[i];
         // Safety: a long sentence-like line is never dropped by density alone.
         if l.words >= 400 && ends_sentence(l.text) {
+            continue;
+        }
+        // A paragraph of prose a few lines from the block (a lead above a
+        // table or a chart) is reporting: density alone does not drop it.
+        let near = k + NEAR_PARAGRAPH >= best_lo && k <= best_hi + NEAR_PARAGRAPH;
+        if near && l.words >= 25 && ends_sentence(l.text) && has_lowercase_word(l.text) {
             continue;
         }
         let mut d = String::with_capacity(detail.len() + 16);
@@ -1055,6 +1061,9 @@ const DATA_LINE: f64 = 0.5;
 const TRAILING_SENTENCES: usize = 2;
 /// What a line dropped by a phrase or block rule costs a block.
 const DROPPED_PENALTY: f64 = 6.0;
+/// How many lines with text away from the article block a paragraph of
+/// prose still counts as part of it.
+const NEAR_PARAGRAPH: usize = 4;
 /// How many lines on each side count as neighbours.
 const NEIGHBOURS: usize = 2;
 /// The share of its weight a long line keeps when no neighbour is long.
@@ -1204,6 +1213,27 @@ mod tests {
     fn kept(line: &str) -> bool {
         let text = format!("Headline of the story\n\n{}{line}\n\n{}", body(3), body(2));
         run(&text).0.contains(line)
+    }
+
+    #[test]
+    fn a_lead_paragraph_above_a_table_stays() {
+        let lead = "Dow component Home Depot reported third-quarter earnings that topped estimates as revenue fell short, sending shares lower ahead of the opening bell on Tuesday morning in New York.";
+        let text = format!(
+            "{lead}\n\nTicker Security Last Change\nHD HOME DEPOT 225.86 -12.99\nLOW LOWES 113.40 -1.62\n\n{}",
+            body(4)
+        );
+        let (out, _) = run(&text);
+        assert!(out.contains(lead), "{out}");
+        // Negative: the same paragraph far below the article, after a menu, goes.
+        let menu: String = [
+            "Home", "World", "Business", "Markets", "Tech", "Sport", "Weather", "Contact",
+        ]
+        .iter()
+        .map(|m| format!("{m}\n"))
+        .collect();
+        let text = format!("{}{menu}\n{lead}\n", body(4));
+        let (out, _) = run(&text);
+        assert!(!out.contains(lead), "{out}");
     }
 
     #[test]

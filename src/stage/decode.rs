@@ -151,16 +151,12 @@ pub fn decode<'a>(
         };
         return Ok(decode_with(bytes, enc, bom, Detection::Forced));
     }
-    if detect {
-        if let Some((enc, len)) = Encoding::for_bom(bytes) {
-            return Ok(decode_with(bytes, enc, len, Detection::Bom));
-        }
+    if detect && let Some((enc, len)) = Encoding::for_bom(bytes) {
+        return Ok(decode_with(bytes, enc, len, Detection::Bom));
     }
     if let Some(offset) = memchr::memchr(0, bytes) {
-        if detect {
-            if let Some(enc) = utf16_pattern(bytes) {
-                return Ok(decode_with(bytes, enc, 0, Detection::Utf16Pattern));
-            }
+        if detect && let Some(enc) = utf16_pattern(bytes) {
+            return Ok(decode_with(bytes, enc, 0, Detection::Utf16Pattern));
         }
         return Err(DecodeError::Binary { offset });
     }
@@ -494,7 +490,7 @@ pub(crate) fn to_hex(bytes: &[u8]) -> String {
 
 /// Bytes of lower- or upper-case hex; `None` if malformed.
 pub(crate) fn from_hex(hex: &str) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return None;
     }
     hex.as_bytes()

@@ -2321,10 +2321,11 @@ fn doc_dates(text: &str) -> Vec<(u32, u32, u32, String)> {
             if d != m && (1..=12).contains(&d) && (13..=31).contains(&m) {
                 out.push((m, d, y, whole.to_string()));
             }
-        } else if let (Some(y), Some(m), Some(d)) = (num(4), num(5), num(6)) {
-            if (1..=12).contains(&m) && (1..=31).contains(&d) {
-                out.push((d, m, y, whole.to_string()));
-            }
+        } else if let (Some(y), Some(m), Some(d)) = (num(4), num(5), num(6))
+            && (1..=12).contains(&m)
+            && (1..=31).contains(&d)
+        {
+            out.push((d, m, y, whole.to_string()));
         }
     }
     out

@@ -1248,24 +1248,25 @@ impl Para<'_> {
             self.gap(cursor, self.pe);
         }
         // R3: the paragraph ends at depth 1 right after an inner closer.
-        if let Some(i) = last_inner_close {
-            if self.stack.len() == 1 && self.stack[0].written == Kind::Double {
-                let m = &self.marks[i];
-                let tail = &self.text[m.end..self.pe];
-                let tail_ok = tail
-                    .chars()
-                    .all(|c| is_space(c) || matches!(c, '.' | '!' | '?' | '\u{2026}' | ';'));
-                let continued = self.text[self.pe..]
-                    .chars()
-                    .find(|c| !is_space(*c))
-                    .is_some_and(is_quote_char);
-                // A double closing a double inside a double is the Russian
-                // collapsed closer; an English nested single (`‘…’.`) may be a
-                // quotation that goes on in the next paragraph.
-                let russian = m.kind == Kind::Double;
-                if tail_ok && (russian || !continued) {
-                    self.collapse(i);
-                }
+        if let Some(i) = last_inner_close
+            && self.stack.len() == 1
+            && self.stack[0].written == Kind::Double
+        {
+            let m = &self.marks[i];
+            let tail = &self.text[m.end..self.pe];
+            let tail_ok = tail
+                .chars()
+                .all(|c| is_space(c) || matches!(c, '.' | '!' | '?' | '\u{2026}' | ';'));
+            let continued = self.text[self.pe..]
+                .chars()
+                .find(|c| !is_space(*c))
+                .is_some_and(is_quote_char);
+            // A double closing a double inside a double is the Russian
+            // collapsed closer; an English nested single (`‘…’.`) may be a
+            // quotation that goes on in the next paragraph.
+            let russian = m.kind == Kind::Double;
+            if tail_ok && (russian || !continued) {
+                self.collapse(i);
             }
         }
     }
@@ -1360,17 +1361,16 @@ impl Para<'_> {
         if dir == 1 {
             if self.stack.is_empty() {
                 // R6.3 with the real closer written like an opener (`B, "a spokesman told`).
-                if let Some((x, entry)) = *last_closed {
-                    if self.prev_nonspace(m.start).is_some_and(|(_, c)| c == ',')
-                        && self.dbl_close_after[i + 1] == 0
-                        && self.parse_attr(m.end).is_some()
-                        && self.early_closer_ok(x)
-                    {
-                        self.delete_early_closer(x);
-                        self.close_with(i, entry, Role::Close);
-                        *last_closed = None;
-                        return;
-                    }
+                if let Some((x, entry)) = *last_closed
+                    && self.prev_nonspace(m.start).is_some_and(|(_, c)| c == ',')
+                    && self.dbl_close_after[i + 1] == 0
+                    && self.parse_attr(m.end).is_some()
+                    && self.early_closer_ok(x)
+                {
+                    self.delete_early_closer(x);
+                    self.close_with(i, entry, Role::Close);
+                    *last_closed = None;
+                    return;
                 }
                 self.marks[i].role = Role::Open;
                 self.marks[i].out = Kind::Double;
@@ -1582,14 +1582,15 @@ impl Para<'_> {
         }
         // R6.3: `"A." B," a spokesman told`.
         let attributed = self.prev(m.start) == Some(',') && self.attr_after(m.end).is_some();
-        if let Some((x, entry)) = *last_closed {
-            if attributed && self.early_closer_ok(x) {
-                self.delete_early_closer(x);
-                self.close_with(i, entry, Role::Close);
-                self.log_depth(m.end);
-                *last_closed = None;
-                return;
-            }
+        if let Some((x, entry)) = *last_closed
+            && attributed
+            && self.early_closer_ok(x)
+        {
+            self.delete_early_closer(x);
+            self.close_with(i, entry, Role::Close);
+            self.log_depth(m.end);
+            *last_closed = None;
+            return;
         }
         // R6.4: no opener anywhere before in the paragraph.
         if attributed && !any_before && !self.prev_open {

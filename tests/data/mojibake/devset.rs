@@ -278,14 +278,14 @@ pub fn damaged_set() -> Vec<Case> {
     let cps: Vec<Cp> = UTF8_CPS.iter().map(|n| cp(n)).collect();
     let mut out = Vec::new();
     let mut push = |kind: &'static str, clean: &str, damaged: Option<String>| {
-        if let Some(d) = damaged {
-            if d != clean {
-                out.push(Case {
-                    kind,
-                    clean: clean.to_string(),
-                    damaged: d,
-                });
-            }
+        if let Some(d) = damaged
+            && d != clean
+        {
+            out.push(Case {
+                kind,
+                clean: clean.to_string(),
+                damaged: d,
+            });
         }
     };
     // UTF-8 read once with each codepage.
