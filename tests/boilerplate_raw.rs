@@ -5,14 +5,10 @@
 
 use mend::{Config, Pipeline, Stage};
 
+mod common;
+
 fn raw(stem: &str) -> Vec<u8> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/raw");
-    let entry = std::fs::read_dir(dir)
-        .expect("raw/ exists")
-        .filter_map(Result::ok)
-        .find(|e| e.file_name().to_string_lossy().starts_with(stem))
-        .expect("raw file exists");
-    std::fs::read(entry.path()).expect("readable")
+    common::raw_file(stem).1
 }
 
 fn stages() -> Pipeline {

@@ -15,6 +15,23 @@ fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("mend runs")
 }
 
+/// Runs `cmd` with `input` on its stdin; stdout is captured.
+fn with_stdin(cmd: &mut Command, input: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("write");
+    child.wait_with_output().expect("wait")
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -122,20 +139,10 @@ fn rerun_is_safe_and_output_inside_input_is_not_read_back() {
 fn stdin_to_stdout_with_notes() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let notes = tmp.path().join("n.jsonl");
-    let mut child = mend()
-        .args(["clean", "--notes"])
-        .arg(&notes)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"a\xC2\xA0b  \r\n\r\n\r\nc")
-        .expect("write");
-    let o = child.wait_with_output().expect("wait");
+    let o = with_stdin(
+        &mut mend().args(["clean", "--notes"]).arg(&notes),
+        b"a\xC2\xA0b  \r\n\r\n\r\nc",
+    );
     assert!(o.status.success());
     assert_eq!(o.stdout, b"a b\n\nc\n");
     let n = fs::read_to_string(&notes).expect("notes written");
@@ -347,19 +354,10 @@ fn usage_errors_and_rules() {
 
 #[test]
 fn only_and_skip() {
-    let mut child = mend()
-        .args(["clean", "--skip", "normalize"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"a  \r\n")
-        .expect("write");
-    let o = child.wait_with_output().expect("wait");
+    let o = with_stdin(
+        &mut mend().args(["clean", "--skip", "normalize"]),
+        b"a  \r\n",
+    );
     assert_eq!(o.stdout, b"a  \r\n");
 }
 
@@ -435,20 +433,9 @@ fn disabled_rule_is_not_applied() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let rules = tmp.path().join("rules.toml");
     fs::write(&rules, "disable = [\"normalize/nbsp-run\"]\n").expect("write");
-    let mut child = mend()
-        .arg("clean")
-        .arg("--rules")
-        .arg(&rules)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all("a\u{a0}b  \n".as_bytes())
-        .expect("write");
-    let o = child.wait_with_output().expect("wait");
+    let o = with_stdin(
+        &mut mend().arg("clean").arg("--rules").arg(&rules),
+        "a\u{a0}b  \n".as_bytes(),
+    );
     assert_eq!(String::from_utf8_lossy(&o.stdout), "a\u{a0}b\n");
 }

@@ -2,27 +2,12 @@
 //! date is repaired from the document's own date, and nothing else in the
 //! five files is touched.
 
-use std::path::PathBuf;
-
 use mend::{Config, LossyMode, Pipeline, Stage};
 
+mod common;
+
 fn raw(prefix: &str) -> (String, Vec<u8>) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("raw");
-    let mut entries: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(prefix) && n.ends_with(".txt"))
-        })
-        .collect();
-    entries.sort();
-    let path = entries
-        .pop()
-        .unwrap_or_else(|| panic!("no raw/{prefix}*.txt"));
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let (path, bytes) = common::raw_file(prefix);
     (path.display().to_string(), bytes)
 }
 
