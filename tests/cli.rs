@@ -140,7 +140,7 @@ fn stdin_to_stdout_with_notes() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let notes = tmp.path().join("n.jsonl");
     let o = with_stdin(
-        &mut mend().args(["clean", "--notes"]).arg(&notes),
+        mend().args(["clean", "--notes"]).arg(&notes),
         b"a\xC2\xA0b  \r\n\r\n\r\nc",
     );
     assert!(o.status.success());
@@ -354,10 +354,7 @@ fn usage_errors_and_rules() {
 
 #[test]
 fn only_and_skip() {
-    let o = with_stdin(
-        &mut mend().args(["clean", "--skip", "normalize"]),
-        b"a  \r\n",
-    );
+    let o = with_stdin(mend().args(["clean", "--skip", "normalize"]), b"a  \r\n");
     assert_eq!(o.stdout, b"a  \r\n");
 }
 
@@ -434,7 +431,7 @@ fn disabled_rule_is_not_applied() {
     let rules = tmp.path().join("rules.toml");
     fs::write(&rules, "disable = [\"normalize/nbsp-run\"]\n").expect("write");
     let o = with_stdin(
-        &mut mend().arg("clean").arg("--rules").arg(&rules),
+        mend().arg("clean").arg("--rules").arg(&rules),
         "a\u{a0}b  \n".as_bytes(),
     );
     assert_eq!(String::from_utf8_lossy(&o.stdout), "a\u{a0}b\n");
