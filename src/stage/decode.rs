@@ -593,6 +593,23 @@ mod tests {
     }
 
     #[test]
+    fn irreversible_decode_keeps_the_bytes_whole() {
+        // ISO-2022-JP: a redundant escape to ASCII decodes to nothing, and
+        // the encoder does not write it back.
+        let bytes = b"\x1b(Babc";
+        let d = decode(bytes, Some(encoding_rs::ISO_2022_JP), true).expect("decodes");
+        assert_eq!(d.text, "abc");
+        assert_eq!(d.edits.len(), 1);
+        assert_eq!(d.edits[0].rule, &IRREVERSIBLE_DECODE);
+        assert_eq!(d.edits[0].src, 0..bytes.len());
+        let back = encode(&d.text, d.encoding, &d.edits, bytes).expect("encodes");
+        assert_eq!(back, bytes);
+        // Negative: text that round-trips needs no such edit.
+        let d = decode(b"abc", Some(encoding_rs::ISO_2022_JP), true).expect("decodes");
+        assert!(d.edits.is_empty());
+    }
+
+    #[test]
     fn binary_is_an_error() {
         assert_eq!(
             decode(
