@@ -53,8 +53,8 @@ enum Command {
     Explain(ExplainArgs),
     /// Rebuild the original bytes from a clean file and its notes.
     Restore(RestoreArgs),
-    /// List every stage and rule.
-    Rules,
+    /// List every stage and rule (with a rules file: its rules too, and what it disables).
+    Rules(RulesArgs),
 }
 
 #[derive(Args, Clone)]
@@ -151,6 +151,13 @@ struct ExplainArgs {
 }
 
 #[derive(Args)]
+struct RulesArgs {
+    /// A rules file (TOML): list its boilerplate rules and mark the rules it disables.
+    #[arg(long, value_name = "FILE")]
+    rules: Option<PathBuf>,
+}
+
+#[derive(Args)]
 struct RestoreArgs {
     /// A cleaned file.
     clean: PathBuf,
@@ -199,7 +206,7 @@ fn main() -> ExitCode {
         Command::Check(a) => cmd_check(a),
         Command::Explain(a) => cmd_explain(a),
         Command::Restore(a) => cmd_restore(a),
-        Command::Rules => cmd_rules(),
+        Command::Rules(a) => cmd_rules(a),
     };
     ExitCode::from(code)
 }
@@ -891,15 +898,37 @@ fn truncate(s: &str, max: usize) -> String {
     t
 }
 
-fn cmd_rules() -> u8 {
+fn cmd_rules(args: RulesArgs) -> u8 {
+    let file = match &args.rules {
+        Some(path) => {
+            let parsed = fs::read_to_string(path)
+                .map_err(|e| Failure::new(path, e))
+                .and_then(|t| RulesFile::parse(&t).map_err(|e| Failure::new(path, e)));
+            match parsed {
+                Ok(f) => Some(f),
+                Err(f) => {
+                    report(&f);
+                    return EXIT_ERROR;
+                }
+            }
+        }
+        None => None,
+    };
     let bold = Style::new().bold();
+    let dim = Style::new().dimmed();
     for stage in Stage::ALL {
         println!("{bold}{}{bold:#}", stage.name());
         for r in stage.rules() {
-            println!("  {:<28} {}", r.name, r.summary);
+            if file.as_ref().is_some_and(|f| f.is_disabled(r)) {
+                println!("  {dim}{:<28} {} (disabled){dim:#}", r.name, r.summary);
+            } else {
+                println!("  {:<28} {}", r.name, r.summary);
+            }
         }
-        if stage.rules().is_empty() {
-            println!("  (no rules yet)");
+        if stage == Stage::Boilerplate {
+            for u in file.iter().flat_map(|f| &f.boilerplate) {
+                println!("  {:<28} {} (user rule)", u.rule.name, u.rule.summary);
+            }
         }
     }
     EXIT_OK

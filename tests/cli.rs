@@ -350,6 +350,32 @@ fn usage_errors_and_rules() {
         assert!(s.contains(stage));
     }
     assert!(s.contains("nbsp-run"));
+    assert!(!s.contains("(disabled)") && !s.contains("(user rule)"));
+    // With a rules file: its rules are listed and what it disables is marked.
+    let good = tmp.path().join("good.toml");
+    fs::write(
+        &good,
+        "disable = [\"soft-hyphen\"]\n[[boilerplate]]\nname = \"acme\"\npattern = \"^ACME\"\n",
+    )
+    .expect("write");
+    let o = run(mend().arg("rules").arg("--rules").arg(&good));
+    assert!(o.status.success());
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        s.lines()
+            .any(|l| l.contains("soft-hyphen") && l.ends_with("(disabled)")),
+        "{s}"
+    );
+    assert!(
+        s.lines()
+            .any(|l| l.trim_start().starts_with("acme") && l.ends_with("(user rule)")),
+        "{s}"
+    );
+    assert!(
+        !s.lines()
+            .any(|l| l.contains("nbsp-run") && l.contains("(disabled)")),
+        "{s}"
+    );
 }
 
 #[test]
