@@ -17,10 +17,61 @@ pub struct Corpus {
     seen: HashSet<u64>,
 }
 
+/// The key of a line: a hash of its canonical form, so that what later
+/// stages change (odd spaces, quotation glyphs, dashes) does not make a
+/// line of the raw text and the same line of the clean text differ, and a
+/// second run decides as the first did.
 fn key(line: &str) -> u64 {
     // SipHash with fixed keys: stable across runs and threads.
     let mut h = DefaultHasher::new();
-    line.hash(&mut h);
+    let plain = line
+        .bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && !matches!(b, b'"' | b'\'' | b'`'))
+        && !line.contains("  ")
+        && !line.starts_with(' ')
+        && !line.ends_with(' ');
+    if plain {
+        line.hash(&mut h);
+        return h.finish();
+    }
+    let mut canon = String::with_capacity(line.len());
+    let mut space = false;
+    for c in line.chars() {
+        if c.is_whitespace() {
+            space = !canon.is_empty();
+            continue;
+        }
+        if matches!(
+            c,
+            '"' | '\''
+                | '`'
+                | '´'
+                | '“'
+                | '”'
+                | '„'
+                | '‟'
+                | '«'
+                | '»'
+                | '‘'
+                | '’'
+                | '‚'
+                | '‛'
+                | '‹'
+                | '›'
+        ) {
+            continue;
+        }
+        if space {
+            canon.push(' ');
+            space = false;
+        }
+        canon.push(if matches!(c, '–' | '—' | '−') {
+            '-'
+        } else {
+            c
+        });
+    }
+    canon.as_str().hash(&mut h);
     h.finish()
 }
 
@@ -81,5 +132,17 @@ mod tests {
         assert_eq!(c.doc_count("Subscribe"), 2);
         assert_eq!(c.doc_count("A story."), 1);
         assert_eq!(c.doc_count("never seen"), 0);
+    }
+
+    #[test]
+    fn keys_ignore_what_later_stages_change() {
+        assert_eq!(
+            key("\u{201C}Follow us\u{201D} on\u{A0}Telegram \u{2013} now "),
+            key("\"Follow us\" on Telegram - now")
+        );
+        assert_eq!(key("plain line"), key(" plain  line"));
+        // Negative: different words are different lines.
+        assert_ne!(key("Follow us on Telegram"), key("Follow us on Twitter"));
+        assert_ne!(key("ab"), key("a b"));
     }
 }

@@ -333,6 +333,14 @@ struct Drop {
     block: bool,
 }
 
+/// The spaces normalize makes plain spaces (its `nbsp-run` rule).
+fn is_odd_space(c: char) -> bool {
+    matches!(
+        c,
+        '\u{A0}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}'
+    )
+}
+
 fn trim(s: &str) -> &str {
     s.trim_matches(|c: char| c.is_whitespace() || c == '\u{200B}' || c == '\u{FEFF}')
 }
@@ -497,10 +505,18 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
         .map(|r| &r.boilerplate[..])
         .unwrap_or(&[]);
     for (i, l) in lines.iter().enumerate() {
-        let t = l.text;
-        if t.is_empty() {
+        if l.text.is_empty() {
             continue;
         }
+        // Phrases are matched as normalize will leave the line: a NO-BREAK
+        // or other fixed-width space is a space (so a second run agrees).
+        let spaced;
+        let t = if !l.text.is_ascii() && l.text.contains(is_odd_space) {
+            spaced = l.text.replace(is_odd_space, " ");
+            spaced.as_str()
+        } else {
+            l.text
+        };
         if let Some(u) = user.iter().find(|u| u.pattern.is_match(t)) {
             set(
                 drops,
@@ -820,7 +836,10 @@ fn repeated(t: &str, words: usize, cx: &Context<'_>) -> Option<(&'static Rule, S
         return None;
     }
     let n = c.doc_count(t);
-    let long_sentence = words >= 12 && ends_sentence(t);
+    // Prose recurs too (syndicated paragraphs, quoted statements): a line of
+    // 12+ words with a lowercase word and sentence punctuation is not chrome.
+    let long_sentence =
+        words >= 12 && (ends_sentence(t) || (t.contains([',', '.', ';']) && has_lowercase_word(t)));
     (n >= docs.min(3) && !long_sentence && !(words <= 6 && DATE.is_match(t))).then(|| {
         (
             &REPEATED_ACROSS_DOCUMENTS,
@@ -1213,6 +1232,22 @@ mod tests {
     fn kept(line: &str) -> bool {
         let text = format!("Headline of the story\n\n{}{line}\n\n{}", body(3), body(2));
         run(&text).0.contains(line)
+    }
+
+    #[test]
+    fn phrases_see_no_break_spaces_as_spaces() {
+        assert!(removed_by(
+            "Photo:\u{A0}Laura Brown / Sputnik",
+            &PHOTO_CREDIT
+        ));
+        assert!(removed_by(
+            "READ\u{A0}MORE: Lavrov says talks are over",
+            &RELATED_STORY_TEASER
+        ));
+        // Negative: a sentence of reporting with an NBSP stays.
+        assert!(kept(
+            "The minister said on\u{A0}Tuesday that the talks in Geneva would resume next week after a pause."
+        ));
     }
 
     #[test]
