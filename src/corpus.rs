@@ -5,7 +5,7 @@
 //! those counts through [`Context::corpus`](crate::pipeline::Context).
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{DefaultHasher, Hasher};
 
 /// Document frequencies of lines. Deterministic: the same documents give
 /// the same counts in any order and on any thread count.
@@ -22,57 +22,71 @@ pub struct Corpus {
 /// line of the raw text and the same line of the clean text differ, and a
 /// second run decides as the first did.
 fn key(line: &str) -> u64 {
-    // SipHash with fixed keys: stable across runs and threads.
+    // SipHash with fixed keys: stable across runs and threads. The canonical
+    // form is fed to the hasher in runs, without building it.
     let mut h = DefaultHasher::new();
-    let plain = line
-        .bytes()
-        .all(|b| (b' '..=b'~').contains(&b) && !matches!(b, b'"' | b'\'' | b'`'))
-        && !line.contains("  ")
-        && !line.starts_with(' ')
-        && !line.ends_with(' ');
-    if plain {
-        line.hash(&mut h);
+    let bytes = line.as_bytes();
+    // Most lines are already canonical ASCII: one write. (The streaming
+    // hasher gives the same hash as the runs the slow path writes.)
+    let canonical_ascii = !bytes
+        .iter()
+        .any(|&b| b >= 0x80 || (b < b' ') || matches!(b, b'"' | b'\'' | b'`'))
+        && bytes.first() != Some(&b' ')
+        && bytes.last() != Some(&b' ')
+        && memchr::memmem::find(bytes, b"  ").is_none();
+    if canonical_ascii {
+        h.write(bytes);
         return h.finish();
     }
-    let mut canon = String::with_capacity(line.len());
-    let mut space = false;
-    for c in line.chars() {
-        if c.is_whitespace() {
-            space = !canon.is_empty();
-            continue;
+    SCRATCH.with(|scratch| {
+        let mut canon = scratch.borrow_mut();
+        canon.clear();
+        let mut space = false; // a space is due before the next character
+        let mut buf = [0u8; 4];
+        for c in line.chars() {
+            if c.is_whitespace() {
+                space = !canon.is_empty();
+                continue;
+            }
+            if matches!(
+                c,
+                '"' | '\''
+                    | '`'
+                    | '´'
+                    | '“'
+                    | '”'
+                    | '„'
+                    | '‟'
+                    | '«'
+                    | '»'
+                    | '‘'
+                    | '’'
+                    | '‚'
+                    | '‛'
+                    | '‹'
+                    | '›'
+            ) {
+                continue;
+            }
+            if space {
+                canon.push(b' ');
+                space = false;
+            }
+            let c = if matches!(c, '–' | '—' | '−') {
+                '-'
+            } else {
+                c
+            };
+            canon.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
         }
-        if matches!(
-            c,
-            '"' | '\''
-                | '`'
-                | '´'
-                | '“'
-                | '”'
-                | '„'
-                | '‟'
-                | '«'
-                | '»'
-                | '‘'
-                | '’'
-                | '‚'
-                | '‛'
-                | '‹'
-                | '›'
-        ) {
-            continue;
-        }
-        if space {
-            canon.push(' ');
-            space = false;
-        }
-        canon.push(if matches!(c, '–' | '—' | '−') {
-            '-'
-        } else {
-            c
-        });
-    }
-    canon.as_str().hash(&mut h);
+        h.write(&canon);
+    });
     h.finish()
+}
+
+thread_local! {
+    /// The canonical form of a line, reused from line to line.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl Corpus {
@@ -144,5 +158,13 @@ mod tests {
         // Negative: different words are different lines.
         assert_ne!(key("Follow us on Telegram"), key("Follow us on Twitter"));
         assert_ne!(key("ab"), key("a b"));
+        assert_eq!(key("a–b"), key("a-b"));
+        // The fast path and the slow path agree.
+        assert_eq!(
+            key("Follow us on Telegram"),
+            key("Follow us on\u{A0}Telegram")
+        );
+        assert_eq!(key("it is 5 - 3"), key("it is 5 – 3"));
+        assert_ne!(key("a-b"), key("a b"));
     }
 }

@@ -528,7 +528,9 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
         }
         let w = l.words;
         let sentence = ends_sentence(t);
-        let legal_cue = w <= 150 && LEGAL_CUES.is_match(t);
+        // Scanned at most once, and only when a legal rule is reached.
+        let cue = std::cell::OnceCell::new();
+        let legal_cue = || *cue.get_or_init(|| w <= 150 && LEGAL_CUES.is_match(t));
         let hit: Option<(&'static Rule, String)> = if w <= 14 && SUBSCRIBE.is_match(t) {
             Some((&SUBSCRIBE_PROMPT, phrase_detail(&SUBSCRIBE, t)))
         } else if w <= 8 && SUPPORT_LINE.is_match(t) {
@@ -537,7 +539,7 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
             Some((&RELATED_STORY_TEASER, phrase_detail(&TEASER, t)))
         } else if w <= 10 && !sentence && i < first_long && TRENDS.is_match(t) {
             Some((&RELATED_STORY_TEASER, phrase_detail(&TRENDS, t)))
-        } else if w <= 150 && legal_cue && COOKIES.is_match(t) {
+        } else if w <= 150 && legal_cue() && COOKIES.is_match(t) {
             Some((&LEGAL_NOTICE, phrase_detail(&COOKIES, t)))
         } else if w <= 6 && WIDGET.is_match(unbullet(t)) {
             Some((&PAGE_WIDGET, format!("widget label `{t}`")))
@@ -547,7 +549,7 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
             Some((&SITE_TAGLINE, phrase_detail(&TAGLINE, t)))
         } else if w <= 40 && CREDIT_START.is_match(t) {
             Some((&PHOTO_CREDIT, phrase_detail(&CREDIT_START, t)))
-        } else if w <= 40 && legal_cue && LEGAL.is_match(t) {
+        } else if w <= 40 && legal_cue() && LEGAL.is_match(t) {
             Some((&LEGAL_NOTICE, phrase_detail(&LEGAL, t)))
         } else if w <= 20 && !t.ends_with('.') && t.contains('/') && CREDIT_END.is_match(t) {
             Some((&PHOTO_CREDIT, phrase_detail(&CREDIT_END, t)))
