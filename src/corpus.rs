@@ -30,7 +30,7 @@ fn key(line: &str) -> u64 {
     // hasher gives the same hash as the runs the slow path writes.)
     let canonical_ascii = !bytes
         .iter()
-        .any(|&b| b >= 0x80 || (b < b' ') || matches!(b, b'"' | b'\'' | b'`'))
+        .any(|&b| !(b' '..0x80).contains(&b) || matches!(b, b'"' | b'\'' | b'`'))
         && bytes.first() != Some(&b' ')
         && bytes.last() != Some(&b' ')
         && memchr::memmem::find(bytes, b"  ").is_none();
