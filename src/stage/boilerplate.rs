@@ -322,6 +322,8 @@ struct Line<'a> {
     text: &'a str,
     /// Words with a letter or digit.
     words: usize,
+    /// In how many documents of the run the line occurs, once looked up.
+    count: std::cell::Cell<Option<u32>>,
 }
 
 /// Why a line goes.
@@ -405,38 +407,41 @@ fn ends_sentence(s: &str) -> bool {
 /// something was dropped).
 pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
     let first = out.len();
-    find_once(text, cx, out);
+    let mut lines = split_lines(text);
+    decide(&lines, cx, out);
     for _ in 0..3 {
         if out.len() == first {
             return;
         }
-        let mut mine: Vec<Edit> = out[first..].to_vec();
-        let rest = crate::edit::apply(text, &mut mine);
-        let mut more = Vec::new();
-        find_once(&rest, cx, &mut more);
-        if more.is_empty() {
+        // The lines a second run would see: those no edit removed (edits
+        // always remove whole lines). Their counts are already known.
+        let mut cut = out[first..].iter().map(|e| e.span()).peekable();
+        lines.retain(|l| {
+            while cut.peek().is_some_and(|c| c.end <= l.start) {
+                cut.next();
+            }
+            !cut.peek()
+                .is_some_and(|c| c.start <= l.start && l.end <= c.end)
+        });
+        let before = out.len();
+        decide(&lines, cx, out);
+        if out.len() == before {
             return;
-        }
-        let map = crate::edit::OffsetMap::new(&mine);
-        for e in more {
-            let span = map.span_to_input(e.span());
-            out.push(Edit::delete(span, e.rule()).with_detail(e.reason().to_owned()));
         }
         out[first..].sort_by_key(|e| (e.span().start, e.span().end));
     }
 }
 
-/// One round of decisions over the lines of `text`.
-fn find_once(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
-    let lines = split_lines(text);
+/// One round of decisions over `lines`.
+fn decide(lines: &[Line<'_>], cx: &Context<'_>, out: &mut Vec<Edit>) {
     if lines.iter().all(|l| l.text.is_empty()) {
         return;
     }
     let mut drops: Vec<Option<Drop>> = vec![None; lines.len()];
-    phrases(&lines, cx, &mut drops);
-    blocks(&lines, &mut drops);
-    density(&lines, &mut drops);
-    scripts(&lines, &mut drops);
+    phrases(lines, cx, &mut drops);
+    blocks(lines, &mut drops);
+    density(lines, &mut drops);
+    scripts(lines, &mut drops);
     // Never leave nothing: if every line with text would go, keep the
     // lines that only the density rule dropped; if that is still nothing,
     // the page is all furniture by our rules and we are wrong about it.
@@ -458,7 +463,7 @@ fn find_once(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
     if !kept(&drops) {
         return;
     }
-    emit(&lines, &drops, out);
+    emit(lines, &drops, out);
 }
 
 fn split_lines(text: &str) -> Vec<Line<'_>> {
@@ -474,6 +479,7 @@ fn split_lines(text: &str) -> Vec<Line<'_>> {
             end,
             text: t,
             words: count_words(t),
+            count: std::cell::Cell::new(None),
         });
         start = end;
     }
@@ -571,7 +577,7 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
                 "`Posted by ... on <date>` line of an embed".to_owned(),
             ))
         } else {
-            repeated(t, w, cx)
+            repeated(l, t, w, cx)
         };
         if let Some((rule, detail)) = hit {
             set(drops, i, rule, detail);
@@ -831,18 +837,31 @@ fn script_mismatch(t: &str, words: usize, doc: Option<Script>) -> Option<String>
         .then(|| format!("{words}-word line not in the document's {doc:?} script"))
 }
 
-fn repeated(t: &str, words: usize, cx: &Context<'_>) -> Option<(&'static Rule, String)> {
+fn repeated(
+    l: &Line<'_>,
+    t: &str,
+    words: usize,
+    cx: &Context<'_>,
+) -> Option<(&'static Rule, String)> {
     let c = cx.corpus?;
     let docs = c.docs();
     if docs < 2 {
         return None;
     }
-    let n = c.doc_count(t);
     // Prose recurs too (syndicated paragraphs, quoted statements): a line of
     // 12+ words with a lowercase word and sentence punctuation is not chrome.
     let long_sentence =
         words >= 12 && (ends_sentence(t) || (t.contains([',', '.', ';']) && has_lowercase_word(t)));
-    (n >= docs.min(3) && !long_sentence && !(words <= 6 && DATE.is_match(t))).then(|| {
+    if long_sentence {
+        return None;
+    }
+    // Looked up once per line, whatever the number of rounds.
+    let n = l.count.get().unwrap_or_else(|| {
+        let n = c.doc_count(t);
+        l.count.set(Some(n));
+        n
+    });
+    (n >= docs.min(3) && !(words <= 6 && DATE.is_match(t))).then(|| {
         (
             &REPEATED_ACROSS_DOCUMENTS,
             format!("line occurs in {n} of {docs} documents of the run"),
@@ -1157,6 +1176,9 @@ fn has_lowercase_word(t: &str) -> bool {
 /// dropped by one rule (and the blank lines between them) is one edit.
 fn emit(lines: &[Line<'_>], drops: &[Option<Drop>], out: &mut Vec<Edit>) {
     let n = lines.len();
+    // In a later round, lines an earlier round removed are gone from
+    // `lines`: an edit never reaches over such a gap.
+    let joined = |j: usize| lines[j].start == lines[j - 1].end;
     let mut i = 0;
     while i < n {
         let Some(d) = &drops[i] else {
@@ -1168,6 +1190,7 @@ fn emit(lines: &[Line<'_>], drops: &[Option<Drop>], out: &mut Vec<Edit>) {
         let mut end = i + 1;
         if d.block {
             while end < n
+                && joined(end)
                 && (lines[end].text.is_empty()
                     || drops[end]
                         .as_ref()
@@ -1183,7 +1206,7 @@ fn emit(lines: &[Line<'_>], drops: &[Option<Drop>], out: &mut Vec<Edit>) {
         // already above it (or it starts the text): no ghost paragraph break.
         let blank_above = i == 0 || lines[i - 1].text.is_empty() || drops[i - 1].is_some();
         if blank_above {
-            while end < n && lines[end].text.is_empty() {
+            while end < n && joined(end) && lines[end].text.is_empty() {
                 end += 1;
             }
         }
