@@ -604,6 +604,22 @@ fn progress_records() -> ProgressBar {
     pb
 }
 
+/// Reads and cleans one input of a run; the notes name it by its path
+/// relative to the input root, so that they do not depend on the working folder.
+fn clean_with_notes(
+    pipeline: &Pipeline,
+    job: &Job,
+    corpus: Option<&Corpus>,
+) -> Result<(Cleaned, String), Failure> {
+    let bytes = read_input(&job.path)?;
+    let cleaned = pipeline
+        .clean_in(&bytes, corpus)
+        .map_err(|e| Failure::new(&job.path, e))?;
+    let rel = job.rel.to_string_lossy().replace('\\', "/");
+    let notes = notes::write(&cleaned, &bytes, &rel, pipeline.config());
+    Ok((cleaned, notes))
+}
+
 fn clean_job(
     pipeline: &Pipeline,
     job: &Job,
@@ -611,12 +627,7 @@ fn clean_job(
     corpus: Option<&Corpus>,
     totals: &Totals,
 ) -> Result<(), Failure> {
-    let bytes = read_input(&job.path)?;
-    let cleaned = pipeline
-        .clean_in(&bytes, corpus)
-        .map_err(|e| Failure::new(&job.path, e))?;
-    let rel = job.rel.to_string_lossy().replace('\\', "/");
-    let notes = notes::write(&cleaned, &bytes, &rel, pipeline.config());
+    let (cleaned, notes) = clean_with_notes(pipeline, job, corpus)?;
     let (text_path, notes_path) = outputs(out_dir, &job.rel);
     write_atomic(&text_path, cleaned.text.as_bytes()).map_err(|e| Failure::new(&text_path, e))?;
     write_atomic(&notes_path, notes.as_bytes()).map_err(|e| Failure::new(&notes_path, e))?;
@@ -731,12 +742,7 @@ fn check_job(
     dir: &Path,
     corpus: Option<&Corpus>,
 ) -> Result<Vec<String>, Failure> {
-    let bytes = read_input(&job.path)?;
-    let cleaned = pipeline
-        .clean_in(&bytes, corpus)
-        .map_err(|e| Failure::new(&job.path, e))?;
-    let rel = job.rel.to_string_lossy().replace('\\', "/");
-    let notes = notes::write(&cleaned, &bytes, &rel, pipeline.config());
+    let (cleaned, notes) = clean_with_notes(pipeline, job, corpus)?;
     let (text_path, notes_path) = outputs(dir, &job.rel);
     let mut diffs = Vec::new();
     for (path, want) in [

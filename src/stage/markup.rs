@@ -601,7 +601,7 @@ mod tests {
     use super::*;
     use crate::pipeline::Config;
 
-    fn run(text: &str) -> String {
+    fn edits_of(text: &str) -> Vec<Edit> {
         let config = Config::default();
         let cx = Context {
             config: &config,
@@ -609,18 +609,15 @@ mod tests {
         };
         let mut edits = Vec::new();
         find(text, &cx, &mut edits);
-        crate::edit::apply(text, &mut edits).into_owned()
+        edits
+    }
+
+    fn run(text: &str) -> String {
+        crate::edit::apply(text, &mut edits_of(text)).into_owned()
     }
 
     fn rules_of(text: &str) -> Vec<&'static str> {
-        let config = Config::default();
-        let cx = Context {
-            config: &config,
-            corpus: None,
-        };
-        let mut edits = Vec::new();
-        find(text, &cx, &mut edits);
-        edits.iter().map(|e| e.rule().name).collect()
+        edits_of(text).iter().map(|e| e.rule().name).collect()
     }
 
     #[test]
