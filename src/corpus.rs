@@ -15,6 +15,8 @@ pub struct Corpus {
     docs: u32,
     /// Scratch set of one document's lines, kept to reuse its allocation.
     seen: HashSet<u64>,
+    /// [`Corpus::fingerprint`], computed once the counts are final.
+    fingerprint: std::sync::OnceLock<u64>,
 }
 
 /// The key of a line: a hash of its canonical form, so that what later
@@ -128,6 +130,28 @@ impl Corpus {
     /// How many documents were counted.
     pub fn docs(&self) -> u32 {
         self.docs
+    }
+
+    /// A digest of the counts, the same for the same documents in any
+    /// order: a run's notes record it, so that a re-run knows whether its
+    /// earlier outputs were cleaned against the same cross-document counts.
+    /// Computed on the first call; add no documents after it.
+    pub fn fingerprint(&self) -> u64 {
+        *self.fingerprint.get_or_init(|| {
+            // An order-independent sum of well-mixed (key, count) pairs.
+            let mix = |mut x: u64| {
+                x ^= x >> 33;
+                x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+                x ^= x >> 33;
+                x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+                x ^ (x >> 33)
+            };
+            self.counts
+                .iter()
+                .fold(mix(u64::from(self.docs)), |acc, (&k, &n)| {
+                    acc.wrapping_add(mix(k ^ mix(u64::from(n))))
+                })
+        })
     }
 }
 

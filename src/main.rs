@@ -22,8 +22,19 @@ use mend::notes::{self, Note};
 use mend::rules::RulesFile;
 use mend::{Cleaned, Config, Corpus, LossyMode, Pipeline, QuoteStyle, Stage, StageSet};
 
+#[path = "cli/interrupt.rs"]
+mod interrupt;
 #[path = "cli/jsonl.rs"]
 mod jsonl_cli;
+#[path = "cli/state.rs"]
+mod state;
+#[path = "cli/walk.rs"]
+mod walk;
+#[path = "cli/write.rs"]
+mod write;
+
+use walk::{Job, collect};
+use write::{make_dir_of, write_atomic};
 
 /// Exit codes, as grep, ripgrep and ruff use them.
 const EXIT_OK: u8 = 0;
@@ -31,6 +42,8 @@ const EXIT_OK: u8 = 0;
 const EXIT_DRIFT: u8 = 1;
 /// A usage error, or some file failed.
 const EXIT_ERROR: u8 = 2;
+/// Stopped by Ctrl-C (128 + SIGINT, as shells report it).
+const EXIT_INTERRUPTED: u8 = 130;
 
 #[derive(Parser)]
 #[command(
@@ -119,6 +132,12 @@ struct CleanArgs {
     /// JSON lines: copy records that are not valid JSON or lack the text field here.
     #[arg(long, value_name = "FILE")]
     rejects: Option<PathBuf>,
+    /// Follow symbolic links inside folders (links given as arguments are always followed).
+    #[arg(long)]
+    follow: bool,
+    /// Clean every input again, even where DIR already holds its up-to-date outputs.
+    #[arg(long)]
+    force: bool,
     #[command(flatten)]
     pipeline: PipelineArgs,
 }
@@ -137,6 +156,9 @@ struct CheckArgs {
     /// The folder of committed clean files and notes to compare with.
     #[arg(short, long, value_name = "DIR")]
     output: PathBuf,
+    /// Follow symbolic links inside folders (links given as arguments are always followed).
+    #[arg(long)]
+    follow: bool,
     #[command(flatten)]
     pipeline: PipelineArgs,
 }
@@ -252,74 +274,6 @@ fn build(args: &PipelineArgs, records: bool) -> Result<Pipeline, Failure> {
     }))
 }
 
-/// One input file of a run.
-struct Job {
-    /// The file.
-    path: PathBuf,
-    /// Its path relative to the input root (for the output name and the notes header).
-    rel: PathBuf,
-    /// Its size, for the progress bar.
-    size: u64,
-}
-
-/// Collects the files under `paths` (sorted, recursively), never entering `skip`.
-fn collect(paths: &[PathBuf], skip: Option<&Path>, failures: &mut Vec<Failure>) -> Vec<Job> {
-    let skip = skip.and_then(|s| fs::canonicalize(s).ok());
-    let mut jobs = Vec::new();
-    for root in paths {
-        match fs::metadata(root) {
-            Ok(m) if m.is_dir() => walk(root, root, skip.as_deref(), &mut jobs, failures),
-            Ok(m) => jobs.push(Job {
-                path: root.clone(),
-                rel: PathBuf::from(root.file_name().unwrap_or(root.as_os_str())),
-                size: m.len(),
-            }),
-            Err(e) => failures.push(Failure::new(root, e)),
-        }
-    }
-    jobs
-}
-
-fn walk(
-    root: &Path,
-    dir: &Path,
-    skip: Option<&Path>,
-    jobs: &mut Vec<Job>,
-    failures: &mut Vec<Failure>,
-) {
-    if skip.is_some() && fs::canonicalize(dir).ok().as_deref() == skip {
-        return; // an output folder inside an input folder is never read back
-    }
-    let entries = match fs::read_dir(dir) {
-        Ok(rd) => {
-            let mut v: Vec<_> = rd.filter_map(Result::ok).collect();
-            v.sort_by_key(|e| e.file_name());
-            v
-        }
-        Err(e) => {
-            failures.push(Failure::new(dir, e));
-            return;
-        }
-    };
-    for entry in entries {
-        let path = entry.path();
-        let Ok(ft) = entry.file_type() else { continue };
-        if ft.is_dir() {
-            walk(root, &path, skip, jobs, failures);
-        } else if ft.is_file() || (ft.is_symlink() && path.is_file()) {
-            let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
-            let size = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-            jobs.push(Job { path, rel, size });
-        } else if ft.is_symlink() && !path.is_dir() {
-            // A link to nothing: say so rather than skip it silently.
-            let err = fs::metadata(&path)
-                .err()
-                .map_or_else(|| "not a regular file".to_owned(), |e| e.to_string());
-            failures.push(Failure::new(&path, format!("broken symbolic link: {err}")));
-        }
-    }
-}
-
 /// Output paths of a job under `dir`: NAME.txt and NAME.notes.jsonl.
 fn outputs(dir: &Path, rel: &Path) -> (PathBuf, PathBuf) {
     let base = dir.join(rel);
@@ -351,34 +305,6 @@ fn corpus_of(jobs: &[Job], pipeline: &Pipeline) -> Option<Corpus> {
 
 fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
     fs::read(path).map_err(|e| Failure::new(path, e))
-}
-
-/// Writes `data` to `path` atomically: a temp file in the same folder, then a rename.
-fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(data)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
-/// Creates each output folder once, before the files are written.
-fn make_dirs<'a>(files: impl Iterator<Item = &'a Path>) -> Vec<Failure> {
-    let dirs: std::collections::BTreeSet<&Path> = files.filter_map(Path::parent).collect();
-    dirs.into_iter()
-        .filter_map(|d| fs::create_dir_all(d).err().map(|e| Failure::new(d, e)))
-        .collect()
-}
-
-fn make_dir_of(path: &Path) -> io::Result<()> {
-    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        Some(d) => fs::create_dir_all(d),
-        None => Ok(()),
-    }
 }
 
 fn progress(total: u64, files: usize) -> ProgressBar {
@@ -462,39 +388,92 @@ fn cmd_clean(args: CleanArgs) -> u8 {
         eprintln!("mend: a folder or several files need an output folder: -o DIR");
         return EXIT_ERROR;
     };
+    clean_folder(&pipeline, &args, out_dir)
+}
+
+/// What became of one input of a folder run.
+enum Outcome {
+    /// Cleaned and written.
+    Cleaned,
+    /// Its outputs were already up to date; not written again.
+    UpToDate,
+    /// Not started: the run was interrupted.
+    NotRun,
+}
+
+/// `mend clean PATHS -o DIR`: every input file to DIR, in parallel.
+fn clean_folder(pipeline: &Pipeline, args: &CleanArgs, out_dir: &Path) -> u8 {
     let start = Instant::now();
+    let interrupted = interrupt::install();
     let mut failures = Vec::new();
-    let jobs = collect(&args.paths, Some(out_dir), &mut failures);
+    let found = collect(&args.paths, Some(out_dir), args.follow, &mut failures);
+    // Two inputs that map to one output name: the first one wins.
     let mut seen = std::collections::HashSet::new();
-    for job in &jobs {
-        if !seen.insert(outputs(out_dir, &job.rel).0) {
+    let mut jobs = Vec::with_capacity(found.jobs.len());
+    for job in found.jobs {
+        if seen.insert(outputs(out_dir, &job.rel).0) {
+            jobs.push(job);
+        } else {
             failures.push(Failure::new(
                 &job.path,
                 "another input maps to the same output name; skipped",
             ));
         }
     }
-    let corpus = corpus_of(&jobs, &pipeline);
+    drop(seen);
+    let corpus = corpus_of(&jobs, pipeline);
+    // Folders that cannot be made, or lead out of DIR: their files fail.
+    let refused: std::collections::HashSet<PathBuf> = write::make_dirs(
+        out_dir,
+        jobs.iter()
+            .map(|j| out_dir.join(&j.rel))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(PathBuf::as_path),
+    )
+    .into_iter()
+    .map(|(dir, e)| {
+        failures.push(Failure::new(&dir, e));
+        dir
+    })
+    .collect();
     let total: u64 = jobs.iter().map(|j| j.size).sum();
     let pb = progress(total, jobs.len());
     let totals = Totals::default();
     let done = AtomicUsize::new(0);
-    let mut dupes = std::collections::HashSet::new();
-    let jobs: Vec<Job> = jobs
-        .into_iter()
-        .filter(|j| dupes.insert(outputs(out_dir, &j.rel).0))
-        .collect();
-    let targets: Vec<PathBuf> = jobs.iter().map(|j| outputs(out_dir, &j.rel).0).collect();
-    failures.extend(make_dirs(targets.iter().map(PathBuf::as_path)));
-    let results: Vec<Result<(), Failure>> = jobs
+    let up_to_date = AtomicUsize::new(0);
+    let config = notes::config_value(pipeline.config());
+    let results: Vec<Result<Outcome, Failure>> = jobs
         .par_iter()
         .map(|job| {
-            let r = clean_job(&pipeline, job, out_dir, corpus.as_ref(), &totals);
+            if interrupted.load(Ordering::Relaxed) {
+                return Ok(Outcome::NotRun);
+            }
+            let text_path = outputs(out_dir, &job.rel).0;
+            let r = match text_path.parent() {
+                Some(d) if refused.contains(d) => Err(Failure::new(
+                    &job.path,
+                    "its output folder was refused (see above); not cleaned",
+                )),
+                _ => clean_job(
+                    pipeline,
+                    job,
+                    out_dir,
+                    corpus.as_ref(),
+                    &config,
+                    args.force,
+                    &totals,
+                ),
+            };
             pb.inc(job.size);
             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
             pb.set_message(format!("{n}/{}", jobs.len()));
-            if let Err(f) = &r {
-                pb.suspend(|| report(f));
+            match &r {
+                Err(f) => pb.suspend(|| report(f)),
+                Ok(Outcome::UpToDate) => {
+                    up_to_date.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(_) => {}
             }
             r
         })
@@ -504,11 +483,35 @@ fn cmd_clean(args: CleanArgs) -> u8 {
         report(f);
     }
     let failed = failures.len() + results.iter().filter(|r| r.is_err()).count();
-    eprintln!("{}", totals.summary(failed, start.elapsed().as_secs_f64()));
+    let not_run = results
+        .iter()
+        .filter(|r| matches!(r, Ok(Outcome::NotRun)))
+        .count();
+    let mut summary = totals.summary(failed, start.elapsed().as_secs_f64());
+    let skipped = up_to_date.load(Ordering::Relaxed);
+    if skipped > 0 {
+        summary.push_str(&format!("; {skipped} already up to date (--force to redo)"));
+    }
+    if found.links_skipped > 0 {
+        summary.push_str(&format!(
+            "; {} symbolic links not followed (--follow)",
+            found.links_skipped
+        ));
+    }
+    eprintln!("{summary}");
+    if not_run > 0 || interrupted.load(Ordering::Relaxed) {
+        eprintln!(
+            "mend: interrupted: {} of {} files done, {not_run} not started; run the same command again to finish",
+            jobs.len() - not_run,
+            jobs.len()
+        );
+        return EXIT_INTERRUPTED;
+    }
     if failed > 0 { EXIT_ERROR } else { EXIT_OK }
 }
 
 fn clean_jsonl(pipeline: &Pipeline, args: &CleanArgs) -> u8 {
+    interrupt::install();
     let inline = args.notes.as_deref() == Some(Path::new("inline"));
     let opts = JsonlOptions {
         text_field: args.text_field.clone(),
@@ -549,7 +552,7 @@ fn clean_jsonl(pipeline: &Pipeline, args: &CleanArgs) -> u8 {
             return EXIT_ERROR;
         };
         let under = |dir: &Option<PathBuf>, rel: &Path| dir.as_ref().map(|d| d.join(rel));
-        for shard in collect(&args.paths, Some(out_dir), &mut failures) {
+        for shard in collect(&args.paths, Some(out_dir), args.follow, &mut failures).jobs {
             let targets = jsonl_cli::Targets {
                 out: Some(out_dir.join(&shard.rel)),
                 notes: under(&notes, &shard.rel),
@@ -560,6 +563,9 @@ fn clean_jsonl(pipeline: &Pipeline, args: &CleanArgs) -> u8 {
         }
     }
     for (input, targets) in &streams {
+        if interrupt::requested() {
+            break;
+        }
         let input = input.as_deref();
         match jsonl_cli::run(
             pipeline,
@@ -584,6 +590,10 @@ fn clean_jsonl(pipeline: &Pipeline, args: &CleanArgs) -> u8 {
             .summary(failures.len(), start.elapsed().as_secs_f64())
             .replacen(" files,", " records,", 1)
     );
+    if interrupt::requested() {
+        eprintln!("mend: interrupted; run the same command again to redo what was not written");
+        return EXIT_INTERRUPTED;
+    }
     if failures.is_empty() && bad == 0 {
         EXIT_OK
     } else {
@@ -615,8 +625,7 @@ fn clean_with_notes(
     let cleaned = pipeline
         .clean_in(&bytes, corpus)
         .map_err(|e| Failure::new(&job.path, e))?;
-    let rel = job.rel.to_string_lossy().replace('\\', "/");
-    let notes = notes::write(&cleaned, &bytes, &rel, pipeline.config());
+    let notes = notes::write(&cleaned, &bytes, &rel_name(&job.rel), pipeline.config());
     Ok((cleaned, notes))
 }
 
@@ -625,14 +634,41 @@ fn clean_job(
     job: &Job,
     out_dir: &Path,
     corpus: Option<&Corpus>,
+    config: &serde_json::Value,
+    force: bool,
     totals: &Totals,
-) -> Result<(), Failure> {
-    let (cleaned, notes) = clean_with_notes(pipeline, job, corpus)?;
+) -> Result<Outcome, Failure> {
+    let bytes = read_input(&job.path)?;
     let (text_path, notes_path) = outputs(out_dir, &job.rel);
+    let rel = rel_name(&job.rel);
+    if !force
+        && state::up_to_date(&state::Want {
+            text: &text_path,
+            notes: &notes_path,
+            input: &bytes,
+            rel: &rel,
+            config,
+            corpus: corpus.map(Corpus::fingerprint),
+        })
+    {
+        return Ok(Outcome::UpToDate);
+    }
+    let cleaned = pipeline
+        .clean_in(&bytes, corpus)
+        .map_err(|e| Failure::new(&job.path, e))?;
+    let notes = notes::write(&cleaned, &bytes, &rel, pipeline.config());
+    drop(bytes);
+    // The text first, then its notes: a run killed between the two leaves
+    // notes that do not describe the text, which the next run redoes.
     write_atomic(&text_path, cleaned.text.as_bytes()).map_err(|e| Failure::new(&text_path, e))?;
     write_atomic(&notes_path, notes.as_bytes()).map_err(|e| Failure::new(&notes_path, e))?;
     totals.add(&cleaned);
-    Ok(())
+    Ok(Outcome::Cleaned)
+}
+
+/// A job's path relative to its root, as the notes header names it.
+fn rel_name(rel: &Path) -> String {
+    rel.to_string_lossy().replace('\\', "/")
 }
 
 fn clean_stdin(pipeline: &Pipeline, notes_path: Option<&Path>) -> u8 {
@@ -703,7 +739,7 @@ fn cmd_check(args: CheckArgs) -> u8 {
         }
     };
     let mut failures = Vec::new();
-    let jobs = collect(&args.paths, Some(&args.output), &mut failures);
+    let jobs = collect(&args.paths, Some(&args.output), args.follow, &mut failures).jobs;
     let corpus = corpus_of(&jobs, &pipeline);
     // Diffs in input order, whatever the thread count.
     let results: Vec<Result<Vec<String>, Failure>> = jobs
@@ -769,13 +805,16 @@ fn check_job(
     Ok(diffs)
 }
 
-/// Notes with the header's `version` blanked: a new mend version alone is not drift.
+/// Notes with the header's run metadata blanked (`version`, and the
+/// `corpus` fingerprint, which depends on how lines are hashed): a new mend
+/// version alone is not drift; the text and the edits are what is checked.
 fn without_version(notes: &str) -> String {
     let (head, rest) = notes.split_once('\n').unwrap_or((notes, ""));
     match serde_json::from_str::<serde_json::Value>(head) {
         Ok(mut v) => {
             if let Some(o) = v.as_object_mut() {
                 o.remove("version");
+                o.remove("corpus");
             }
             format!("{v}\n{rest}")
         }

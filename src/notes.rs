@@ -112,6 +112,10 @@ pub struct Header {
     pub version: String,
     /// The configuration, as it was.
     pub config: serde_json::Value,
+    /// Fingerprint (hex) of the cross-document line counts the text was
+    /// cleaned against, in a run over several documents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corpus: Option<String>,
 }
 
 /// The original file, in the header.
@@ -169,7 +173,8 @@ pub fn write(cleaned: &Cleaned, original: &[u8], path: &str, config: &Config) ->
         encoding: cleaned.encoding.name().to_owned(),
         detection: cleaned.detection.name().to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
-        config: serde_json::to_value(config.info()).unwrap_or(serde_json::Value::Null),
+        config: config_value(config),
+        corpus: cleaned.corpus.map(|f| format!("{f:016x}")),
     };
     let mut out = String::with_capacity(256 + cleaned.edits.len() * 160);
     push_line(&mut out, &header);
@@ -177,6 +182,11 @@ pub fn write(cleaned: &Cleaned, original: &[u8], path: &str, config: &Config) ->
         push_line(&mut out, note);
     }
     out
+}
+
+/// The configuration as the notes header records it.
+pub fn config_value(config: &Config) -> serde_json::Value {
+    serde_json::to_value(config.info()).unwrap_or(serde_json::Value::Null)
 }
 
 fn push_line<T: Serialize>(out: &mut String, value: &T) {

@@ -123,6 +123,9 @@ pub struct Cleaned {
     pub edits: Vec<Note>,
     /// Size of the input in bytes.
     pub source_len: usize,
+    /// [`Corpus::fingerprint`] of the cross-document counts it was cleaned
+    /// against, if any (recorded in the notes header).
+    pub corpus: Option<u64>,
 }
 
 impl Cleaned {
@@ -262,6 +265,7 @@ impl Pipeline {
             detection: decoded.detection,
             edits: notes,
             source_len: original.len(),
+            corpus: corpus.map(Corpus::fingerprint),
         }
     }
 }

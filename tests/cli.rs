@@ -1,78 +1,10 @@
 //! The real binary on a temporary copy of `raw/`.
 
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
 
-fn mend() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_mend"));
-    c.env("NO_COLOR", "1");
-    c
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("mend runs")
-}
-
-/// Runs `cmd` with `input` on its stdin; stdout is captured.
-fn with_stdin(cmd: &mut Command, input: &[u8]) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input)
-        .expect("write");
-    child.wait_with_output().expect("wait")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A temp dir with a copy of raw/ in `raw/`.
-fn fixture() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let raw = tmp.path().join("raw");
-    fs::create_dir(&raw).expect("mkdir");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("raw");
-    for e in fs::read_dir(src).expect("raw/") {
-        let p = e.expect("entry").path();
-        fs::copy(&p, raw.join(p.file_name().expect("name"))).expect("copy");
-    }
-    (tmp, raw)
-}
-
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut v: Vec<_> = walk(dir)
-        .into_iter()
-        .map(|p| {
-            let b = fs::read(&p).expect("read");
-            (p.strip_prefix(dir).expect("prefix").to_path_buf(), b)
-        })
-        .collect();
-    v.sort();
-    v
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in fs::read_dir(dir).expect("read_dir") {
-        let p = e.expect("entry").path();
-        if p.is_dir() {
-            out.extend(walk(&p))
-        } else {
-            out.push(p)
-        }
-    }
-    out
-}
+mod common;
+use common::cli::*;
 
 #[test]
 fn clean_folder_matches_committed_goldens_and_leaves_input_alone() {
@@ -127,12 +59,28 @@ fn thread_count_does_not_change_output() {
 fn rerun_is_safe_and_output_inside_input_is_not_read_back() {
     let (_tmp, raw) = fixture();
     let out = raw.join("clean");
-    for _ in 0..2 {
-        let o = run(mend().arg("clean").arg(&raw).arg("-o").arg(&out));
-        assert!(o.status.success(), "{}", stderr(&o));
-        assert!(stderr(&o).contains("5 files"), "{}", stderr(&o));
-    }
+    let o = run(mend().arg("clean").arg(&raw).arg("-o").arg(&out));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("5 files"), "{}", stderr(&o));
+    let first = snapshot(&out);
+    // A re-run finds every output up to date and writes nothing.
+    let o = run(mend().arg("clean").arg(&raw).arg("-o").arg(&out));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("0 files"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("5 already up to date"),
+        "{}",
+        stderr(&o)
+    );
+    // --force redoes them, to the same bytes.
+    let o = run(mend()
+        .args(["clean", "--force"])
+        .arg(&raw)
+        .arg("-o")
+        .arg(&out));
+    assert!(stderr(&o).contains("5 files"), "{}", stderr(&o));
     assert_eq!(walk(&out).len(), 10);
+    assert_eq!(snapshot(&out), first);
 }
 
 #[test]
@@ -227,15 +175,30 @@ fn unreadable_file_is_reported() {
 
 #[cfg(unix)]
 #[test]
-fn broken_link_is_reported_and_the_run_goes_on() {
+fn broken_link_is_reported_with_follow_and_passed_over_without() {
     let (tmp, raw) = fixture();
     std::os::unix::fs::symlink(tmp.path().join("gone.txt"), raw.join("link.txt")).expect("symlink");
     let out = tmp.path().join("out");
-    let o = run(mend().arg("clean").arg(&raw).arg("-o").arg(&out));
+    let o = run(mend()
+        .args(["clean", "--follow"])
+        .arg(&raw)
+        .arg("-o")
+        .arg(&out));
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert!(err.contains("link.txt: broken symbolic link"), "{err}");
     assert!(err.contains("5 files") && err.contains("1 failed"), "{err}");
+    let o = run(mend()
+        .arg("clean")
+        .arg(&raw)
+        .arg("-o")
+        .arg(tmp.path().join("out2")));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("1 symbolic links not followed"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -174,6 +174,16 @@ pub(crate) fn run(
         if batch.is_empty() {
             break;
         }
+        if crate::interrupt::requested() {
+            // Nothing is renamed into place: the temp files go with the sinks.
+            return Err(Failure::new(
+                &name,
+                format!(
+                    "interrupted at line {}; no output written for it",
+                    batch[0].0
+                ),
+            ));
+        }
         // Count and drop each record's `Cleaned` inside the parallel map:
         // only the output lines wait for their turn.
         let results: Vec<Result<Lines, String>> = batch

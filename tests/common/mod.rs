@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub mod cli;
+
 /// The project's `raw/` folder.
 pub fn raw_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("raw")
