@@ -42,7 +42,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Binary { offset } => {
-                write!(f, "binary file (NUL byte at offset {offset}), not cleaned")
+                write!(f, "binary file, skipped (NUL byte at offset {offset})")
             }
             Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
             Error::Notes { path, source } => write!(f, "{}: {source}", path.display()),

@@ -137,7 +137,7 @@ fn bad_files_are_reported_and_the_run_goes_on() {
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert!(
-        err.contains("image.png: binary file (NUL byte at offset 8)"),
+        err.contains("image.png: binary file, skipped (NUL byte at offset 8)"),
         "{err}"
     );
     assert!(err.contains("5 files"), "{err}");

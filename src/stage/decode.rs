@@ -130,7 +130,7 @@ impl std::fmt::Display for DecodeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             DecodeError::Binary { offset } => {
-                write!(f, "binary file (NUL byte at offset {offset}), not cleaned")
+                write!(f, "binary file, skipped (NUL byte at offset {offset})")
             }
         }
     }
@@ -183,18 +183,26 @@ pub fn decode<'a>(
 }
 
 /// Whether invalid UTF-8 is still better read as UTF-8: its valid
-/// multi-byte characters clearly outnumber its malformed sequences. Legacy
-/// Cyrillic or Latin text almost never forms valid multi-byte sequences.
+/// multi-byte characters clearly outnumber its runs of malformed bytes.
+/// Legacy Cyrillic or Latin text almost never forms valid multi-byte
+/// sequences; damaged UTF-8 has a few clumps of bad bytes (a truncated or
+/// overlong sequence, an encoded surrogate), each counted once.
 fn mostly_utf8(bytes: &[u8]) -> bool {
     let mut valid = 0usize;
-    let mut invalid = 0usize;
+    let mut runs = 0usize;
+    let mut in_run = false;
     for chunk in bytes.utf8_chunks() {
-        valid += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        let v = chunk.valid();
+        valid += v.chars().filter(|c| !c.is_ascii()).count();
+        if !v.is_empty() {
+            in_run = false;
+        }
         if !chunk.invalid().is_empty() {
-            invalid += 1;
+            runs += usize::from(!in_run);
+            in_run = true;
         }
     }
-    valid >= 2 * invalid
+    valid >= 2 * runs
 }
 
 /// UTF-16 without a BOM: in text mostly of ASCII, every other byte is NUL.
@@ -564,6 +572,21 @@ mod tests {
         assert_eq!(d.detection, Detection::Utf8WithErrors);
         assert_eq!(d.edits.len(), 2);
         assert!(d.text.ends_with("\u{FFFD}\u{FFFD} end"));
+    }
+
+    #[test]
+    fn clumps_of_bad_bytes_count_once() {
+        // Four clumps (truncated, overlong, surrogate, out of range) among
+        // eleven valid multi-byte characters: still UTF-8.
+        let mut bytes = "na\u{ef}ve r\u{e9}sum\u{e9}, \u{41c}\u{43e}\u{441}\u{43a}\u{432}\u{430}, Z\u{fc}rich: "
+            .as_bytes()
+            .to_vec();
+        bytes.extend_from_slice(b"\xE2\x82 \xC0\xAF \xED\xA0\x80 \xF5\xFF.");
+        assert!(mostly_utf8(&bytes));
+        // Legacy Latin text: a bad byte in every accented word, nothing valid.
+        let (cp1252, _, _) =
+            encoding_rs::WINDOWS_1252.encode("na\u{ef}ve r\u{e9}sum\u{e9} caf\u{e9}");
+        assert!(!mostly_utf8(&cp1252));
     }
 
     #[test]
