@@ -39,7 +39,7 @@ fn all_complete(out: &Path, reference: &[(PathBuf, Vec<u8>)]) {
             .find(|(r, _)| *r == rel)
             .unwrap_or_else(|| panic!("{} is not an output of the run", rel.display()));
         assert!(
-            &want.1 == &bytes,
+            want.1 == bytes,
             "{} is incomplete or differs",
             rel.display()
         );
