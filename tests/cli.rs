@@ -295,7 +295,7 @@ fn usage_errors_and_rules() {
     let o = run(mend().arg("clean").arg("--rules").arg(&bad).arg("-"));
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("rules.toml: unknown rule"),
+        stderr(&o).contains("rules.toml: line 1: unknown rule"),
         "{}",
         stderr(&o)
     );
