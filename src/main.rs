@@ -132,6 +132,10 @@ struct CleanArgs {
     /// JSON lines: copy records that are not valid JSON or lack the text field here.
     #[arg(long, value_name = "FILE")]
     rejects: Option<PathBuf>,
+    /// JSON lines: a longer record is reported and skipped, never held in
+    /// memory (bytes; K, M, G suffixes).
+    #[arg(long, value_name = "BYTES", default_value = "1G", value_parser = parse_size)]
+    max_record: usize,
     /// Follow symbolic links inside folders (links given as arguments are always followed).
     #[arg(long)]
     follow: bool,
@@ -196,6 +200,22 @@ fn parse_stage(s: &str) -> Result<Stage, String> {
         let names: Vec<_> = Stage::ALL.iter().map(|s| s.name()).collect();
         format!("unknown stage {s:?} (stages: {})", names.join(", "))
     })
+}
+
+/// `1024`, `64K`, `200M`, `1G` (powers of 1024).
+fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let (num, shift) = match t.as_bytes().last() {
+        Some(b'K' | b'k') => (&t[..t.len() - 1], 10),
+        Some(b'M' | b'm') => (&t[..t.len() - 1], 20),
+        Some(b'G' | b'g') => (&t[..t.len() - 1], 30),
+        _ => (t, 0),
+    };
+    num.parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("{s:?} is not a size such as 4096, 64K, 200M or 1G"))
 }
 
 fn parse_encoding(s: &str) -> Result<&'static encoding_rs::Encoding, String> {
@@ -544,6 +564,7 @@ fn clean_jsonl(pipeline: &Pipeline, args: &CleanArgs) -> u8 {
             notes,
             attributes: args.attributes.clone(),
             rejects: args.rejects.clone(),
+            max_record: args.max_record,
         };
         streams.push((input, targets));
     } else {
@@ -558,6 +579,7 @@ fn clean_jsonl(pipeline: &Pipeline, args: &CleanArgs) -> u8 {
                 notes: under(&notes, &shard.rel),
                 attributes: under(&args.attributes, &shard.rel),
                 rejects: under(&args.rejects, &shard.rel),
+                max_record: args.max_record,
             };
             streams.push((Some(shard.path), targets));
         }

@@ -377,3 +377,62 @@ fn awkward_bytes_are_edits_and_binary_files_are_skipped() {
         );
     }
 }
+
+#[test]
+fn bad_json_lines_records_are_reported_by_line_and_the_rest_is_cleaned() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let input = tmp.path().join("in.jsonl");
+    let long = "x".repeat(5000);
+    let lines = [
+        r#"{"id":1,"text":"fine\u00a0one"}"#.to_owned(),
+        "not json at all".to_owned(),
+        r#"{"id":3,"body":"no text field"}"#.to_owned(),
+        r#"{"id":4,"text":42}"#.to_owned(),
+        format!(r#"{{"id":5,"text":"{long}"}}"#),
+        r#"{"id":6,"text":"fine two"#.to_owned(),
+        "\u{FEFF}[1,2]".to_owned(),
+        r#"{"id":8,"text":"fine three"}"#.to_owned(),
+    ];
+    let mut bytes = lines.join("\n").into_bytes();
+    bytes.extend_from_slice(b"\n{\"id\":9,\"text\":\"bad \xFF utf-8\"}\n");
+    fs::write(&input, bytes).expect("write");
+    let out = tmp.path().join("out.jsonl");
+    let o = run(mend()
+        .args(["clean", "--format", "jsonl", "--max-record", "4K"])
+        .arg(&input)
+        .arg("-o")
+        .arg(&out));
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    for (line, what) in [
+        (2, "not a JSON object"),
+        (3, "no string field \"text\""),
+        (4, "no string field \"text\""),
+        (5, "longer than --max-record 4096; skipped"),
+        (6, "not a JSON object"),
+        (7, "not a JSON object"),
+        (9, "not UTF-8 at byte"),
+    ] {
+        assert!(
+            err.contains(&format!("in.jsonl:{line}: ")),
+            "line {line}: {err}"
+        );
+        let msg = err
+            .lines()
+            .find(|l| l.contains(&format!("in.jsonl:{line}: ")))
+            .unwrap_or_default();
+        assert!(msg.contains(what), "line {line}: {msg}");
+    }
+    assert!(err.contains("(7 bad records)"), "{err}");
+    let cleaned = fs::read_to_string(&out).expect("output");
+    let ids: Vec<i64> = cleaned
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).expect("json")["id"]
+                .as_i64()
+                .unwrap_or(-1)
+        })
+        .collect();
+    assert_eq!(ids, [1, 8]);
+    assert!(cleaned.contains("\"fine one\""), "{cleaned}");
+}

@@ -21,30 +21,119 @@ const BATCH_BYTES: usize = 8 << 20;
 /// One record's output lines: the record, its notes, its attributes.
 type Lines = (String, Option<String>, Option<String>);
 
-/// Where one shard's outputs go.
+/// Where one shard's outputs go, and how long a record may be.
 pub(crate) struct Targets {
     pub out: Option<PathBuf>,
     pub notes: Option<PathBuf>,
     pub attributes: Option<PathBuf>,
     pub rejects: Option<PathBuf>,
+    /// Longer records are reported and skipped without being held in memory.
+    pub max_record: usize,
 }
 
+/// A compressed input may expand at most this many times its size...
+const MAX_RATIO: u64 = 1000;
+/// ...or to this many bytes, whichever is more. gzip cannot pass about
+/// 1032:1; zstd can reach far more, which only a bomb does on text.
+const MIN_EXPANSION_LIMIT: u64 = 4 << 30;
+
 fn open_reader(path: Option<&Path>) -> io::Result<Box<dyn BufRead + Send>> {
-    let raw: Box<dyn Read + Send> = match path {
-        None => Box::new(io::stdin()),
-        Some(p) => Box::new(File::open(p)?),
+    let (raw, size): (Box<dyn Read + Send>, u64) = match path {
+        None => (Box::new(io::stdin()), 0),
+        Some(p) => {
+            let f = File::open(p)?;
+            let size = f.metadata().map_or(0, |m| m.len());
+            (Box::new(f), size)
+        }
     };
     let name = path
         .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let limit = size.saturating_mul(MAX_RATIO).max(MIN_EXPANSION_LIMIT);
     let inner: Box<dyn Read + Send> = if name.ends_with(".gz") {
-        Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(raw)))
+        Box::new(Bounded::new(
+            flate2::read::MultiGzDecoder::new(BufReader::new(raw)),
+            limit,
+        ))
     } else if name.ends_with(".zst") {
-        Box::new(zstd::stream::read::Decoder::new(raw)?)
+        Box::new(Bounded::new(zstd::stream::read::Decoder::new(raw)?, limit))
     } else {
         raw
     };
     Ok(Box::new(BufReader::with_capacity(1 << 20, inner)))
+}
+
+/// A decompressing reader that fails, rather than go on, once it has
+/// produced `limit` bytes: a decompression bomb stops with an error naming
+/// the file instead of filling the disk.
+struct Bounded<R> {
+    inner: R,
+    left: u64,
+    limit: u64,
+}
+
+impl<R> Bounded<R> {
+    fn new(inner: R, limit: u64) -> Self {
+        Bounded {
+            inner,
+            left: limit,
+            limit,
+        }
+    }
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        match self.left.checked_sub(n as u64) {
+            Some(left) => {
+                self.left = left;
+                Ok(n)
+            }
+            None => Err(io::Error::other(format!(
+                "decompresses to more than {} bytes ({MAX_RATIO} times its size): \
+                 a decompression bomb? stopped",
+                self.limit
+            ))),
+        }
+    }
+}
+
+/// Reads one line (without limit on what is discarded) into `buf`, keeping
+/// at most `max` bytes: returns the bytes the line took in the input and
+/// whether it was longer than `max` (then `buf` holds only its start, and
+/// the rest was read and dropped without being held).
+fn read_line_bounded(
+    reader: &mut dyn BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<(usize, bool)> {
+    let mut taken = 0;
+    let mut too_long = false;
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            return Ok((taken, too_long));
+        }
+        let (end, done) = match memchr::memchr(b'\n', chunk) {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        let room = max.saturating_sub(buf.len());
+        if end > room {
+            too_long = true;
+        }
+        buf.extend_from_slice(&chunk[..end.min(room)]);
+        reader.consume(end);
+        taken += end;
+        if done {
+            return Ok((taken, too_long));
+        }
+    }
 }
 
 /// A writer to a temp file beside `path` (renamed into place by `finish`),
@@ -149,19 +238,29 @@ pub(crate) fn run(
     };
     let bad = AtomicUsize::new(0);
     let mut line_no = 0usize;
+    let max = targets.max_record;
     loop {
         // Read one batch of lines (raw bytes: a line need not be UTF-8).
         let mut batch: Vec<(usize, Vec<u8>)> = Vec::new();
         let mut bytes = 0;
         while batch.len() < BATCH_RECORDS && bytes < BATCH_BYTES {
             let mut buf = Vec::new();
-            let n = reader
-                .read_until(b'\n', &mut buf)
+            let (n, too_long) = read_line_bounded(&mut reader, &mut buf, max)
                 .map_err(|e| Failure::new(&name, e))?;
             if n == 0 {
                 break;
             }
             line_no += 1;
+            if too_long {
+                bad.fetch_add(1, Ordering::Relaxed);
+                report(&Failure {
+                    path: format!("{}:{line_no}", name.display()),
+                    message: format!(
+                        "record of {n} bytes, longer than --max-record {max}; skipped"
+                    ),
+                });
+                continue;
+            }
             while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
                 buf.pop();
             }
@@ -233,4 +332,57 @@ pub(crate) fn run(
             .map_err(|e| fail(Path::new("notes/attributes/rejects"), e))?;
     }
     Ok(bad.load(Ordering::Relaxed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bomb_stops_at_its_limit() {
+        let zeros = vec![b'0'; 10_000];
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&zeros).expect("gzip");
+        let gz = gz.finish().expect("gzip");
+        let mut r = Bounded::new(flate2::read::MultiGzDecoder::new(&gz[..]), 4096);
+        let mut out = Vec::new();
+        let e = r.read_to_end(&mut out).expect_err("stopped");
+        assert!(e.to_string().contains("decompression bomb"), "{e}");
+        assert!(out.len() <= 4096);
+        // Under the limit, everything comes through.
+        let mut r = Bounded::new(flate2::read::MultiGzDecoder::new(&gz[..]), 10_000);
+        let mut out = Vec::new();
+        r.read_to_end(&mut out).expect("fits");
+        assert_eq!(out, zeros);
+    }
+
+    #[test]
+    fn long_lines_are_measured_not_held() {
+        let input = format!("short\n{}\nlast", "x".repeat(100_000));
+        // A small buffer, so that the long line spans many reads.
+        let mut r = BufReader::with_capacity(64, input.as_bytes());
+        let mut buf = Vec::new();
+        assert_eq!(
+            read_line_bounded(&mut r, &mut buf, 1000).expect("read"),
+            (6, false)
+        );
+        assert_eq!(buf, b"short\n");
+        buf.clear();
+        assert_eq!(
+            read_line_bounded(&mut r, &mut buf, 1000).expect("read"),
+            (100_001, true)
+        );
+        assert_eq!(buf.len(), 1000);
+        buf.clear();
+        assert_eq!(
+            read_line_bounded(&mut r, &mut buf, 1000).expect("read"),
+            (4, false)
+        );
+        assert_eq!(buf, b"last");
+        buf.clear();
+        assert_eq!(
+            read_line_bounded(&mut r, &mut buf, 1000).expect("read"),
+            (0, false)
+        );
+    }
 }
