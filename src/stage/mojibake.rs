@@ -1182,7 +1182,15 @@ fn utf8_need(b: u8) -> usize {
     }
 }
 
-/// Repairs the line holding byte `at`; returns where the next line starts.
+/// The most a repair window reaches on either side of its trigger. A
+/// line is the unit of repair (its scripts decide between codepages), but
+/// repairing costs more than linear time in the window, so a line longer
+/// than this (a whole file with no newline) is repaired in windows cut at
+/// spaces. News paragraphs are far shorter, so they are whole lines.
+const WINDOW: usize = 8192;
+
+/// Repairs the line holding byte `at` (or a window of it, see [`WINDOW`]);
+/// returns where scanning goes on, always past `at`.
 fn line_and_next(
     text: &str,
     at: usize,
@@ -1191,10 +1199,50 @@ fn line_and_next(
     out: &mut Vec<Edit>,
 ) -> usize {
     let bytes = text.as_bytes();
-    let start = memrchr(b'\n', &bytes[..at]).map_or(0, |p| p + 1);
-    let end = memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |p| at + p);
+    let lo = at.saturating_sub(WINDOW);
+    let start = match memrchr(b'\n', &bytes[lo..at]) {
+        Some(p) => lo + p + 1,
+        None if lo == 0 => 0,
+        None => cut_after(bytes, lo, at),
+    };
+    let hi = (at + WINDOW).min(bytes.len());
+    let (end, next) = match memchr(b'\n', &bytes[at..hi]) {
+        Some(p) => (at + p, at + p + 1),
+        None if hi == bytes.len() => (hi, hi),
+        None => {
+            let e = cut_before(bytes, at, hi);
+            (e, e)
+        }
+    };
     repair_line(text, start..end, t, scratch, out);
-    end + 1
+    next
+}
+
+/// Where a window may start at or after `from` (before `limit`): just
+/// after a space that follows an ASCII byte (a space after a non-ASCII
+/// byte may belong to damage, an NBSP that became a space), else at a
+/// character boundary.
+fn cut_after(bytes: &[u8], from: usize, limit: usize) -> usize {
+    (from..limit)
+        .find(|&k| bytes[k] == b' ' && k > 0 && bytes[k - 1] < 0x80)
+        .map(|k| k + 1)
+        .or_else(|| (from..limit).find(|&k| is_char_start(bytes, k)))
+        .unwrap_or(limit)
+}
+
+/// Where a window may end, after `at` and at or before `limit`: at such a
+/// space, else at a character boundary; always past `at`.
+fn cut_before(bytes: &[u8], at: usize, limit: usize) -> usize {
+    let floor = at + 1;
+    (floor..limit)
+        .rev()
+        .find(|&k| bytes[k] == b' ' && bytes[k - 1] < 0x80)
+        .or_else(|| (floor..=limit).rev().find(|&k| is_char_start(bytes, k)))
+        .unwrap_or(limit)
+}
+
+fn is_char_start(bytes: &[u8], k: usize) -> bool {
+    bytes.get(k).is_none_or(|&b| (b as i8) >= -0x40)
 }
 
 #[derive(Default)]
@@ -2437,6 +2485,34 @@ mod tests {
         s.chars()
             .map(|c| t.enc(real, c).and_then(|b| t.dec(shown, b)).unwrap_or('?'))
             .collect()
+    }
+
+    #[test]
+    fn a_line_longer_than_the_window_is_repaired_in_windows() {
+        // One "line" of 60 KB (a file with no newline): damage at both
+        // ends, clean Russian in between that must stay as it is.
+        let clean_ru =
+            "В планах вернуться к ПП было сразу после родов, так как кормить собиралась грудью. ";
+        let mut line = String::from("the cafÃ© is open. ");
+        while line.len() < 30_000 {
+            line.push_str(clean_ru);
+        }
+        line.push_str("donâ€™t stop. ");
+        while line.len() < 60_000 {
+            line.push_str(clean_ru);
+        }
+        line.push_str(&mangle("Президент Путин заявил", CP1251));
+        let fixed = fix(&line);
+        assert!(fixed.starts_with("the café is open. "), "{}", &fixed[..40]);
+        assert!(fixed.contains("don’t stop. "));
+        assert!(fixed.ends_with("Президент Путин заявил"));
+        assert_eq!(
+            fixed.matches(clean_ru).count(),
+            line.matches(clean_ru).count()
+        );
+        // Negative: without damage, nothing is touched.
+        let plain: String = clean_ru.repeat(1000);
+        assert_eq!(fix(&plain), plain);
     }
 
     #[test]
