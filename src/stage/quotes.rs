@@ -832,8 +832,11 @@ impl Para<'_> {
         i
     }
 
+    /// Whether byte `i` lies in a protected span. The spans are sorted and
+    /// disjoint (see [`Para::find_protected`]): a binary search.
     fn is_protected(&self, i: usize) -> bool {
-        self.protected.iter().any(|r| r.contains(&i))
+        let k = self.protected.partition_point(|r| r.start <= i);
+        k > 0 && self.protected[k - 1].contains(&i)
     }
 
     fn run(&mut self) {
@@ -854,6 +857,21 @@ impl Para<'_> {
 
     fn find_protected(&mut self) {
         self.protected.clear();
+        self.find_protected_spans();
+        // Sorted and merged, for the binary search of `is_protected`.
+        self.protected.retain(|r| !r.is_empty());
+        self.protected.sort_unstable_by_key(|r| r.start);
+        let mut merged: Vec<Range<usize>> = Vec::with_capacity(self.protected.len());
+        for r in self.protected.drain(..) {
+            match merged.last_mut() {
+                Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+                _ => merged.push(r),
+            }
+        }
+        self.protected = merged;
+    }
+
+    fn find_protected_spans(&mut self) {
         let s = &self.text[self.ps..self.pe];
         let b = s.as_bytes();
         // Code spans: a backtick run closed by a run of the same length.
@@ -1133,10 +1151,10 @@ impl Para<'_> {
     }
 
     fn push_entry(&mut self, written: Kind, glyph_text: &str, at: usize) {
+        // Marks are in text order and do not overlap: starts are sorted and unique.
         let mark = self
             .marks
-            .iter()
-            .position(|m| m.start == at)
+            .binary_search_by_key(&at, |m| m.start)
             .unwrap_or(usize::MAX);
         let out = match self.stack.last() {
             Some(parent) => parent.out.other(),
@@ -1901,9 +1919,15 @@ impl Para<'_> {
             // An inner quotation that ends right before (`“…“Republic”, – said`):
             // R3, its closer and the comma go inside both (`Republic,’” said`).
             let inner_end = if before == Some(',') { s0 - 1 } else { s0 };
-            let inner = self.marks.iter().position(|m| {
-                m.end == inner_end && m.role == Role::Close && m.kind == Kind::Double
-            });
+            // Ends are sorted and unique too (marks do not overlap).
+            let inner = self
+                .marks
+                .binary_search_by_key(&inner_end, |m| m.end)
+                .ok()
+                .filter(|&k| {
+                    let m = &self.marks[k];
+                    m.role == Role::Close && m.kind == Kind::Double
+                });
             let ok_before = inner.is_some()
                 || before.is_some_and(|c| {
                     c.is_alphanumeric() || matches!(c, ',' | '?' | '!' | '\u{2026}')
