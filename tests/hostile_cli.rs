@@ -436,3 +436,48 @@ fn bad_json_lines_records_are_reported_by_line_and_the_rest_is_cleaned() {
     assert_eq!(ids, [1, 8]);
     assert!(cleaned.contains("\"fine one\""), "{cleaned}");
 }
+
+#[test]
+fn a_killed_json_lines_run_leaves_no_output_file() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let input = tmp.path().join("in.jsonl");
+    let raw: Vec<String> = walk(&common::raw_dir())
+        .into_iter()
+        .map(|p| String::from_utf8_lossy(&fs::read(p).expect("read")).into_owned())
+        .collect();
+    let mut body = String::new();
+    for i in 0..3000 {
+        let rec = serde_json::json!({"id": i, "text": raw[i % raw.len()]});
+        body.push_str(&rec.to_string());
+        body.push('\n');
+    }
+    fs::write(&input, body).expect("write");
+    let out_dir = tmp.path().join("out");
+    fs::create_dir(&out_dir).expect("mkdir");
+    let mut child = mend()
+        .args(["clean", "--format", "jsonl", "-j", "1"])
+        .arg(&input)
+        .arg("-o")
+        .arg(out_dir.join("out.jsonl.gz"))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(Duration::from_millis(300));
+    let finished = child.try_wait().expect("try_wait").is_some();
+    let _ = child.kill();
+    let _ = child.wait();
+    let left: Vec<_> = fs::read_dir(&out_dir).expect("read").collect();
+    if finished {
+        assert_eq!(left.len(), 1, "a finished run leaves exactly its output");
+    } else {
+        assert!(left.is_empty(), "a killed run left {left:?}");
+    }
+    // The re-run writes the whole output.
+    let o = run(mend()
+        .args(["clean", "--format", "jsonl"])
+        .arg(&input)
+        .arg("-o")
+        .arg(out_dir.join("out.jsonl.gz")));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("3000 records"), "{}", stderr(&o));
+}

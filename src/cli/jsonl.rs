@@ -2,7 +2,7 @@
 //! `.zst`), cleaning records in parallel batches with ordered output.
 //! Memory is bounded by one batch (a few MB of records), not the file.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rayon::prelude::*;
 
 use mend::Pipeline;
+
+use crate::write::AtomicFile;
 use mend::jsonl::{self, NotesMode, Options};
 
 use crate::{Failure, Totals};
@@ -136,63 +138,65 @@ fn read_line_bounded(
     }
 }
 
-/// A writer to a temp file beside `path` (renamed into place by `finish`),
-/// compressed by the extension, or to stdout.
+/// A writer to an output file that appears only when complete (see
+/// `write::AtomicFile`), compressed by the extension, or to stdout.
 pub(crate) struct Sink {
-    inner: Option<Box<dyn Write + Send>>,
-    tmp: Option<(tempfile::TempPath, PathBuf)>,
+    inner: Option<Enc>,
+}
+
+enum Enc {
+    Stdout(BufWriter<io::Stdout>),
+    Plain(BufWriter<AtomicFile>),
+    Gz(flate2::write::GzEncoder<BufWriter<AtomicFile>>),
+    Zst(zstd::stream::write::Encoder<'static, BufWriter<AtomicFile>>),
 }
 
 impl Sink {
     pub(crate) fn open(path: Option<&Path>) -> io::Result<Sink> {
         let Some(path) = path else {
             return Ok(Sink {
-                inner: Some(Box::new(BufWriter::new(io::stdout()))),
-                tmp: None,
+                inner: Some(Enc::Stdout(BufWriter::new(io::stdout()))),
             });
         };
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        fs::create_dir_all(dir)?;
-        let (file, tmp) = tempfile::NamedTempFile::new_in(dir)?.into_parts();
+        crate::write::make_dir_of(path)?;
+        let buf = BufWriter::with_capacity(1 << 20, AtomicFile::create(path)?);
         let name = path.to_string_lossy();
-        let buf = BufWriter::with_capacity(1 << 20, file);
-        let inner: Box<dyn Write + Send> = if name.ends_with(".gz") {
-            Box::new(flate2::write::GzEncoder::new(
+        let inner = if name.ends_with(".gz") {
+            Enc::Gz(flate2::write::GzEncoder::new(
                 buf,
                 flate2::Compression::default(),
             ))
         } else if name.ends_with(".zst") {
-            Box::new(zstd::stream::write::Encoder::new(buf, 3)?.auto_finish())
+            Enc::Zst(zstd::stream::write::Encoder::new(buf, 3)?)
         } else {
-            Box::new(buf)
+            Enc::Plain(buf)
         };
-        Ok(Sink {
-            inner: Some(inner),
-            tmp: Some((tmp, path.to_path_buf())),
-        })
+        Ok(Sink { inner: Some(inner) })
     }
 
     fn write_line(&mut self, line: &[u8]) -> io::Result<()> {
-        if let Some(w) = self.inner.as_mut() {
-            w.write_all(line)?;
-            w.write_all(b"\n")?;
-        }
-        Ok(())
+        let w: &mut dyn Write = match self.inner.as_mut() {
+            None => return Ok(()),
+            Some(Enc::Stdout(w)) => w,
+            Some(Enc::Plain(w)) => w,
+            Some(Enc::Gz(w)) => w,
+            Some(Enc::Zst(w)) => w,
+        };
+        w.write_all(line)?;
+        w.write_all(b"\n")
     }
 
-    /// Flushes (and finishes compression), then renames into place.
+    /// Flushes (and finishes compression), then puts the file in place.
+    /// A sink dropped without `finish` leaves no file.
     pub(crate) fn finish(mut self) -> io::Result<()> {
-        if let Some(mut w) = self.inner.take() {
-            w.flush()?;
-            drop(w); // finishes gzip / zstd frames
-        }
-        if let Some((tmp, path)) = self.tmp.take() {
-            tmp.persist(&path).map_err(|e| e.error)?;
-        }
-        Ok(())
+        let buf = match self.inner.take() {
+            None => return Ok(()),
+            Some(Enc::Stdout(mut w)) => return w.flush(),
+            Some(Enc::Plain(w)) => w,
+            Some(Enc::Gz(w)) => w.finish()?,
+            Some(Enc::Zst(w)) => w.finish()?,
+        };
+        buf.into_inner().map_err(|e| e.into_error())?.commit()
     }
 }
 

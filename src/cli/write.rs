@@ -20,11 +20,64 @@ use std::path::{Path, PathBuf};
 /// Writes `data` to `path` atomically (see the module docs). The folder
 /// must exist.
 pub(crate) fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
-    #[cfg(target_os = "linux")]
-    if let Some(r) = linux::write_tmpfile(path, data) {
-        return r;
+    let mut f = AtomicFile::create(path)?;
+    f.write_all(data)?;
+    f.commit()
+}
+
+/// A file being written that appears under its name, complete, only on
+/// [`AtomicFile::commit`]; dropped without a commit, it leaves nothing (or,
+/// without `O_TMPFILE`, a hidden temp file is removed).
+pub(crate) struct AtomicFile {
+    file: fs::File,
+    path: PathBuf,
+    /// Without `O_TMPFILE`: the named temp file to rename.
+    named: Option<tempfile::TempPath>,
+}
+
+impl AtomicFile {
+    /// Starts writing `path` (whose folder must exist).
+    pub(crate) fn create(path: &Path) -> io::Result<AtomicFile> {
+        #[cfg(target_os = "linux")]
+        if let Some(file) = linux::open_tmpfile(parent(path))? {
+            return Ok(AtomicFile {
+                file,
+                path: path.to_path_buf(),
+                named: None,
+            });
+        }
+        let (file, tmp) = tempfile::Builder::new()
+            .prefix(".mend-")
+            .suffix(".tmp")
+            .tempfile_in(parent(path))?
+            .into_parts();
+        Ok(AtomicFile {
+            file,
+            path: path.to_path_buf(),
+            named: Some(tmp),
+        })
     }
-    write_named_temp(path, data)
+
+    /// Puts the complete file under its name (replacing any file there).
+    pub(crate) fn commit(self) -> io::Result<()> {
+        match self.named {
+            Some(tmp) => tmp.persist(&self.path).map(drop).map_err(|e| e.error),
+            #[cfg(target_os = "linux")]
+            None => linux::link_tmpfile(&self.file, &self.path),
+            #[cfg(not(target_os = "linux"))]
+            None => Err(io::Error::other("no temp file")),
+        }
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
 }
 
 fn parent(path: &Path) -> &Path {
@@ -33,21 +86,10 @@ fn parent(path: &Path) -> &Path {
         .unwrap_or(Path::new("."))
 }
 
-/// The portable way: a named temp file beside `path`, renamed over it.
-fn write_named_temp(path: &Path, data: &[u8]) -> io::Result<()> {
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".mend-")
-        .suffix(".tmp")
-        .tempfile_in(parent(path))?;
-    tmp.write_all(data)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
 #[cfg(target_os = "linux")]
 mod linux {
     use std::fs::File;
-    use std::io::{self, Write};
+    use std::io;
     use std::os::fd::AsRawFd;
     use std::path::Path;
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -55,45 +97,44 @@ mod linux {
     use rustix::fs::{AtFlags, CWD, Mode, OFlags};
     use rustix::io::Errno;
 
-    /// `None` when `O_TMPFILE` (or linking it through `/proc`) is not
-    /// available here: the caller falls back to a named temp file.
-    pub(super) fn write_tmpfile(path: &Path, data: &[u8]) -> Option<io::Result<()>> {
-        let dir = super::parent(path);
-        let fd = match rustix::fs::open(
+    /// A nameless file in `dir`, or `None` where `O_TMPFILE` (or `/proc`,
+    /// needed to give it a name) is not available: the caller then falls
+    /// back to a named temp file.
+    pub(super) fn open_tmpfile(dir: &Path) -> io::Result<Option<File>> {
+        if !Path::new("/proc/self/fd").exists() {
+            return Ok(None);
+        }
+        match rustix::fs::open(
             dir,
             OFlags::WRONLY | OFlags::TMPFILE | OFlags::CLOEXEC,
             Mode::from_bits_truncate(0o666),
         ) {
-            Ok(fd) => fd,
-            // No O_TMPFILE on this file system (or kernel): fall back.
-            Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL | Errno::NOSYS) => return None,
-            Err(e) => return Some(Err(e.into())),
-        };
-        let mut file = File::from(fd);
-        if let Err(e) = file.write_all(data) {
-            return Some(Err(e)); // dropped: the kernel frees the nameless inode
+            Ok(fd) => Ok(Some(File::from(fd))),
+            // No O_TMPFILE on this file system (or kernel).
+            Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL | Errno::NOSYS) => Ok(None),
+            Err(e) => Err(e.into()),
         }
+    }
+
+    /// Gives the nameless `file` the name `path`: linked there directly if
+    /// the name is free, else under a hidden temp name renamed over it.
+    pub(super) fn link_tmpfile(file: &File, path: &Path) -> io::Result<()> {
         let proc = format!("/proc/self/fd/{}", file.as_raw_fd());
         let link =
             |to: &Path| rustix::fs::linkat(CWD, proc.as_str(), CWD, to, AtFlags::SYMLINK_FOLLOW);
         match link(path) {
-            Ok(()) => Some(Ok(())),
+            Ok(()) => Ok(()),
             Err(Errno::EXIST) => {
-                // Replace: link under a hidden temp name, rename over the old file.
                 static NEXT: AtomicU64 = AtomicU64::new(0);
                 let n = NEXT.fetch_add(1, Ordering::Relaxed);
                 let name = format!(".mend-{}-{n}.tmp", std::process::id());
-                let tmp = dir.join(name);
-                match link(&tmp) {
-                    Ok(()) => Some(std::fs::rename(&tmp, path).inspect_err(|_| {
-                        let _ = std::fs::remove_file(&tmp);
-                    })),
-                    Err(e) => Some(Err(e.into())),
-                }
+                let tmp = super::parent(path).join(name);
+                link(&tmp)?;
+                std::fs::rename(&tmp, path).inspect_err(|_| {
+                    let _ = std::fs::remove_file(&tmp);
+                })
             }
-            // No /proc: fall back (the data is written again, rarely).
-            Err(Errno::NOENT) if !Path::new("/proc/self/fd").exists() => None,
-            Err(e) => Some(Err(e.into())),
+            Err(e) => Err(e.into()),
         }
     }
 }
