@@ -428,16 +428,26 @@ fn clean_folder(pipeline: &Pipeline, args: &CleanArgs, out_dir: &Path) -> u8 {
     let mut failures = Vec::new();
     let found = collect(&args.paths, Some(out_dir), args.follow, &mut failures);
     // Two inputs that map to one output name: the first one wins.
-    let mut seen = std::collections::HashSet::new();
-    let mut jobs = Vec::with_capacity(found.jobs.len());
+    // (A hash of each output name, and the first job with it: a million
+    // files cost 16 MB here, not a copy of every name.)
+    let mut seen: std::collections::HashMap<u64, usize> =
+        std::collections::HashMap::with_capacity(found.jobs.len());
+    let mut jobs: Vec<Job> = Vec::with_capacity(found.jobs.len());
+    let state = std::hash::RandomState::new();
     for job in found.jobs {
-        if seen.insert(outputs(out_dir, &job.rel).0) {
-            jobs.push(job);
-        } else {
-            failures.push(Failure::new(
-                &job.path,
-                "another input maps to the same output name; skipped",
-            ));
+        let out = outputs(out_dir, &job.rel).0;
+        let key = std::hash::BuildHasher::hash_one(&state, &out);
+        match seen.get(&key) {
+            Some(&first) if outputs(out_dir, &jobs[first].rel).0 == out => {
+                failures.push(Failure::new(
+                    &job.path,
+                    "another input maps to the same output name; skipped",
+                ));
+            }
+            _ => {
+                seen.insert(key, jobs.len());
+                jobs.push(job);
+            }
         }
     }
     drop(seen);
@@ -446,10 +456,7 @@ fn clean_folder(pipeline: &Pipeline, args: &CleanArgs, out_dir: &Path) -> u8 {
     let refused: std::collections::HashSet<PathBuf> = write::make_dirs(
         out_dir,
         jobs.iter()
-            .map(|j| out_dir.join(&j.rel))
-            .collect::<Vec<_>>()
-            .iter()
-            .map(PathBuf::as_path),
+            .filter_map(|j| j.rel.parent().map(|d| out_dir.join(d))),
     )
     .into_iter()
     .map(|(dir, e)| {

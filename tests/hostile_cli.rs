@@ -481,3 +481,28 @@ fn a_killed_json_lines_run_leaves_no_output_file() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("3000 records"), "{}", stderr(&o));
 }
+
+#[test]
+fn two_inputs_with_one_output_name_the_first_wins() {
+    let (tmp, raw) = fixture();
+    fs::write(raw.join("a.md"), "From the md file.\n").expect("write");
+    fs::write(raw.join("a.txt"), "From the txt file.\n").expect("write");
+    fs::write(raw.join("b.md"), "Only one b.\n").expect("write");
+    let out = tmp.path().join("out");
+    let o = run(mend().arg("clean").arg(&raw).arg("-o").arg(&out));
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("a.txt: another input maps to the same output name; skipped"),
+        "{err}"
+    );
+    assert!(!err.contains("b.md: another"), "{err}");
+    assert_eq!(
+        fs::read_to_string(out.join("a.txt")).expect("a"),
+        "From the md file.\n"
+    );
+    assert_eq!(
+        fs::read_to_string(out.join("b.txt")).expect("b"),
+        "Only one b.\n"
+    );
+}

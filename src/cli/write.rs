@@ -139,16 +139,16 @@ mod linux {
     }
 }
 
-/// Creates the folders of `files`, each once. A folder that would lie
+/// Creates the folders `dirs` (repeats are fine), each once. A folder that would lie
 /// outside `root` once symbolic links are resolved (an existing link inside
 /// the output folder pointing elsewhere) is refused: mend never writes
 /// through a link out of its output folder. Returns the folders refused or
 /// not created, with why.
-pub(crate) fn make_dirs<'a>(
+pub(crate) fn make_dirs(
     root: &Path,
-    files: impl Iterator<Item = &'a Path>,
+    dirs: impl Iterator<Item = PathBuf>,
 ) -> Vec<(PathBuf, io::Error)> {
-    let dirs: std::collections::BTreeSet<&Path> = files.filter_map(Path::parent).collect();
+    let dirs: std::collections::BTreeSet<PathBuf> = dirs.collect();
     let mut bad = Vec::new();
     let real_root = fs::create_dir_all(root).and_then(|()| fs::canonicalize(root));
     let real_root = match real_root {
@@ -159,17 +159,17 @@ pub(crate) fn make_dirs<'a>(
         }
     };
     for d in dirs {
-        let r = fs::create_dir_all(d).and_then(|()| fs::canonicalize(d));
+        let r = fs::create_dir_all(&d).and_then(|()| fs::canonicalize(&d));
         match r {
             Ok(real) if real.starts_with(&real_root) => {}
             Ok(real) => bad.push((
-                d.to_path_buf(),
+                d,
                 io::Error::other(format!(
                     "leads outside the output folder (to {}) through a symbolic link; not written",
                     real.display()
                 )),
             )),
-            Err(e) => bad.push((d.to_path_buf(), e)),
+            Err(e) => bad.push((d, e)),
         }
     }
     bad
