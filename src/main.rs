@@ -591,11 +591,41 @@ fn clean_jsonl(pipeline: &Pipeline, args: &CleanArgs) -> u8 {
             streams.push((Some(shard.path), targets));
         }
     }
+    let settings = serde_json::json!({
+        "config": notes::config_value(pipeline.config()),
+        "text_field": args.text_field,
+        "notes": if inline { "inline" } else { "" },
+        "max_record": args.max_record,
+    });
+    let mut up_to_date = 0;
     for (input, targets) in &streams {
         if interrupt::requested() {
             break;
         }
         let input = input.as_deref();
+        let outputs: Vec<PathBuf> = [&targets.out, &targets.notes, &targets.attributes]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        let shard_state = if targets.out.is_some() {
+            match state::ShardState::new(input, outputs, &settings) {
+                Ok(s) => s,
+                Err(e) => {
+                    failures.push(Failure::new(input.unwrap_or(Path::new("-")), e));
+                    continue;
+                }
+            }
+        } else {
+            None
+        };
+        if let Some(s) = &shard_state {
+            if !args.force && s.up_to_date() {
+                up_to_date += 1;
+                continue;
+            }
+            s.forget();
+        }
         match jsonl_cli::run(
             pipeline,
             input,
@@ -605,7 +635,14 @@ fn clean_jsonl(pipeline: &Pipeline, args: &CleanArgs) -> u8 {
             &on_batch,
             &report_bad,
         ) {
-            Ok(n) => bad += n,
+            Ok(n) => {
+                bad += n;
+                if let (0, Some(s)) = (n, &shard_state)
+                    && let Err(e) = s.record()
+                {
+                    failures.push(Failure::new(input.unwrap_or(Path::new("-")), e));
+                }
+            }
             Err(f) => failures.push(f),
         }
     }
@@ -613,8 +650,13 @@ fn clean_jsonl(pipeline: &Pipeline, args: &CleanArgs) -> u8 {
     for f in &failures {
         report(f);
     }
+    let skipped = if up_to_date > 0 {
+        format!("; {up_to_date} shards already up to date (--force to redo)")
+    } else {
+        String::new()
+    };
     eprintln!(
-        "{} ({bad} bad records)",
+        "{} ({bad} bad records){skipped}",
         totals
             .summary(failures.len(), start.elapsed().as_secs_f64())
             .replacen(" files,", " records,", 1)

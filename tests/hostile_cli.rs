@@ -506,3 +506,43 @@ fn two_inputs_with_one_output_name_the_first_wins() {
         "Only one b.\n"
     );
 }
+
+#[test]
+fn json_lines_shards_that_are_up_to_date_are_skipped() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let shards = tmp.path().join("shards");
+    fs::create_dir(&shards).expect("mkdir");
+    let rec = |i: usize| format!("{{\"id\":{i},\"text\":\"doc\\u00a0{i}  \"}}\n");
+    fs::write(shards.join("a.jsonl"), rec(1) + &rec(2)).expect("write");
+    fs::write(shards.join("b.jsonl"), rec(3)).expect("write");
+    let out = tmp.path().join("out");
+    let clean = |extra: &[&str]| {
+        let o = run(mend()
+            .args(["clean", "--format", "jsonl"])
+            .args(extra)
+            .arg(&shards)
+            .arg("-o")
+            .arg(&out));
+        assert!(o.status.success(), "{}", stderr(&o));
+        stderr(&o)
+    };
+    assert!(clean(&[]).contains("3 records"));
+    let first = fs::read(out.join("a.jsonl")).expect("a");
+    let err = clean(&[]);
+    assert!(
+        err.contains("0 records") && err.contains("2 shards already up to date"),
+        "{err}"
+    );
+    // A changed shard is redone, the other is not.
+    fs::write(shards.join("b.jsonl"), rec(3) + &rec(4)).expect("write");
+    let err = clean(&[]);
+    assert!(
+        err.contains("2 records") && err.contains("1 shards already up to date"),
+        "{err}"
+    );
+    // Other settings, or --force, redo everything.
+    assert!(clean(&["--text-field", "text", "--quotes", "ascii"]).contains("4 records"));
+    assert!(clean(&["--quotes", "ascii", "--force"]).contains("4 records"));
+    assert!(clean(&[]).contains("4 records"));
+    assert_eq!(fs::read(out.join("a.jsonl")).expect("a"), first);
+}

@@ -9,8 +9,8 @@
 //! notes of the old text, which do not match, and the input is redone.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
 
 use mend::notes::{self, Header};
 use sha2::{Digest, Sha256};
@@ -58,4 +58,76 @@ fn hex(bytes: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
         s
     })
+}
+
+/// JSON-lines shards have no header of their own: a hidden state file
+/// beside the output (`.NAME.mend-state`) records what made it. It is
+/// written only after a shard's outputs are all in place and only when
+/// every record was good (a shard with bad records is redone, and its
+/// errors reported again).
+pub(crate) struct ShardState {
+    path: PathBuf,
+    want: String,
+    outputs: Vec<PathBuf>,
+}
+
+impl ShardState {
+    /// The state a shard's outputs must record: the input (size, SHA-256),
+    /// the mend version, the pipeline configuration and the JSON-lines
+    /// options (`settings`), and the set of outputs. `None` for stdin or
+    /// stdout, which are never skipped.
+    pub(crate) fn new(
+        input: Option<&Path>,
+        outputs: Vec<PathBuf>,
+        settings: &serde_json::Value,
+    ) -> io::Result<Option<ShardState>> {
+        let (Some(input), Some(out)) = (input, outputs.first()) else {
+            return Ok(None);
+        };
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        let mut f = File::open(input)?;
+        let mut buf = vec![0; 1 << 20];
+        loop {
+            let n = f.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            size += n as u64;
+            hasher.update(&buf[..n]);
+        }
+        let want = serde_json::json!({
+            "mend": "jsonl-state",
+            "version": env!("CARGO_PKG_VERSION"),
+            "input": {"size": size, "sha256": hex(&hasher.finalize())},
+            "settings": settings,
+            "outputs": outputs.iter().map(|p| p.to_string_lossy()).collect::<Vec<_>>(),
+        })
+        .to_string();
+        let name = out.file_name().map_or_else(
+            || ".mend-state".into(),
+            |n| format!(".{}.mend-state", n.to_string_lossy()),
+        );
+        Ok(Some(ShardState {
+            path: out.with_file_name(name),
+            want,
+            outputs,
+        }))
+    }
+
+    /// Whether the outputs are there and were made from this input, this way.
+    pub(crate) fn up_to_date(&self) -> bool {
+        self.outputs.iter().all(|p| p.is_file())
+            && std::fs::read_to_string(&self.path).is_ok_and(|s| s == self.want)
+    }
+
+    /// Records that the outputs are complete.
+    pub(crate) fn record(&self) -> io::Result<()> {
+        crate::write::write_atomic(&self.path, self.want.as_bytes())
+    }
+
+    /// Forgets the record (before the outputs are rewritten).
+    pub(crate) fn forget(&self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
