@@ -171,20 +171,105 @@ pub fn write(cleaned: &Cleaned, original: &[u8], path: &str, config: &Config) ->
         version: env!("CARGO_PKG_VERSION").to_owned(),
         config: serde_json::to_value(config.info()).unwrap_or(serde_json::Value::Null),
     };
-    let mut out = String::with_capacity(256 + cleaned.edits.len() * 160);
-    push_line(&mut out, &header);
+    let mut out = Vec::with_capacity(256 + cleaned.edits.len() * 160);
+    // Serializing this plain struct cannot fail.
+    let _ = serde_json::to_writer(&mut out, &header);
+    out.push(b'\n');
     for note in &cleaned.edits {
-        push_line(&mut out, note);
+        push_note(&mut out, note);
+        out.push(b'\n');
     }
-    out
+    // Only whole UTF-8 strings and ASCII went in.
+    String::from_utf8(out).unwrap_or_default()
 }
 
-fn push_line<T: Serialize>(out: &mut String, value: &T) {
-    // Serializing these plain structs to a String cannot fail.
-    if let Ok(s) = serde_json::to_string(value) {
-        out.push_str(&s);
+/// Appends `note` as serde_json writes it (same fields, order and escapes),
+/// without going through `Serialize`: most of the notes of a run are written here.
+fn push_note(out: &mut Vec<u8>, n: &Note) {
+    out.extend_from_slice(b"{\"stage\":\"");
+    out.extend_from_slice(n.stage.name().as_bytes());
+    out.extend_from_slice(b"\",\"rule\":");
+    push_json_str(out, &n.rule);
+    out.extend_from_slice(b",\"src\":");
+    push_span(out, n.src);
+    out.extend_from_slice(b",\"at\":");
+    push_span(out, n.at);
+    if let Some(span) = n.out {
+        out.extend_from_slice(b",\"out\":");
+        push_span(out, span);
     }
-    out.push('\n');
+    let strings = [
+        (&b",\"removed\":"[..], &n.removed),
+        (b",\"removed_bytes\":", &n.removed_bytes),
+        (b",\"inserted\":", &n.inserted),
+        (b",\"text\":", &n.text),
+    ];
+    for (key, value) in strings {
+        if let Some(s) = value {
+            out.extend_from_slice(key);
+            push_json_str(out, s);
+        }
+    }
+    out.extend_from_slice(b",\"why\":");
+    push_json_str(out, &n.why);
+    if n.finding {
+        out.extend_from_slice(b",\"finding\":true");
+    }
+    out.push(b'}');
+}
+
+fn push_span(out: &mut Vec<u8>, [start, end]: [usize; 2]) {
+    out.push(b'[');
+    push_number(out, start);
+    out.push(b',');
+    push_number(out, end);
+    out.push(b']');
+}
+
+fn push_number(out: &mut Vec<u8>, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+/// Appends `s` as a JSON string with serde_json's escapes: `"`, `\\`, and
+/// the C0 controls (short forms for backspace, form feed, newline, carriage
+/// return and tab, `\u00XX` for the others); nothing else.
+fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = s.as_bytes();
+    out.push(b'"');
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let short = match b {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            0x08 => b'b',
+            0x0C => b'f',
+            b'\n' => b'n',
+            b'\r' => b'r',
+            b'\t' => b't',
+            0..=0x1F => b'u',
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        out.push(b'\\');
+        out.push(short);
+        if short == b'u' {
+            out.extend_from_slice(&[b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
 }
 
 /// Reads notes written by [`write`].
@@ -339,6 +424,35 @@ mod tests {
         let (h, n) = read(&write(&c, input, "x", p.config())).expect("reads");
         let tampered = c.text.replace('b', "c");
         assert!(restore(&tampered, &h, &n).is_err());
+    }
+
+    #[test]
+    fn notes_are_written_as_serde_json_writes_them() {
+        let note = |stage, out, removed: Option<&str>, bytes: Option<&str>, finding: bool| Note {
+            stage,
+            rule: "some-rule".to_owned(),
+            src: [0, 18_446_744_073_709_551_615],
+            at: [7, 1234567],
+            out,
+            removed: removed.map(str::to_owned),
+            removed_bytes: bytes.map(str::to_owned),
+            inserted: (!finding).then(|| "\u{201C}\"\\/\u{7F}\u{80}\u{FFFD}".to_owned()),
+            text: finding.then(|| "lost ???".to_owned()),
+            why: "why \u{0}\u{1}\u{8}\u{9}\u{a}\u{b}\u{c}\u{d}\u{1f} \u{1F600}".to_owned(),
+            finding,
+        };
+        let all: String = (0u8..0x80).map(char::from).collect();
+        for n in [
+            note(Stage::Decode, Some([3, 4]), None, Some("ff"), false),
+            note(Stage::Normalize, None, Some(&all), None, false),
+            note(Stage::Mojibake, None, None, None, true),
+            note(Stage::Quotes, None, Some(""), None, false),
+        ] {
+            let mut out = Vec::new();
+            push_note(&mut out, &n);
+            let expected = serde_json::to_string(&n).expect("serializes");
+            assert_eq!(String::from_utf8(out).expect("utf-8"), expected);
+        }
     }
 
     #[test]
