@@ -183,6 +183,10 @@ fn is_blankish(c: char) -> bool {
 /// Whether `c` starts a new normalization segment: nothing before it can
 /// compose with it.
 fn is_stable_starter(c: char) -> bool {
+    (c as u32) < 0x300 || is_plain(c) || stable_starter_uncached(c)
+}
+
+fn stable_starter_uncached(c: char) -> bool {
     // The common letters of Latin-1/Extended, Cyrillic, general punctuation,
     // kana, CJK and Hangul syllables are all stable starters (combining
     // class 0, NFC quick check Yes): answer those without a table lookup.
@@ -210,28 +214,39 @@ fn is_plain(c: char) -> bool {
     if u >= 0x1_0000 {
         return plain_uncached(c);
     }
-    // The Basic Multilingual Plane, from a bit table filled one block of
-    // 256 code points at a time, when a character of the block first comes.
-    let block = (u >> 8) as usize;
+    is_plain_bmp(u)
+}
+
+/// [`is_plain`] for a code point of the Basic Multilingual Plane, from a
+/// bit table filled one block of 256 code points at a time, when a
+/// character of the block first comes.
+#[inline]
+fn is_plain_bmp(u: u32) -> bool {
+    let block = (u >> 8) as usize & 0xFF;
     if !PLAIN_READY[block].load(Ordering::Acquire) {
-        for word in 0..4 {
-            let mut bits = 0u64;
-            for bit in 0..64 {
-                let v = ((block << 8) | (word << 6) | bit) as u32;
-                if char::from_u32(v).is_some_and(plain_uncached) {
-                    bits |= 1 << bit;
-                }
-            }
-            // Threads that fill one block at once store the same bits.
-            PLAIN_BITS[block * 4 + word].store(bits, Ordering::Relaxed);
-        }
-        PLAIN_READY[block].store(true, Ordering::Release);
+        fill_plain_block(block);
     }
-    (PLAIN_BITS[(u >> 6) as usize].load(Ordering::Relaxed) >> (u & 63)) & 1 != 0
+    (PLAIN_BITS[(u >> 6) as usize & 0x3FF].load(Ordering::Relaxed) >> (u & 63)) & 1 != 0
+}
+
+#[cold]
+fn fill_plain_block(block: usize) {
+    for word in 0..4 {
+        let mut bits = 0u64;
+        for bit in 0..64 {
+            let v = ((block << 8) | (word << 6) | bit) as u32;
+            if char::from_u32(v).is_some_and(plain_uncached) {
+                bits |= 1 << bit;
+            }
+        }
+        // Threads that fill one block at once store the same bits.
+        PLAIN_BITS[block * 4 + word].store(bits, Ordering::Relaxed);
+    }
+    PLAIN_READY[block].store(true, Ordering::Release);
 }
 
 fn plain_uncached(c: char) -> bool {
-    is_stable_starter(c)
+    stable_starter_uncached(c)
         && !is_odd_space(c)
         && !is_zero_width(c)
         && !is_joiner(c)
@@ -246,6 +261,7 @@ static PLAIN_READY: [AtomicBool; 256] = [const { AtomicBool::new(false) }; 256];
 
 /// The length of the longest prefix of `b` made of printable ASCII
 /// (`0x20..=0x7E`), eight bytes at a time.
+#[inline]
 fn printable_ascii_prefix(b: &[u8]) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -267,26 +283,58 @@ fn printable_ascii_prefix(b: &[u8]) -> usize {
         .unwrap_or(b.len() - i)
 }
 
+/// What [`scan_line`] found in a line.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Scan {
+    /// Printable ASCII, tabs and [`is_plain`] characters: nothing inside
+    /// the line can change.
+    Plain,
+    /// Only stable starters: the line is NFC, and stays NFC whatever is
+    /// deleted from it or made a space.
+    Starters,
+    /// Anything else.
+    Other,
+}
+
 /// Scans the line that starts at `pos`: where its content ends (at `\r`,
-/// `\n` or the end of the text), and whether all of it is plain (printable
-/// ASCII, tabs and [`is_plain`] characters), so that nothing inside it can change.
-fn scan_line(text: &str, pos: usize) -> (usize, bool) {
+/// `\n` or the end of the text), and what it holds.
+fn scan_line(text: &str, pos: usize) -> (usize, Scan) {
     let bytes = text.as_bytes();
+    let cont = |k: usize| u32::from(bytes.get(k).copied().unwrap_or(0x80) & 0x3F);
     let mut i = pos;
+    let mut scan = Scan::Plain;
     loop {
-        i += printable_ascii_prefix(&bytes[i..]);
-        match bytes.get(i) {
-            None | Some(b'\n' | b'\r') => return (i, true),
-            Some(b'\t') => i += 1,
-            Some(&b) if b >= 0x80 => match text[i..].chars().next() {
-                Some(c) if is_plain(c) => i += c.len_utf8(),
-                _ => break,
-            },
-            Some(_) => break,
+        let Some(&b) = bytes.get(i) else {
+            return (i, scan);
+        };
+        // Characters of the Basic Multilingual Plane are decoded by hand
+        // (`text` is valid UTF-8) and looked up in the table.
+        let (plain, len) = match b {
+            0x20..=0x7E => {
+                i += printable_ascii_prefix(&bytes[i..]);
+                continue;
+            }
+            b'\n' | b'\r' => return (i, scan),
+            b'\t' => (true, 1),
+            0..=0x7F => (false, 1),
+            0x80..=0xDF => (is_plain_bmp((u32::from(b & 0x1F) << 6) | cont(i + 1)), 2),
+            0xE0..=0xEF => {
+                let u = (u32::from(b & 0x0F) << 12) | (cont(i + 1) << 6) | cont(i + 2);
+                (is_plain_bmp(u), 3)
+            }
+            _ => (text[i..].chars().next().is_some_and(plain_uncached), 4),
+        };
+        if !plain {
+            let c = text[i..].chars().next().unwrap_or('\0');
+            if !is_stable_starter(c) {
+                break;
+            }
+            scan = Scan::Starters;
         }
+        i += len;
     }
     let end = memchr::memchr2(b'\n', b'\r', &bytes[i..]).map_or(bytes.len(), |k| i + k);
-    (end, false)
+    (end, Scan::Other)
 }
 
 /// Finds this stage's edits in `text`.
@@ -304,8 +352,8 @@ fn find_lines(text: &str, cx: &Context<'_>, fast: bool, out: &mut Vec<Edit>) {
     let mut blank_run: Option<(usize, usize, usize)> = None;
     let mut last_had_end = true;
     while pos < bytes.len() {
-        let (content_end, plain) = scan_line(text, pos);
-        let plain = plain && fast;
+        let (content_end, scan) = scan_line(text, pos);
+        let scan = if fast { scan } else { Scan::Other };
         let (term_end, term_rule) = match bytes.get(content_end) {
             Some(b'\r') if bytes.get(content_end + 1) == Some(&b'\n') => {
                 (content_end + 2, Some(&CRLF_LINE_END))
@@ -354,7 +402,7 @@ fn find_lines(text: &str, cx: &Context<'_>, fast: bool, out: &mut Vec<Edit>) {
                 }
             }
             seen_text = true;
-            line_edits(text, pos, content_end, plain, out);
+            line_edits(text, pos, content_end, scan, out);
             if let Some(rule) = term_rule {
                 out.push(Edit::replace(content_end..term_end, "\n", rule));
             }
@@ -378,11 +426,11 @@ fn find_lines(text: &str, cx: &Context<'_>, fast: bool, out: &mut Vec<Edit>) {
     }
 }
 
-/// Edits inside one line of text `start..end` (no line end, not blank);
-/// `plain` as [`scan_line`] says.
-fn line_edits(text: &str, start: usize, end: usize, plain: bool, out: &mut Vec<Edit>) {
+/// Edits inside one line of text `start..end` (no line end, not blank),
+/// which holds what `scan` says.
+fn line_edits(text: &str, start: usize, end: usize, scan: Scan, out: &mut Vec<Edit>) {
     let line = &text[start..end];
-    if plain && line.as_bytes().last().is_some_and(|&b| b > b' ' && b < 0x7F) {
+    if scan == Scan::Plain && line.as_bytes().last().is_some_and(|&b| b > b' ' && b < 0x7F) {
         return;
     }
     let trimmed = if line.is_ascii() {
@@ -392,7 +440,7 @@ fn line_edits(text: &str, start: usize, end: usize, plain: bool, out: &mut Vec<E
     };
     let body_end = start + trimmed.len();
     let first = out.len();
-    if plain {
+    if scan == Scan::Plain {
         // Nothing inside the line to change.
     } else if trimmed.is_ascii() {
         for (i, b) in trimmed.bytes().enumerate() {
@@ -404,7 +452,9 @@ fn line_edits(text: &str, start: usize, end: usize, plain: bool, out: &mut Vec<E
         char_edits(trimmed, start, out);
         // A deletion can leave a combining mark after a new neighbour; if
         // the line would come out un-normalized, make the line one NFC edit.
-        if out.len() > first || is_nfc_quick(trimmed.chars()) != IsNormalized::Yes {
+        if scan == Scan::Other
+            && (out.len() > first || is_nfc_quick(trimmed.chars()) != IsNormalized::Yes)
+        {
             let mut local: Vec<Edit> = out[first..]
                 .iter()
                 .map(|e| {
@@ -631,6 +681,7 @@ mod tests {
             .filter_map(char::from_u32)
         {
             assert_eq!(is_stable_starter(c), slow(c), "{c:?} U+{:04X}", c as u32);
+            assert_eq!(stable_starter_uncached(c), slow(c), "{c:?} U+{:04X}", c as u32);
         }
     }
 
