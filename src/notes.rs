@@ -248,7 +248,29 @@ fn push_json_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     out.push(b'"');
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    let mut i = 0;
+    while i < bytes.len() {
+        // Eight bytes at a time up to one that may need an escape: below
+        // 0x20 (bit 7 of `low + 0x60` clear), `"` or `\\` (a zero byte
+        // after the xor), all without carries between bytes.
+        if let Some(word) = bytes[i..].first_chunk::<8>() {
+            const ONES: u64 = 0x0101_0101_0101_0101;
+            const HIGH: u64 = 0x8080_8080_8080_8080;
+            let x = u64::from_le_bytes(*word);
+            let low = x & !HIGH;
+            let is_zero = |y: u64| !(((y & !HIGH) + !HIGH) | y) & HIGH;
+            let ascii = !x & HIGH;
+            let special = (!(low + 0x60 * ONES) & ascii)
+                | is_zero(x ^ (u64::from(b'"') * ONES))
+                | is_zero(x ^ (u64::from(b'\\') * ONES));
+            if special == 0 {
+                i += 8;
+                continue;
+            }
+            i += (special.trailing_zeros() / 8) as usize;
+        }
+        let b = bytes[i];
+        i += 1;
         let short = match b {
             b'"' => b'"',
             b'\\' => b'\\',
@@ -260,13 +282,13 @@ fn push_json_str(out: &mut Vec<u8>, s: &str) {
             0..=0x1F => b'u',
             _ => continue,
         };
-        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(&bytes[start..i - 1]);
         out.push(b'\\');
         out.push(short);
         if short == b'u' {
             out.extend_from_slice(&[b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
         }
-        start = i + 1;
+        start = i;
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
@@ -441,7 +463,17 @@ mod tests {
             why: "why \u{0}\u{1}\u{8}\u{9}\u{a}\u{b}\u{c}\u{d}\u{1f} \u{1F600}".to_owned(),
             finding,
         };
-        let all: String = (0u8..0x80).map(char::from).collect();
+        let all: String = (0u8..0x80).map(char::from).chain("é\u{FFFD}\u{80}".chars()).collect();
+        for at in 0..20 {
+            for c in ['"', '\\', '\n', '\u{1}', '\u{1f}', 'é', '\u{7f}'] {
+                let mut s: String = "abcdefghijklmnopqrst".into();
+                s.insert(at, c);
+                let mut out = Vec::new();
+                push_json_str(&mut out, &s);
+                let expected = serde_json::to_string(&s).expect("serializes");
+                assert_eq!(String::from_utf8(out).expect("utf-8"), expected);
+            }
+        }
         for n in [
             note(Stage::Decode, Some([3, 4]), None, Some("ff"), false),
             note(Stage::Normalize, None, Some(&all), None, false),
