@@ -171,62 +171,63 @@ pub fn write(cleaned: &Cleaned, original: &[u8], path: &str, config: &Config) ->
         version: env!("CARGO_PKG_VERSION").to_owned(),
         config: serde_json::to_value(config.info()).unwrap_or(serde_json::Value::Null),
     };
-    let mut out = Vec::with_capacity(256 + cleaned.edits.len() * 160);
-    // Serializing this plain struct cannot fail.
-    let _ = serde_json::to_writer(&mut out, &header);
-    out.push(b'\n');
+    let mut out = String::with_capacity(256 + cleaned.edits.len() * 160);
+    // Serializing this plain struct to a String cannot fail.
+    if let Ok(s) = serde_json::to_string(&header) {
+        out.push_str(&s);
+    }
+    out.push('\n');
     for note in &cleaned.edits {
         push_note(&mut out, note);
-        out.push(b'\n');
+        out.push('\n');
     }
-    // Only whole UTF-8 strings and ASCII went in.
-    String::from_utf8(out).unwrap_or_default()
+    out
 }
 
 /// Appends `note` as serde_json writes it (same fields, order and escapes),
 /// without going through `Serialize`: most of the notes of a run are written here.
-fn push_note(out: &mut Vec<u8>, n: &Note) {
-    out.extend_from_slice(b"{\"stage\":\"");
-    out.extend_from_slice(n.stage.name().as_bytes());
-    out.extend_from_slice(b"\",\"rule\":");
+fn push_note(out: &mut String, n: &Note) {
+    out.push_str("{\"stage\":\"");
+    out.push_str(n.stage.name());
+    out.push_str("\",\"rule\":");
     push_json_str(out, &n.rule);
-    out.extend_from_slice(b",\"src\":");
+    out.push_str(",\"src\":");
     push_span(out, n.src);
-    out.extend_from_slice(b",\"at\":");
+    out.push_str(",\"at\":");
     push_span(out, n.at);
     if let Some(span) = n.out {
-        out.extend_from_slice(b",\"out\":");
+        out.push_str(",\"out\":");
         push_span(out, span);
     }
     let strings = [
-        (&b",\"removed\":"[..], &n.removed),
-        (b",\"removed_bytes\":", &n.removed_bytes),
-        (b",\"inserted\":", &n.inserted),
-        (b",\"text\":", &n.text),
+        (",\"removed\":", &n.removed),
+        (",\"removed_bytes\":", &n.removed_bytes),
+        (",\"inserted\":", &n.inserted),
+        (",\"text\":", &n.text),
     ];
     for (key, value) in strings {
         if let Some(s) = value {
-            out.extend_from_slice(key);
+            out.push_str(key);
             push_json_str(out, s);
         }
     }
-    out.extend_from_slice(b",\"why\":");
+    out.push_str(",\"why\":");
     push_json_str(out, &n.why);
     if n.finding {
-        out.extend_from_slice(b",\"finding\":true");
+        out.push_str(",\"finding\":true");
     }
-    out.push(b'}');
+    out.push('}');
 }
 
-fn push_span(out: &mut Vec<u8>, [start, end]: [usize; 2]) {
-    out.push(b'[');
+fn push_span(out: &mut String, [start, end]: [usize; 2]) {
+    out.push('[');
     push_number(out, start);
-    out.push(b',');
+    out.push(',');
     push_number(out, end);
-    out.push(b']');
+    out.push(']');
 }
 
-fn push_number(out: &mut Vec<u8>, mut n: usize) {
+fn push_number(out: &mut String, mut n: usize) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     loop {
@@ -237,16 +238,18 @@ fn push_number(out: &mut Vec<u8>, mut n: usize) {
             break;
         }
     }
-    out.extend_from_slice(&digits[i..]);
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
 }
 
 /// Appends `s` as a JSON string with serde_json's escapes: `"`, `\\`, and
 /// the C0 controls (short forms for backspace, form feed, newline, carriage
 /// return and tab, `\u00XX` for the others); nothing else.
-fn push_json_str(out: &mut Vec<u8>, s: &str) {
+fn push_json_str(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
-    out.push(b'"');
+    out.push('"');
     let mut start = 0;
     let mut i = 0;
     while i < bytes.len() {
@@ -282,16 +285,19 @@ fn push_json_str(out: &mut Vec<u8>, s: &str) {
             0..=0x1F => b'u',
             _ => continue,
         };
-        out.extend_from_slice(&bytes[start..i - 1]);
-        out.push(b'\\');
-        out.push(short);
+        // `b` is ASCII, so both slices end on character boundaries.
+        out.push_str(&s[start..i - 1]);
+        out.push('\\');
+        out.push(char::from(short));
         if short == b'u' {
-            out.extend_from_slice(&[b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+            out.push_str("00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
         }
         start = i;
     }
-    out.extend_from_slice(&bytes[start..]);
-    out.push(b'"');
+    out.push_str(&s[start..]);
+    out.push('"');
 }
 
 /// Reads notes written by [`write`].
@@ -468,10 +474,9 @@ mod tests {
             for c in ['"', '\\', '\n', '\u{1}', '\u{1f}', 'é', '\u{7f}'] {
                 let mut s: String = "abcdefghijklmnopqrst".into();
                 s.insert(at, c);
-                let mut out = Vec::new();
+                let mut out = String::new();
                 push_json_str(&mut out, &s);
-                let expected = serde_json::to_string(&s).expect("serializes");
-                assert_eq!(String::from_utf8(out).expect("utf-8"), expected);
+                assert_eq!(out, serde_json::to_string(&s).expect("serializes"));
             }
         }
         for n in [
@@ -480,10 +485,9 @@ mod tests {
             note(Stage::Mojibake, None, None, None, true),
             note(Stage::Quotes, None, Some(""), None, false),
         ] {
-            let mut out = Vec::new();
+            let mut out = String::new();
             push_note(&mut out, &n);
-            let expected = serde_json::to_string(&n).expect("serializes");
-            assert_eq!(String::from_utf8(out).expect("utf-8"), expected);
+            assert_eq!(out, serde_json::to_string(&n).expect("serializes"));
         }
     }
 
