@@ -87,7 +87,9 @@ fn key(line: &str) -> u64 {
             if class == PLAIN
                 || (bytes[i] == b' '
                     && i > run
-                    && bytes.get(i + 1).is_some_and(|&n| CLASS[usize::from(n)] == PLAIN))
+                    && bytes
+                        .get(i + 1)
+                        .is_some_and(|&n| CLASS[usize::from(n)] == PLAIN))
             {
                 i += 1;
                 continue;
@@ -286,7 +288,11 @@ mod tests {
                 canon.push(' ');
                 space = false;
             }
-            canon.push(if matches!(c, '–' | '—' | '−') { '-' } else { c });
+            canon.push(if matches!(c, '–' | '—' | '−') {
+                '-'
+            } else {
+                c
+            });
         }
         canon
     }

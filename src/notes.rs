@@ -469,7 +469,10 @@ mod tests {
             why: "why \u{0}\u{1}\u{8}\u{9}\u{a}\u{b}\u{c}\u{d}\u{1f} \u{1F600}".to_owned(),
             finding,
         };
-        let all: String = (0u8..0x80).map(char::from).chain("é\u{FFFD}\u{80}".chars()).collect();
+        let all: String = (0u8..0x80)
+            .map(char::from)
+            .chain("é\u{FFFD}\u{80}".chars())
+            .collect();
         for at in 0..20 {
             for c in ['"', '\\', '\n', '\u{1}', '\u{1f}', 'é', '\u{7f}'] {
                 let mut s: String = "abcdefghijklmnopqrst".into();

@@ -430,7 +430,12 @@ fn find_lines(text: &str, cx: &Context<'_>, fast: bool, out: &mut Vec<Edit>) {
 /// which holds what `scan` says.
 fn line_edits(text: &str, start: usize, end: usize, scan: Scan, out: &mut Vec<Edit>) {
     let line = &text[start..end];
-    if scan == Scan::Plain && line.as_bytes().last().is_some_and(|&b| b > b' ' && b < 0x7F) {
+    if scan == Scan::Plain
+        && line
+            .as_bytes()
+            .last()
+            .is_some_and(|&b| b > b' ' && b < 0x7F)
+    {
         return;
     }
     let trimmed = if line.is_ascii() {
@@ -681,7 +686,12 @@ mod tests {
             .filter_map(char::from_u32)
         {
             assert_eq!(is_stable_starter(c), slow(c), "{c:?} U+{:04X}", c as u32);
-            assert_eq!(stable_starter_uncached(c), slow(c), "{c:?} U+{:04X}", c as u32);
+            assert_eq!(
+                stable_starter_uncached(c),
+                slow(c),
+                "{c:?} U+{:04X}",
+                c as u32
+            );
         }
     }
 
