@@ -148,7 +148,7 @@ fn plain_chunk(chunk: &[u8; 17]) -> bool {
             & (b != b'\'')
             & (b != b'`')
             & (b != 0xC2)
-            & ((b < 0xE1) | (b > 0xE3))
+            & !(0xE1..=0xE3).contains(&b)
     };
     let mut all = true;
     for k in 0..16 {
