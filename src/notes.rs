@@ -176,12 +176,13 @@ pub fn write(cleaned: &Cleaned, original: &[u8], path: &str, config: &Config) ->
         config: config_value(config),
         corpus: cleaned.corpus.map(|f| format!("{f:016x}")),
     };
-    let mut out = String::with_capacity(256 + cleaned.edits.len() * 160);
+    let mut out = Vec::with_capacity(256 + cleaned.edits.len() * 160);
     push_line(&mut out, &header);
     for note in &cleaned.edits {
         push_line(&mut out, note);
     }
-    out
+    // serde_json writes UTF-8 only.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// The configuration as the notes header records it.
@@ -189,12 +190,11 @@ pub fn config_value(config: &Config) -> serde_json::Value {
     serde_json::to_value(config.info()).unwrap_or(serde_json::Value::Null)
 }
 
-fn push_line<T: Serialize>(out: &mut String, value: &T) {
-    // Serializing these plain structs to a String cannot fail.
-    if let Ok(s) = serde_json::to_string(value) {
-        out.push_str(&s);
-    }
-    out.push('\n');
+/// One JSON line, serialized straight into `out` (no string per line).
+fn push_line<T: Serialize>(out: &mut Vec<u8>, value: &T) {
+    // Serializing these plain structs into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, value);
+    out.push(b'\n');
 }
 
 /// Reads notes written by [`write`].

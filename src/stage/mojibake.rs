@@ -1058,10 +1058,7 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
                 continue;
             }
             // The rest of an ASCII run changes nothing but the last byte.
-            let mut j = i + 1;
-            while j < n && bytes[j] < 0x80 {
-                j += 1;
-            }
+            let j = ascii_run_end(bytes, i + 1);
             prev = 0;
             prev_latin = bytes[j - 1].is_ascii_alphabetic();
             leg_run = 0;
@@ -1124,6 +1121,21 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
         });
         out.extend(lossy_edits);
     }
+}
+
+/// The end of the run of ASCII bytes that starts at `i`, eight bytes at a time.
+fn ascii_run_end(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(word) = bytes.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        let high = u64::from_le_bytes(*word) & 0x8080_8080_8080_8080;
+        if high != 0 {
+            return i + (high.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < bytes.len() && bytes[i] < 0x80 {
+        i += 1;
+    }
+    i
 }
 
 /// Whether a full UTF-8 sequence (in one of the codepages of `cps`) ends
@@ -2462,6 +2474,19 @@ mod tests {
 
     fn fix(text: &str) -> String {
         run_with(text, LossyMode::Keep).0
+    }
+
+    #[test]
+    fn ascii_runs_end_at_the_first_non_ascii_byte() {
+        let s = "0123456789abcdefghij".as_bytes();
+        for from in 0..s.len() {
+            for cut in from..s.len() {
+                let mut v = s.to_vec();
+                v[cut] = 0xC3;
+                assert_eq!(ascii_run_end(&v, from), cut);
+            }
+            assert_eq!(ascii_run_end(s, from), s.len());
+        }
     }
 
     fn rules_of(text: &str) -> Vec<&'static str> {

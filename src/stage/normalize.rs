@@ -7,6 +7,7 @@
 //! the line end as another, and characters inside the line as others.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use unicode_normalization::char::canonical_combining_class;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
@@ -182,6 +183,10 @@ fn is_blankish(c: char) -> bool {
 /// Whether `c` starts a new normalization segment: nothing before it can
 /// compose with it.
 fn is_stable_starter(c: char) -> bool {
+    (c as u32) < 0x300 || is_plain(c) || stable_starter_uncached(c)
+}
+
+fn stable_starter_uncached(c: char) -> bool {
     // The common letters of Latin-1/Extended, Cyrillic, general punctuation,
     // kana, CJK and Hangul syllables are all stable starters (combining
     // class 0, NFC quick check Yes): answer those without a table lookup.
@@ -200,8 +205,146 @@ fn is_stable_starter(c: char) -> bool {
     canonical_combining_class(c) == 0 && is_nfc_quick(std::iter::once(c)) == IsNormalized::Yes
 }
 
+/// Whether a character can never take part in an edit of this stage: a
+/// stable starter that is not a space, invisible, soft hyphen or control.
+/// A line of such characters (and ASCII spaces and tabs) is already NFC and
+/// has nothing to change inside it.
+fn is_plain(c: char) -> bool {
+    let u = c as u32;
+    if u >= 0x1_0000 {
+        return plain_uncached(c);
+    }
+    is_plain_bmp(u)
+}
+
+/// [`is_plain`] for a code point of the Basic Multilingual Plane, from a
+/// bit table filled one block of 256 code points at a time, when a
+/// character of the block first comes.
+#[inline]
+fn is_plain_bmp(u: u32) -> bool {
+    let block = (u >> 8) as usize & 0xFF;
+    if !PLAIN_READY[block].load(Ordering::Acquire) {
+        fill_plain_block(block);
+    }
+    (PLAIN_BITS[(u >> 6) as usize & 0x3FF].load(Ordering::Relaxed) >> (u & 63)) & 1 != 0
+}
+
+#[cold]
+fn fill_plain_block(block: usize) {
+    for word in 0..4 {
+        let mut bits = 0u64;
+        for bit in 0..64 {
+            let v = ((block << 8) | (word << 6) | bit) as u32;
+            if char::from_u32(v).is_some_and(plain_uncached) {
+                bits |= 1 << bit;
+            }
+        }
+        // Threads that fill one block at once store the same bits.
+        PLAIN_BITS[block * 4 + word].store(bits, Ordering::Relaxed);
+    }
+    PLAIN_READY[block].store(true, Ordering::Release);
+}
+
+fn plain_uncached(c: char) -> bool {
+    stable_starter_uncached(c)
+        && !is_odd_space(c)
+        && !is_zero_width(c)
+        && !is_joiner(c)
+        && c != '\u{AD}'
+        && !is_control(c)
+}
+
+/// [`is_plain`] of each code point of the Basic Multilingual Plane, valid for
+/// the blocks marked in `PLAIN_READY`.
+static PLAIN_BITS: [AtomicU64; 1024] = [const { AtomicU64::new(0) }; 1024];
+static PLAIN_READY: [AtomicBool; 256] = [const { AtomicBool::new(false) }; 256];
+
+/// The length of the longest prefix of `b` made of printable ASCII
+/// (`0x20..=0x7E`), eight bytes at a time.
+#[inline]
+fn printable_ascii_prefix(b: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(word) = b[i..].first_chunk::<8>() {
+        let x = u64::from_le_bytes(*word);
+        // Per byte, without carries between bytes: bit 7 of `low + 1` is
+        // set for 0x7F, bit 7 of `low + 0x60` for 0x20 and above.
+        let low = x & !HIGH;
+        let not_printable = ((low + ONES) | x | !(low + 0x60 * ONES)) & HIGH;
+        if not_printable != 0 {
+            return i + (not_printable.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i + b[i..]
+        .iter()
+        .position(|&c| !(0x20..0x7F).contains(&c))
+        .unwrap_or(b.len() - i)
+}
+
+/// What [`scan_line`] found in a line.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Scan {
+    /// Printable ASCII, tabs and [`is_plain`] characters: nothing inside
+    /// the line can change.
+    Plain,
+    /// Only stable starters: the line is NFC, and stays NFC whatever is
+    /// deleted from it or made a space.
+    Starters,
+    /// Anything else.
+    Other,
+}
+
+/// Scans the line that starts at `pos`: where its content ends (at `\r`,
+/// `\n` or the end of the text), and what it holds.
+fn scan_line(text: &str, pos: usize) -> (usize, Scan) {
+    let bytes = text.as_bytes();
+    let cont = |k: usize| u32::from(bytes.get(k).copied().unwrap_or(0x80) & 0x3F);
+    let mut i = pos;
+    let mut scan = Scan::Plain;
+    loop {
+        let Some(&b) = bytes.get(i) else {
+            return (i, scan);
+        };
+        // Characters of the Basic Multilingual Plane are decoded by hand
+        // (`text` is valid UTF-8) and looked up in the table.
+        let (plain, len) = match b {
+            0x20..=0x7E => {
+                i += printable_ascii_prefix(&bytes[i..]);
+                continue;
+            }
+            b'\n' | b'\r' => return (i, scan),
+            b'\t' => (true, 1),
+            0..=0x7F => (false, 1),
+            0x80..=0xDF => (is_plain_bmp((u32::from(b & 0x1F) << 6) | cont(i + 1)), 2),
+            0xE0..=0xEF => {
+                let u = (u32::from(b & 0x0F) << 12) | (cont(i + 1) << 6) | cont(i + 2);
+                (is_plain_bmp(u), 3)
+            }
+            _ => (text[i..].chars().next().is_some_and(plain_uncached), 4),
+        };
+        if !plain {
+            let c = text[i..].chars().next().unwrap_or('\0');
+            if !is_stable_starter(c) {
+                break;
+            }
+            scan = Scan::Starters;
+        }
+        i += len;
+    }
+    let end = memchr::memchr2(b'\n', b'\r', &bytes[i..]).map_or(bytes.len(), |k| i + k);
+    (end, Scan::Other)
+}
+
 /// Finds this stage's edits in `text`.
 pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
+    find_lines(text, cx, true, out);
+}
+
+/// [`find`]; without `fast`, every line is looked at character by
+/// character (the tests check that this finds the same).
+fn find_lines(text: &str, cx: &Context<'_>, fast: bool, out: &mut Vec<Edit>) {
     let bytes = text.as_bytes();
     let mut pos = 0;
     let mut seen_text = false;
@@ -209,8 +352,8 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
     let mut blank_run: Option<(usize, usize, usize)> = None;
     let mut last_had_end = true;
     while pos < bytes.len() {
-        let content_end =
-            memchr::memchr2(b'\n', b'\r', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
+        let (content_end, scan) = scan_line(text, pos);
+        let scan = if fast { scan } else { Scan::Other };
         let (term_end, term_rule) = match bytes.get(content_end) {
             Some(b'\r') if bytes.get(content_end + 1) == Some(&b'\n') => {
                 (content_end + 2, Some(&CRLF_LINE_END))
@@ -220,7 +363,13 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
             None => (content_end, None),
         };
         let line = &text[pos..content_end];
-        let blank = if line.is_ascii() {
+        let blank = if line
+            .as_bytes()
+            .first()
+            .is_some_and(|&b| b > b' ' && b < 0x7F)
+        {
+            false
+        } else if line.is_ascii() {
             line.bytes().all(|b| b <= b' ' || b == 0x7F)
         } else {
             line.chars().all(is_blankish)
@@ -253,7 +402,7 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
                 }
             }
             seen_text = true;
-            line_edits(text, pos, content_end, out);
+            line_edits(text, pos, content_end, scan, out);
             if let Some(rule) = term_rule {
                 out.push(Edit::replace(content_end..term_end, "\n", rule));
             }
@@ -277,9 +426,18 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
     }
 }
 
-/// Edits inside one line of text `start..end` (no line end, not blank).
-fn line_edits(text: &str, start: usize, end: usize, out: &mut Vec<Edit>) {
+/// Edits inside one line of text `start..end` (no line end, not blank),
+/// which holds what `scan` says.
+fn line_edits(text: &str, start: usize, end: usize, scan: Scan, out: &mut Vec<Edit>) {
     let line = &text[start..end];
+    if scan == Scan::Plain
+        && line
+            .as_bytes()
+            .last()
+            .is_some_and(|&b| b > b' ' && b < 0x7F)
+    {
+        return;
+    }
     let trimmed = if line.is_ascii() {
         line.trim_end_matches(|c: char| c == ' ' || c.is_ascii_control())
     } else {
@@ -287,7 +445,9 @@ fn line_edits(text: &str, start: usize, end: usize, out: &mut Vec<Edit>) {
     };
     let body_end = start + trimmed.len();
     let first = out.len();
-    if trimmed.is_ascii() {
+    if scan == Scan::Plain {
+        // Nothing inside the line to change.
+    } else if trimmed.is_ascii() {
         for (i, b) in trimmed.bytes().enumerate() {
             if (b < 0x20 && b != b'\t') || b == 0x7F {
                 out.push(Edit::delete(start + i..start + i + 1, &CONTROL_CHAR));
@@ -297,7 +457,9 @@ fn line_edits(text: &str, start: usize, end: usize, out: &mut Vec<Edit>) {
         char_edits(trimmed, start, out);
         // A deletion can leave a combining mark after a new neighbour; if
         // the line would come out un-normalized, make the line one NFC edit.
-        if out.len() > first || is_nfc_quick(trimmed.chars()) != IsNormalized::Yes {
+        if scan == Scan::Other
+            && (out.len() > first || is_nfc_quick(trimmed.chars()) != IsNormalized::Yes)
+        {
             let mut local: Vec<Edit> = out[first..]
                 .iter()
                 .map(|e| {
@@ -524,6 +686,48 @@ mod tests {
             .filter_map(char::from_u32)
         {
             assert_eq!(is_stable_starter(c), slow(c), "{c:?} U+{:04X}", c as u32);
+            assert_eq!(
+                stable_starter_uncached(c),
+                slow(c),
+                "{c:?} U+{:04X}",
+                c as u32
+            );
+        }
+    }
+
+    #[test]
+    fn plain_table_agrees_with_the_predicates() {
+        for c in (0u32..0x1_0000).filter_map(char::from_u32) {
+            assert_eq!(is_plain(c), plain_uncached(c), "U+{:04X}", c as u32);
+        }
+    }
+
+    #[test]
+    fn printable_prefix() {
+        let s = b"0123456789abcdef~ xyz";
+        for cut in 0..s.len() {
+            for bad in [0u8, b'\t', b'\n', 0x1F, 0x7F, 0x80, 0xC3, 0xFF] {
+                let mut v = s.to_vec();
+                v[cut] = bad;
+                assert_eq!(printable_ascii_prefix(&v), cut, "{v:?}");
+            }
+        }
+        assert_eq!(printable_ascii_prefix(s), s.len());
+        assert_eq!(printable_ascii_prefix(b""), 0);
+    }
+
+    proptest::proptest! {
+        /// The plain-line fast path finds exactly what the character loop finds.
+        #[test]
+        fn fast_path_finds_the_same(
+            text in "[ a-zA-Z.,\t\r\n\u{1}\u{7F}\u{85}\u{A0}\u{AD}é\u{301}\u{327}\u{200B}\u{200D}\u{2009}\u{3000}\u{212B}Пу東\u{1F600}\u{1D15E}]{0,40}"
+        ) {
+            let config = Config::default();
+            let cx = Context { config: &config, corpus: None };
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            find_lines(&text, &cx, true, &mut fast);
+            find_lines(&text, &cx, false, &mut slow);
+            proptest::prop_assert_eq!(fast, slow);
         }
     }
 
