@@ -3,6 +3,16 @@
 //! In a folder run, the CLI first counts, for every distinct trimmed line,
 //! the number of documents it occurs in; the boilerplate stage then reads
 //! those counts through [`Context::corpus`](crate::pipeline::Context).
+//!
+//! # Bounded memory
+//! The table holds at most [`MAX_LINES`] distinct lines (about 80 MB),
+//! whatever the number of documents. Past that, it keeps only the lines
+//! whose key falls in a shrinking share of the key space (half, then a
+//! quarter, ...), with exact counts for those; the others read as seen
+//! once. Which lines are kept depends only on the set of lines, never on
+//! the order or the thread count, so runs stay deterministic. A line not
+//! kept can only be kept in the text (never wrongly dropped): the cost of
+//! the bound is some missed cross-document chrome on very large runs.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hasher};
@@ -11,10 +21,17 @@ use std::hash::{BuildHasher, Hasher};
 /// so counting is the same on every run.
 type KeyState = foldhash::fast::FixedState;
 
+/// The most distinct lines a [`Corpus`] holds (see the module docs).
+pub const MAX_LINES: usize = 1 << 22;
+
 /// Document frequencies of lines. Deterministic: the same documents give
 /// the same counts in any order and on any thread count.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct Corpus {
+    /// Lines whose key, mixed, is above this are not counted.
+    cutoff: u64,
+    /// [`MAX_LINES`], or less in tests.
+    limit: usize,
     counts: HashMap<u64, u32, KeyState>,
     docs: u32,
     /// Scratch set of one document's lines, kept to reuse its allocation.
@@ -191,10 +208,49 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+impl Default for Corpus {
+    fn default() -> Self {
+        Corpus::with_limit(MAX_LINES)
+    }
+}
+
+/// Where a key falls in the key space, for the sampling of a full table
+/// (a bijective mix, so that it does not follow the table's own hash).
+fn sample(k: u64) -> u64 {
+    let mut x = k ^ (k >> 31);
+    x = x.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    x ^ (x >> 29)
+}
+
 impl Corpus {
     /// An empty corpus.
     pub fn new() -> Corpus {
         Corpus::default()
+    }
+
+    /// An empty corpus that holds at most `limit` distinct lines.
+    pub fn with_limit(limit: usize) -> Corpus {
+        Corpus {
+            cutoff: u64::MAX,
+            limit: limit.max(1),
+            counts: HashMap::default(),
+            docs: 0,
+            seen: HashSet::default(),
+            fingerprint: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn admitted(&self, k: u64) -> bool {
+        sample(k) <= self.cutoff
+    }
+
+    /// Halves the share of lines kept until the table fits its limit.
+    fn shrink(&mut self) {
+        while self.counts.len() > self.limit {
+            self.cutoff >>= 1;
+            let cutoff = self.cutoff;
+            self.counts.retain(|&k, _| sample(k) <= cutoff);
+        }
     }
 
     /// Counts the distinct non-empty trimmed lines of one document.
@@ -209,8 +265,11 @@ impl Corpus {
             start = end + 1;
             if !line.is_empty() {
                 let k = key(line);
-                if seen.insert(k) {
+                if self.admitted(k) && seen.insert(k) {
                     *self.counts.entry(k).or_insert(0) += 1;
+                    if self.counts.len() > self.limit {
+                        self.shrink();
+                    }
                 }
             }
         }
@@ -220,15 +279,27 @@ impl Corpus {
 
     /// Adds the counts of `other` (for counting in parallel).
     pub fn merge(&mut self, other: Corpus) {
-        for (k, n) in other.counts {
-            *self.counts.entry(k).or_insert(0) += n;
+        if other.cutoff < self.cutoff {
+            self.cutoff = other.cutoff;
+            let cutoff = self.cutoff;
+            self.counts.retain(|&k, _| sample(k) <= cutoff);
         }
+        for (k, n) in other.counts {
+            if self.admitted(k) {
+                *self.counts.entry(k).or_insert(0) += n;
+            }
+        }
+        self.shrink();
         self.docs += other.docs;
     }
 
     /// In how many documents the trimmed `line` occurs.
     pub fn doc_count(&self, line: &str) -> u32 {
-        self.counts.get(&key(line.trim())).copied().unwrap_or(0)
+        let k = key(line.trim());
+        if !self.admitted(k) {
+            return 1; // not counted: read as seen once, so never chrome
+        }
+        self.counts.get(&k).copied().unwrap_or(0)
     }
 
     /// How many documents were counted.
@@ -262,6 +333,72 @@ impl Corpus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Documents with many distinct lines and some shared ones.
+    fn documents() -> Vec<String> {
+        (0..60)
+            .map(|d| {
+                let mut doc = String::from("Subscribe to our newsletter\nAll rights reserved.\n");
+                for l in 0..40 {
+                    doc.push_str(&format!("Line {l} of story {d}, shared {}.\n", l % 7));
+                }
+                doc
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_full_table_keeps_a_share_of_lines_whatever_the_order() {
+        let docs = documents();
+        let count = |order: &[usize], parts: usize| {
+            let mut total = Corpus::with_limit(100);
+            for chunk in order.chunks(order.len().div_ceil(parts)) {
+                let mut c = Corpus::with_limit(100);
+                for &i in chunk {
+                    c.add_document(&docs[i]);
+                }
+                total.merge(c);
+            }
+            total
+        };
+        let forward: Vec<usize> = (0..docs.len()).collect();
+        let backward: Vec<usize> = forward.iter().rev().copied().collect();
+        let a = count(&forward, 1);
+        let b = count(&backward, 3);
+        let c = count(&forward, 7);
+        assert!(
+            a.counts.len() <= 100 && a.cutoff < u64::MAX,
+            "{}",
+            a.counts.len()
+        );
+        assert_eq!(a.counts, b.counts);
+        assert_eq!(a.counts, c.counts);
+        assert_eq!(a.fingerprint(), c.fingerprint());
+        // Kept lines have exact counts; the others read as seen once.
+        let full = count(&forward, 1).counts.len();
+        assert!(full > 0);
+        let unbounded = {
+            let mut u = Corpus::new();
+            for d in &docs {
+                u.add_document(d);
+            }
+            u
+        };
+        let mut kept = 0;
+        for line in docs.iter().flat_map(|d| d.lines()) {
+            let n = a.doc_count(line);
+            if a.admitted(key(line.trim())) {
+                kept += 1;
+                assert_eq!(n, unbounded.doc_count(line), "{line}");
+            } else {
+                assert_eq!(n, 1, "{line}");
+            }
+        }
+        assert!(kept > 0);
+        // Negative: under the limit nothing is dropped.
+        assert_eq!(unbounded.cutoff, u64::MAX);
+        assert_eq!(unbounded.doc_count("Subscribe to our newsletter"), 60);
+    }
 
     #[test]
     fn counts_documents_not_occurrences() {
