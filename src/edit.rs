@@ -118,6 +118,15 @@ impl Edit {
         self.rule
     }
 
+    /// [`Edit::reason`], borrowed when it is the rule's own summary (most
+    /// edits): the notes of a large document hold one per edit.
+    pub fn reason_static(&self) -> Cow<'static, str> {
+        match &self.detail {
+            Some(d) => Cow::Owned(d.to_string()),
+            None => Cow::Borrowed(self.rule.summary),
+        }
+    }
+
     /// The reason: the detail if there is one, else the rule's summary.
     pub fn reason(&self) -> &str {
         self.detail.as_deref().unwrap_or(self.rule.summary)

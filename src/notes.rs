@@ -6,6 +6,7 @@
 //! [`restore`] undoes, stage by stage, last stage first; `src` is the byte
 //! span in the original file, for people.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use encoding_rs::Encoding;
@@ -26,7 +27,7 @@ pub struct Note {
     /// The stage that made it.
     pub stage: Stage,
     /// The rule's name.
-    pub rule: String,
+    pub rule: Cow<'static, str>,
     /// Byte span in the original file.
     pub src: [usize; 2],
     /// Byte span in the stage's input (for decode: the original file).
@@ -47,7 +48,7 @@ pub struct Note {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// Why.
-    pub why: String,
+    pub why: Cow<'static, str>,
     /// Whether this is a finding rather than a change.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub finding: bool,
@@ -62,7 +63,7 @@ impl Note {
         };
         Note {
             stage: Stage::Decode,
-            rule: e.rule.name.to_owned(),
+            rule: Cow::Borrowed(e.rule.name),
             src: [e.src.start, e.src.end],
             at: [e.src.start, e.src.end],
             out: Some([e.out.start, e.out.end]),
@@ -70,7 +71,7 @@ impl Note {
             removed_bytes,
             inserted: None,
             text: None,
-            why: e.rule.summary.to_owned(),
+            why: Cow::Borrowed(e.rule.summary),
             finding: false,
         }
     }
@@ -79,17 +80,22 @@ impl Note {
         let span = e.span();
         let removed = input.get(span.clone()).unwrap_or("").to_owned();
         let finding = e.kind() == EditKind::Finding;
+        let (removed, text) = if finding {
+            (None, Some(removed))
+        } else {
+            (Some(removed), None)
+        };
         Note {
             stage,
-            rule: e.rule().name.to_owned(),
+            rule: Cow::Borrowed(e.rule().name),
             src,
             at: [span.start, span.end],
             out: None,
-            removed: (!finding).then(|| removed.clone()),
+            removed,
             removed_bytes: None,
             inserted: (!finding).then(|| e.inserted().to_owned()),
-            text: finding.then_some(removed),
-            why: e.reason().to_owned(),
+            text,
+            why: e.reason_static(),
             finding,
         }
     }

@@ -310,8 +310,7 @@ mod tests {
         let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode("Путин\u{a0}сказал  \r\nда");
         let c = Pipeline::default().clean(&bytes).expect("cleans");
         assert_eq!(c.text, "Путин сказал\nда\n");
-        let spans: Vec<(&str, [usize; 2])> =
-            c.edits.iter().map(|n| (n.rule.as_str(), n.src)).collect();
+        let spans: Vec<(&str, [usize; 2])> = c.edits.iter().map(|n| (&*n.rule, n.src)).collect();
         assert_eq!(
             spans,
             [

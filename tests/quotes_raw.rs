@@ -79,10 +79,8 @@ fn raw_english_articles_only_change_glyphs() {
         let text = raw(p);
         let (out, notes) = clean(&text, QuoteStyle::Curly);
         for n in &notes {
-            let ok = matches!(
-                n.rule.as_str(),
-                "r1-quote-style-glyph" | "r7-apostrophe-glyph"
-            ) || (p == "003" && n.rule == "r4-attribution-comma");
+            let ok = matches!(&*n.rule, "r1-quote-style-glyph" | "r7-apostrophe-glyph")
+                || (p == "003" && n.rule == "r4-attribution-comma");
             assert!(
                 ok,
                 "raw/{p}: unexpected {} {:?} -> {:?}",

@@ -183,7 +183,7 @@ fn map_par<I: Sync, T: Send>(
 fn note_dict<'py>(py: Python<'py>, n: &Note) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item(intern!(py, "stage"), n.stage.name())?;
-    d.set_item(intern!(py, "rule"), n.rule.as_str())?;
+    d.set_item(intern!(py, "rule"), &*n.rule)?;
     d.set_item(intern!(py, "src"), PyList::new(py, n.src)?)?;
     d.set_item(intern!(py, "at"), PyList::new(py, n.at)?)?;
     if let Some(out) = n.out {
@@ -201,7 +201,7 @@ fn note_dict<'py>(py: Python<'py>, n: &Note) -> PyResult<Bound<'py, PyDict>> {
     if let Some(s) = &n.text {
         d.set_item(intern!(py, "text"), s.as_str())?;
     }
-    d.set_item(intern!(py, "why"), n.why.as_str())?;
+    d.set_item(intern!(py, "why"), &*n.why)?;
     if n.finding {
         d.set_item(intern!(py, "finding"), true)?;
     }

@@ -2531,7 +2531,7 @@ mod tests {
             .clean_str(text)
             .edits
             .into_iter()
-            .map(|n| n.rule)
+            .map(|n| n.rule.into_owned())
             .collect()
     }
 
