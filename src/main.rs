@@ -241,7 +241,25 @@ fn report(f: &Failure) {
     eprintln!("mend: {}: {}", f.path, f.message);
 }
 
+/// Tunes glibc's allocator for this workload, before any thread starts.
+/// By default glibc raises its mmap threshold after freeing a large block
+/// and gives each thread its own arena, so a large document's buffers stay
+/// in the process after it is written (a 20 MB document kept about 90 MB
+/// per thread). Buffers of 1 MB or more from mmap (returned on free) and
+/// at most two arenas took the benchmark corpus's peak from 184 MB to 103 MB
+/// at a cost within the noise.
+fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator parameters; it is called once,
+    // first thing in main, before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
 fn main() -> ExitCode {
+    tune_allocator();
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Clean(a) => cmd_clean(a),
