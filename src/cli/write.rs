@@ -101,7 +101,8 @@ mod linux {
     /// needed to give it a name) is not available: the caller then falls
     /// back to a named temp file.
     pub(super) fn open_tmpfile(dir: &Path) -> io::Result<Option<File>> {
-        if !Path::new("/proc/self/fd").exists() {
+        static HAS_PROC: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        if !*HAS_PROC.get_or_init(|| Path::new("/proc/self/fd").exists()) {
             return Ok(None);
         }
         match rustix::fs::open(
