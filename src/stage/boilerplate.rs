@@ -23,6 +23,8 @@
 //! Every removed line is deleted with its line end; a run of removed lines
 //! also takes the blank lines between them.
 
+use std::borrow::Cow;
+use std::cell::{Cell, OnceCell};
 use std::fmt::Write as _;
 use std::sync::LazyLock;
 
@@ -31,6 +33,7 @@ use regex::Regex;
 
 use crate::edit::{Edit, Rule};
 use crate::pipeline::Context;
+use crate::rules::UserLineRule;
 use crate::stage::Stage;
 
 /// A prompt to subscribe, sign up for a newsletter or enter an email address.
@@ -313,6 +316,10 @@ static DATE: LazyLock<Regex> = LazyLock::new(|| {
 static BYLINE: LazyLock<Regex> = LazyLock::new(|| re(r"^(By|BY|by) [A-Z]"));
 
 /// One line of the input.
+///
+/// Later rounds of [`find`] see a subset of the same lines; what a line
+/// decides on its own (its phrase hits, weight, script letters) is found
+/// once, in the first round that asks, and kept here.
 struct Line<'a> {
     /// Byte offset of the line.
     start: usize,
@@ -323,7 +330,35 @@ struct Line<'a> {
     /// Words with a letter or digit.
     words: usize,
     /// In how many documents of the run the line occurs, once looked up.
-    count: std::cell::Cell<Option<u32>>,
+    count: Cell<Option<u32>>,
+    /// The phrase rules' findings on this line alone.
+    phrase: OnceCell<Option<Box<Phrase<'a>>>>,
+    /// Whether [`APPEAL_START`] matches.
+    appeal: OnceCell<bool>,
+    /// [`line_weight`] and [`data_line`].
+    shape: OnceCell<(f64, bool)>,
+    /// Latin, Cyrillic and other letters.
+    letters: OnceCell<[usize; 3]>,
+}
+
+/// A phrase rule's finding.
+type Hit = (&'static Rule, String);
+
+/// What the phrase pass finds on one line alone, in the order of its
+/// chain; the two links that depend on the other lines (`Trends` in the
+/// page head, a suffix shared with other lines) are kept apart.
+#[derive(Default)]
+struct Phrase<'a> {
+    /// A user rule, or a phrase before `Trends` in the chain.
+    head: Option<Hit>,
+    /// `Trends ...` (counts only in the page head).
+    trends: Option<Hit>,
+    /// A phrase between `Trends` and the site-name suffix.
+    mid: Option<Hit>,
+    /// The ` - Site Name` suffix of the text as phrases see it.
+    suffix: Option<Cow<'a, str>>,
+    /// An embed line or a line repeated across documents.
+    tail: Option<Hit>,
 }
 
 /// Why a line goes.
@@ -479,7 +514,11 @@ fn split_lines(text: &str) -> Vec<Line<'_>> {
             end,
             text: t,
             words: count_words(t),
-            count: std::cell::Cell::new(None),
+            count: Cell::new(None),
+            phrase: OnceCell::new(),
+            appeal: OnceCell::new(),
+            shape: OnceCell::new(),
+            letters: OnceCell::new(),
         });
         start = end;
     }
@@ -514,71 +553,25 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
         if l.text.is_empty() {
             continue;
         }
-        // Phrases are matched as normalize will leave the line: a NO-BREAK
-        // or other fixed-width space is a space (so a second run agrees).
-        let spaced;
-        let t = if !l.text.is_ascii() && l.text.contains(is_odd_space) {
-            spaced = l.text.replace(is_odd_space, " ");
-            spaced.as_str()
-        } else {
-            l.text
-        };
-        if let Some(u) = user.iter().find(|u| u.pattern.is_match(t)) {
-            set(
-                drops,
-                i,
-                u.rule,
-                format!("matches user pattern `{}`", u.pattern.as_str()),
-            );
+        let Some(p) = l.phrase.get_or_init(|| phrase_of(l, cx, user)) else {
             continue;
-        }
-        let w = l.words;
-        let sentence = ends_sentence(t);
-        // Scanned at most once, and only when a legal rule is reached.
-        let cue = std::cell::OnceCell::new();
-        let legal_cue = || *cue.get_or_init(|| w <= 150 && LEGAL_CUES.is_match(t));
-        let hit: Option<(&'static Rule, String)> = if w <= 14 && SUBSCRIBE.is_match(t) {
-            Some((&SUBSCRIBE_PROMPT, phrase_detail(&SUBSCRIBE, t)))
-        } else if w <= 8 && SUPPORT_LINE.is_match(t) {
-            Some((&DONATION_APPEAL, phrase_detail(&SUPPORT_LINE, t)))
-        } else if w <= 20 && TEASER.is_match(t) && !(sentence && w > 6 && !t.contains(':')) {
-            Some((&RELATED_STORY_TEASER, phrase_detail(&TEASER, t)))
-        } else if w <= 10 && !sentence && i < first_long && TRENDS.is_match(t) {
-            Some((&RELATED_STORY_TEASER, phrase_detail(&TRENDS, t)))
-        } else if w <= 150 && legal_cue() && COOKIES.is_match(t) {
-            Some((&LEGAL_NOTICE, phrase_detail(&COOKIES, t)))
-        } else if w <= 6 && WIDGET.is_match(unbullet(t)) {
-            Some((&PAGE_WIDGET, format!("widget label `{t}`")))
-        } else if w <= 20 && CONTACT.is_match(t) {
-            Some((&AUTHOR_CONTACT, phrase_detail(&CONTACT, t)))
-        } else if w <= 25 && TAGLINE.is_match(t) {
-            Some((&SITE_TAGLINE, phrase_detail(&TAGLINE, t)))
-        } else if w <= 40 && CREDIT_START.is_match(t) {
-            Some((&PHOTO_CREDIT, phrase_detail(&CREDIT_START, t)))
-        } else if w <= 40 && legal_cue() && LEGAL.is_match(t) {
-            Some((&LEGAL_NOTICE, phrase_detail(&LEGAL, t)))
-        } else if w <= 20 && !t.ends_with('.') && t.contains('/') && CREDIT_END.is_match(t) {
-            Some((&PHOTO_CREDIT, phrase_detail(&CREDIT_END, t)))
-        } else if w <= 90
-            && (t.ends_with([')', '.']) || t.contains(": "))
-            && CREDIT_PAREN.is_match(t)
-        {
-            Some((&PHOTO_CAPTION, phrase_detail(&CREDIT_PAREN, t)))
-        } else if w <= 90 && CAPTION_START.is_match(t) && !t.contains(['"', '\u{201C}']) {
-            Some((&PHOTO_CAPTION, phrase_detail(&CAPTION_START, t)))
-        } else if let Some(s) = suffixes.iter().find(|s| has_suffix(t, s)) {
-            Some((
-                &SITE_NAME_SUFFIX,
-                format!("ends with ` - {s}`, like other lines of the page"),
-            ))
-        } else if w <= 15 && POSTED_BY.is_match(t) {
-            Some((
-                &EMBEDDED_POST,
-                "`Posted by ... on <date>` line of an embed".to_owned(),
-            ))
-        } else {
-            repeated(l, t, w, cx)
         };
+        let hit = p
+            .head
+            .as_ref()
+            .or(p.trends.as_ref().filter(|_| i < first_long))
+            .or(p.mid.as_ref())
+            .cloned()
+            .or_else(|| {
+                let s = p.suffix.as_deref()?;
+                suffixes.contains(&s).then(|| {
+                    (
+                        &SITE_NAME_SUFFIX,
+                        format!("ends with ` - {s}`, like other lines of the page"),
+                    )
+                })
+            })
+            .or_else(|| p.tail.clone());
         if let Some((rule, detail)) = hit {
             set(drops, i, rule, detail);
         }
@@ -636,6 +629,88 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
                 "teaser headline under a caption".to_owned(),
             );
         }
+    }
+}
+
+/// The phrase rules on one line, in chain order; `None` when no link of
+/// the chain can fire.
+fn phrase_of<'a>(l: &Line<'a>, cx: &Context<'_>, user: &[UserLineRule]) -> Option<Box<Phrase<'a>>> {
+    // Phrases are matched as normalize will leave the line: a NO-BREAK
+    // or other fixed-width space is a space (so a second run agrees).
+    let t: Cow<'a, str> = if !l.text.is_ascii() && l.text.contains(is_odd_space) {
+        Cow::Owned(l.text.replace(is_odd_space, " "))
+    } else {
+        Cow::Borrowed(l.text)
+    };
+    let mut p = Phrase::default();
+    if let Some(u) = user.iter().find(|u| u.pattern.is_match(&t)) {
+        p.head = Some((
+            u.rule,
+            format!("matches user pattern `{}`", u.pattern.as_str()),
+        ));
+        return Some(Box::new(p));
+    }
+    let w = l.words;
+    let sentence = ends_sentence(&t);
+    p.head = if w <= 14 && SUBSCRIBE.is_match(&t) {
+        Some((&SUBSCRIBE_PROMPT, phrase_detail(&SUBSCRIBE, &t)))
+    } else if w <= 8 && SUPPORT_LINE.is_match(&t) {
+        Some((&DONATION_APPEAL, phrase_detail(&SUPPORT_LINE, &t)))
+    } else if w <= 20 && TEASER.is_match(&t) && !(sentence && w > 6 && !t.contains(':')) {
+        Some((&RELATED_STORY_TEASER, phrase_detail(&TEASER, &t)))
+    } else {
+        None
+    };
+    if p.head.is_some() {
+        return Some(Box::new(p));
+    }
+    if w <= 10 && !sentence && TRENDS.is_match(&t) {
+        p.trends = Some((&RELATED_STORY_TEASER, phrase_detail(&TRENDS, &t)));
+    }
+    p.mid = mid_phrase(&t, w);
+    if p.mid.is_none() {
+        p.suffix = match &t {
+            Cow::Borrowed(t) => suffix_of(t).map(Cow::Borrowed),
+            Cow::Owned(t) => suffix_of(t).map(|s| Cow::Owned(s.to_owned())),
+        };
+        p.tail = if w <= 15 && POSTED_BY.is_match(&t) {
+            Some((
+                &EMBEDDED_POST,
+                "`Posted by ... on <date>` line of an embed".to_owned(),
+            ))
+        } else {
+            repeated(l, &t, w, cx)
+        };
+    }
+    let any = p.trends.is_some() || p.mid.is_some() || p.suffix.is_some() || p.tail.is_some();
+    any.then(|| Box::new(p))
+}
+
+/// The links of the phrase chain between `Trends` and the site-name suffix.
+fn mid_phrase(t: &str, w: usize) -> Option<Hit> {
+    // Scanned at most once, and only when a legal rule is reached.
+    let cue = OnceCell::new();
+    let legal_cue = || *cue.get_or_init(|| w <= 150 && LEGAL_CUES.is_match(t));
+    if w <= 150 && legal_cue() && COOKIES.is_match(t) {
+        Some((&LEGAL_NOTICE, phrase_detail(&COOKIES, t)))
+    } else if w <= 6 && WIDGET.is_match(unbullet(t)) {
+        Some((&PAGE_WIDGET, format!("widget label `{t}`")))
+    } else if w <= 20 && CONTACT.is_match(t) {
+        Some((&AUTHOR_CONTACT, phrase_detail(&CONTACT, t)))
+    } else if w <= 25 && TAGLINE.is_match(t) {
+        Some((&SITE_TAGLINE, phrase_detail(&TAGLINE, t)))
+    } else if w <= 40 && CREDIT_START.is_match(t) {
+        Some((&PHOTO_CREDIT, phrase_detail(&CREDIT_START, t)))
+    } else if w <= 40 && legal_cue() && LEGAL.is_match(t) {
+        Some((&LEGAL_NOTICE, phrase_detail(&LEGAL, t)))
+    } else if w <= 20 && !t.ends_with('.') && t.contains('/') && CREDIT_END.is_match(t) {
+        Some((&PHOTO_CREDIT, phrase_detail(&CREDIT_END, t)))
+    } else if w <= 90 && (t.ends_with([')', '.']) || t.contains(": ")) && CREDIT_PAREN.is_match(t) {
+        Some((&PHOTO_CAPTION, phrase_detail(&CREDIT_PAREN, t)))
+    } else if w <= 90 && CAPTION_START.is_match(t) && !t.contains(['"', '\u{201C}']) {
+        Some((&PHOTO_CAPTION, phrase_detail(&CAPTION_START, t)))
+    } else {
+        None
     }
 }
 
@@ -722,26 +797,28 @@ fn repeated_suffixes<'a>(lines: &[Line<'a>]) -> Vec<&'a str> {
 
 /// The ` - Name Name` (1 to 4 capitalised words) at the end of `t`.
 fn suffix_of(t: &str) -> Option<&str> {
+    static DASH: LazyLock<memchr::memmem::FinderRev<'static>> =
+        LazyLock::new(|| memchr::memmem::FinderRev::new(b" - "));
+    // The suffix ends `t` and never ends a sentence: most prose lines stop here.
+    if t.ends_with(['.', '?', '!', '"']) {
+        return None;
+    }
     // Four capitalised words fit in the last 160 bytes: search only there.
     let mut from = t.len().saturating_sub(160);
     while !t.is_char_boundary(from) {
         from += 1;
     }
-    let i = memchr::memmem::rfind(&t.as_bytes()[from..], b" - ")
+    let i = DASH
+        .rfind(&t.as_bytes()[from..])
         .map(|i| from + i + 3)
         .or_else(|| t.strip_prefix("- ").map(|_| 2))?;
     let s = &t[i..];
-    let words: Vec<&str> = s.split(' ').collect();
-    let ok = (1..=4).contains(&words.len())
-        && words
-            .iter()
-            .all(|w| w.chars().next().is_some_and(char::is_uppercase))
-        && !s.ends_with(['.', '?', '!', '"']);
-    ok.then_some(s)
-}
-
-fn has_suffix(t: &str, s: &str) -> bool {
-    t.ends_with(s) && suffix_of(t) == Some(s)
+    for (n, w) in s.split(' ').enumerate() {
+        if n >= 4 || !w.chars().next().is_some_and(char::is_uppercase) {
+            return None;
+        }
+    }
+    Some(s)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -775,23 +852,33 @@ fn script_of(c: char) -> Option<Script> {
 fn dominant_script(lines: &[Line<'_>], drops: &[Option<Drop>]) -> Option<Script> {
     let mut n = [0usize; 3];
     for (l, _) in lines.iter().zip(drops).filter(|(_, d)| d.is_none()) {
-        if l.text.is_ascii() {
-            n[0] += l.text.bytes().filter(u8::is_ascii_alphabetic).count();
-            continue;
-        }
-        for c in l.text.chars() {
-            match script_of(c) {
-                Some(Script::Latin) => n[0] += 1,
-                Some(Script::Cyrillic) => n[1] += 1,
-                Some(Script::Other) => n[2] += 1,
-                None => {}
-            }
+        let m = l.letters.get_or_init(|| letters(l.text));
+        for (n, m) in n.iter_mut().zip(m) {
+            *n += m;
         }
     }
     let total: usize = n.iter().sum();
     let (i, max) = n.iter().enumerate().max_by_key(|(_, v)| **v)?;
     (total > 0 && *max * 10 >= total * 9)
         .then_some([Script::Latin, Script::Cyrillic, Script::Other][i])
+}
+
+/// Latin, Cyrillic and other letters of `t`.
+fn letters(t: &str) -> [usize; 3] {
+    let mut n = [0; 3];
+    if t.is_ascii() {
+        n[0] = t.bytes().filter(u8::is_ascii_alphabetic).count();
+        return n;
+    }
+    for c in t.chars() {
+        match script_of(c) {
+            Some(Script::Latin) => n[0] += 1,
+            Some(Script::Cyrillic) => n[1] += 1,
+            Some(Script::Other) => n[2] += 1,
+            None => {}
+        }
+    }
+    n
 }
 
 /// Pass 3b: short kept lines in another script than the kept text's.
@@ -873,10 +960,11 @@ fn repeated(
 fn blocks(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
     let n = lines.len();
     // Appeal: from its opening line while the lines continue it.
-    if let Some(a) = lines
-        .iter()
-        .position(|l| l.words <= 60 && !l.text.is_empty() && APPEAL_START.is_match(l.text))
-    {
+    if let Some(a) = lines.iter().position(|l| {
+        l.words <= 60
+            && !l.text.is_empty()
+            && *l.appeal.get_or_init(|| APPEAL_START.is_match(l.text))
+    }) {
         let mut end = a + 1;
         while end < n {
             let l = &lines[end];
@@ -947,14 +1035,14 @@ fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
             // A run of dropped lines (an inserted teaser list) costs once.
             Some(_) if k > 0 && drops[idx[k - 1]].is_some() => 0.0,
             Some(_) => -DROPPED_PENALTY,
-            None => line_weight(&lines[i]),
+            None => shape(&lines[i]).0,
         })
         .collect();
     // Data lines (a schedule, tour dates, results: a digit and a separator)
     // in a run of three or more are article lists, not menus.
     let data: Vec<bool> = idx
         .iter()
-        .map(|&i| drops[i].is_none() && data_line(&lines[i]))
+        .map(|&i| drops[i].is_none() && shape(&lines[i]).1)
         .collect();
     let mut weight = weight;
     for k in 0..idx.len() {
@@ -1108,6 +1196,11 @@ const NEAR_PARAGRAPH: usize = 4;
 const NEIGHBOURS: usize = 2;
 /// The share of its weight a long line keeps when no neighbour is long.
 const ISOLATED: f64 = 0.3;
+
+/// [`line_weight`] and [`data_line`] of a line, found once.
+fn shape(l: &Line<'_>) -> (f64, bool) {
+    *l.shape.get_or_init(|| (line_weight(l), data_line(l)))
+}
 
 /// Positive for lines that look like article text, negative for chrome.
 fn line_weight(l: &Line<'_>) -> f64 {
