@@ -28,7 +28,7 @@ use std::cell::{Cell, OnceCell};
 use std::fmt::Write as _;
 use std::sync::LazyLock;
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, Input, MatchKind};
 use regex::Regex;
 
 use crate::edit::{Edit, Rule};
@@ -329,6 +329,8 @@ struct Line<'a> {
     text: &'a str,
     /// Words with a letter or digit.
     words: usize,
+    /// The keyword families ([`KEY_LEGAL`], ...) found in the line.
+    keys: u8,
     /// In how many documents of the run the line occurs, once looked up.
     count: Cell<Option<u32>>,
     /// The phrase rules' findings on this line alone.
@@ -514,6 +516,7 @@ fn split_lines(text: &str) -> Vec<Line<'_>> {
             end,
             text: t,
             words: count_words(t),
+            keys: 0,
             count: Cell::new(None),
             phrase: OnceCell::new(),
             appeal: OnceCell::new(),
@@ -522,7 +525,73 @@ fn split_lines(text: &str) -> Vec<Line<'_>> {
         });
         start = end;
     }
+    mark_keys(text, &mut lines);
     lines
+}
+
+/// A line has a [`LEGAL_CUES`] substring only if it has one of these.
+const KEY_LEGAL: u8 = 1;
+/// [`APPEAL_START`] matches a line only if it has one of these.
+const KEY_APPEAL: u8 = 2;
+
+/// Keywords in lowercase ASCII, each with its family: a part of each
+/// alternative of the family's patterns, chosen for a rare first three
+/// bytes (`kie` of `cookie`, `pyr` of `copyright`), so the scan stops
+/// seldom. They are looked for in the ASCII-lowercased text. The `(?i)`
+/// regexes fold case by Unicode rules, where `k` also matches U+212A and
+/// `s` U+017F, so their keywords have neither letter (`upport` for
+/// `support`); every other ASCII letter folds only to its ASCII pair
+/// (tested below). `©` has its own scan.
+static KEYWORDS: &[(&str, u8)] = &[
+    ("kie", KEY_LEGAL),
+    ("acy", KEY_LEGAL),
+    ("rms", KEY_LEGAL),
+    ("hts", KEY_LEGAL),
+    ("pyr", KEY_LEGAL),
+    ("(c)", KEY_LEGAL),
+    ("favo", KEY_APPEAL),
+    ("upport", KEY_APPEAL),
+    ("donat", KEY_APPEAL),
+    ("ibution", KEY_APPEAL),
+    ("e you", KEY_APPEAL),
+];
+
+/// Leftmost-first, so that the search skips ahead with a packed (SIMD)
+/// prefilter, which the standard and overlapping searches do not use.
+static KEYS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostFirst)
+        .build(KEYWORDS.iter().map(|(k, _)| k))
+        .unwrap_or_else(|e| unreachable!("bad built-in patterns: {e}"))
+});
+
+/// Sets each line's [`Line::keys`]: one scan of the whole text, lowercased.
+fn mark_keys(text: &str, lines: &mut [Line<'_>]) {
+    thread_local! {
+        static LOWER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    LOWER.with_borrow_mut(|lower| {
+        lower.clear();
+        lower.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
+        let (mut at, mut from) = (0, 0);
+        // Each search starts one byte after the last match's start, so a
+        // keyword overlapping another is seen too (no two keywords match
+        // at one offset: none is a prefix of another).
+        while let Some(m) = KEYS.find(Input::new(&lower[..]).span(from..lower.len())) {
+            while lines[at].end <= m.start() {
+                at += 1;
+            }
+            lines[at].keys |= KEYWORDS[m.pattern().as_usize()].1;
+            from = m.start() + 1;
+        }
+    });
+    let mut at = 0;
+    for i in memchr::memmem::find_iter(text.as_bytes(), "\u{A9}") {
+        while lines[at].end <= i {
+            at += 1;
+        }
+        lines[at].keys |= KEY_LEGAL;
+    }
 }
 
 fn set(drops: &mut [Option<Drop>], i: usize, rule: &'static Rule, detail: String) {
@@ -667,7 +736,7 @@ fn phrase_of<'a>(l: &Line<'a>, cx: &Context<'_>, user: &[UserLineRule]) -> Optio
     if w <= 10 && !sentence && TRENDS.is_match(&t) {
         p.trends = Some((&RELATED_STORY_TEASER, phrase_detail(&TRENDS, &t)));
     }
-    p.mid = mid_phrase(&t, w);
+    p.mid = mid_phrase(&t, w, l.keys);
     if p.mid.is_none() {
         p.suffix = match &t {
             Cow::Borrowed(t) => suffix_of(t).map(Cow::Borrowed),
@@ -686,11 +755,19 @@ fn phrase_of<'a>(l: &Line<'a>, cx: &Context<'_>, user: &[UserLineRule]) -> Optio
     any.then(|| Box::new(p))
 }
 
+/// Whether [`CREDIT_PAREN`] can match `t`: it ends in `)` (and an
+/// optional full stop), or its last sentence has `: `.
+fn credit_paren_may_match(t: &str) -> bool {
+    let u = t.strip_suffix('.').unwrap_or(t);
+    let last = memchr::memrchr(b'.', u.as_bytes()).map_or(0, |i| i + 1);
+    u.ends_with(')') || memchr::memmem::find(&u.as_bytes()[last..], b": ").is_some()
+}
+
 /// The links of the phrase chain between `Trends` and the site-name suffix.
-fn mid_phrase(t: &str, w: usize) -> Option<Hit> {
+fn mid_phrase(t: &str, w: usize, keys: u8) -> Option<Hit> {
     // Scanned at most once, and only when a legal rule is reached.
     let cue = OnceCell::new();
-    let legal_cue = || *cue.get_or_init(|| w <= 150 && LEGAL_CUES.is_match(t));
+    let legal_cue = || *cue.get_or_init(|| w <= 150 && keys & KEY_LEGAL != 0 && LEGAL_CUES.is_match(t));
     if w <= 150 && legal_cue() && COOKIES.is_match(t) {
         Some((&LEGAL_NOTICE, phrase_detail(&COOKIES, t)))
     } else if w <= 6 && WIDGET.is_match(unbullet(t)) {
@@ -705,7 +782,11 @@ fn mid_phrase(t: &str, w: usize) -> Option<Hit> {
         Some((&LEGAL_NOTICE, phrase_detail(&LEGAL, t)))
     } else if w <= 20 && !t.ends_with('.') && t.contains('/') && CREDIT_END.is_match(t) {
         Some((&PHOTO_CREDIT, phrase_detail(&CREDIT_END, t)))
-    } else if w <= 90 && (t.ends_with([')', '.']) || t.contains(": ")) && CREDIT_PAREN.is_match(t) {
+    } else if w <= 90
+        && (t.ends_with([')', '.']) || t.contains(": "))
+        && credit_paren_may_match(t)
+        && CREDIT_PAREN.is_match(t)
+    {
         Some((&PHOTO_CAPTION, phrase_detail(&CREDIT_PAREN, t)))
     } else if w <= 90 && CAPTION_START.is_match(t) && !t.contains(['"', '\u{201C}']) {
         Some((&PHOTO_CAPTION, phrase_detail(&CAPTION_START, t)))
@@ -963,7 +1044,9 @@ fn blocks(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
     if let Some(a) = lines.iter().position(|l| {
         l.words <= 60
             && !l.text.is_empty()
-            && *l.appeal.get_or_init(|| APPEAL_START.is_match(l.text))
+            && *l
+                    .appeal
+                    .get_or_init(|| l.keys & KEY_APPEAL != 0 && APPEAL_START.is_match(l.text))
     }) {
         let mut end = a + 1;
         while end < n {
