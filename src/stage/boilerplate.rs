@@ -533,6 +533,10 @@ fn split_lines(text: &str) -> Vec<Line<'_>> {
 const KEY_LEGAL: u8 = 1;
 /// [`APPEAL_START`] matches a line only if it has one of these.
 const KEY_APPEAL: u8 = 2;
+/// [`TAGLINE`] matches a line only if it has one of these.
+const KEY_TAGLINE: u8 = 4;
+/// [`SUBSCRIBE`] matches a line only if it has one of these.
+const KEY_SUBSCRIBE: u8 = 8;
 
 /// Keywords in lowercase ASCII, each with its family: a part of each
 /// alternative of the family's patterns, chosen for a rare first three
@@ -554,6 +558,17 @@ static KEYWORDS: &[(&str, u8)] = &[
     ("donat", KEY_APPEAL),
     ("ibution", KEY_APPEAL),
     ("e you", KEY_APPEAL),
+    ("late", KEY_TAGLINE),
+    ("analy", KEY_TAGLINE),
+    ("feature", KEY_TAGLINE),
+    ("coverage", KEY_TAGLINE),
+    ("cribe", KEY_SUBSCRIBE),
+    ("cription", KEY_SUBSCRIBE),
+    ("letter", KEY_SUBSCRIBE),
+    ("ign", KEY_SUBSCRIBE),
+    ("mail", KEY_SUBSCRIBE),
+    ("inbox", KEY_SUBSCRIBE),
+    ("alert", KEY_SUBSCRIBE),
 ];
 
 /// Leftmost-first, so that the search skips ahead with a packed (SIMD)
@@ -721,11 +736,15 @@ fn phrase_of<'a>(l: &Line<'a>, cx: &Context<'_>, user: &[UserLineRule]) -> Optio
     }
     let w = l.words;
     let sentence = ends_sentence(&t);
-    p.head = if w <= 14 && SUBSCRIBE.is_match(&t) {
+    p.head = if w <= 14 && l.keys & KEY_SUBSCRIBE != 0 && SUBSCRIBE.is_match(&t) {
         Some((&SUBSCRIBE_PROMPT, phrase_detail(&SUBSCRIBE, &t)))
-    } else if w <= 8 && SUPPORT_LINE.is_match(&t) {
+    } else if w <= 8 && may_start(&t, b"psdbmcg") && SUPPORT_LINE.is_match(&t) {
         Some((&DONATION_APPEAL, phrase_detail(&SUPPORT_LINE, &t)))
-    } else if w <= 20 && TEASER.is_match(&t) && !(sentence && w > 6 && !t.contains(':')) {
+    } else if w <= 20
+        && may_start(&t, b"armsypetdflwu")
+        && TEASER.is_match(&t)
+        && !(sentence && w > 6 && !t.contains(':'))
+    {
         Some((&RELATED_STORY_TEASER, phrase_detail(&TEASER, &t)))
     } else {
         None
@@ -733,7 +752,7 @@ fn phrase_of<'a>(l: &Line<'a>, cx: &Context<'_>, user: &[UserLineRule]) -> Optio
     if p.head.is_some() {
         return Some(Box::new(p));
     }
-    if w <= 10 && !sentence && TRENDS.is_match(&t) {
+    if w <= 10 && !sentence && may_start(&t, b"th") && TRENDS.is_match(&t) {
         p.trends = Some((&RELATED_STORY_TEASER, phrase_detail(&TRENDS, &t)));
     }
     p.mid = mid_phrase(&t, w, l.keys);
@@ -742,7 +761,7 @@ fn phrase_of<'a>(l: &Line<'a>, cx: &Context<'_>, user: &[UserLineRule]) -> Optio
             Cow::Borrowed(t) => suffix_of(t).map(Cow::Borrowed),
             Cow::Owned(t) => suffix_of(t).map(|s| Cow::Owned(s.to_owned())),
         };
-        p.tail = if w <= 15 && POSTED_BY.is_match(&t) {
+        p.tail = if w <= 15 && may_start(&t, b"p") && POSTED_BY.is_match(&t) {
             Some((
                 &EMBEDDED_POST,
                 "`Posted by ... on <date>` line of an embed".to_owned(),
@@ -755,28 +774,57 @@ fn phrase_of<'a>(l: &Line<'a>, cx: &Context<'_>, user: &[UserLineRule]) -> Optio
     any.then(|| Box::new(p))
 }
 
-/// Whether [`CREDIT_PAREN`] can match `t`: it ends in `)` (and an
-/// optional full stop), or its last sentence has `: `.
+/// Whether [`CREDIT_PAREN`] can match `t`. Its first branch needs `t` to
+/// end in `)` (and an optional full stop) with `Photo`, `Image`, `Credit`
+/// or `Pictured` after the last `(`; its second, `Credit: `, `credit: `,
+/// `source: ` or `Photo: ` after the last full stop but a final one.
 fn credit_paren_may_match(t: &str) -> bool {
     let u = t.strip_suffix('.').unwrap_or(t);
+    if let Some(inner) = u.strip_suffix(')') {
+        let open = memchr::memrchr(b'(', inner.as_bytes()).map_or(0, |i| i + 1);
+        let inner = &inner[open..];
+        if ["Photo", "Image", "Credit", "Pictured"]
+            .iter()
+            .any(|k| inner.contains(k))
+        {
+            return true;
+        }
+    }
     let last = memchr::memrchr(b'.', u.as_bytes()).map_or(0, |i| i + 1);
-    u.ends_with(')') || memchr::memmem::find(&u.as_bytes()[last..], b": ").is_some()
+    let tail = &u.as_bytes()[last..];
+    memchr::memmem::find_iter(tail, b": ").any(|i| {
+        [&b"Credit"[..], b"credit", b"source", b"Photo"]
+            .iter()
+            .any(|k| tail[..i].ends_with(k))
+    })
+}
+
+/// Whether a pattern anchored at the start, whose matches begin with one
+/// of the ASCII characters `firsts` (lowercase; either case is tried), can
+/// match `t`. A line that starts with a non-ASCII character is always
+/// tried (`(?i)` lets U+017F match `s` and U+212A `k`).
+fn may_start(t: &str, firsts: &[u8]) -> bool {
+    match t.as_bytes().first() {
+        Some(b) if b.is_ascii() => firsts.contains(&b.to_ascii_lowercase()),
+        _ => true,
+    }
 }
 
 /// The links of the phrase chain between `Trends` and the site-name suffix.
 fn mid_phrase(t: &str, w: usize, keys: u8) -> Option<Hit> {
     // Scanned at most once, and only when a legal rule is reached.
     let cue = OnceCell::new();
-    let legal_cue = || *cue.get_or_init(|| w <= 150 && keys & KEY_LEGAL != 0 && LEGAL_CUES.is_match(t));
+    let legal_cue =
+        || *cue.get_or_init(|| w <= 150 && keys & KEY_LEGAL != 0 && LEGAL_CUES.is_match(t));
     if w <= 150 && legal_cue() && COOKIES.is_match(t) {
         Some((&LEGAL_NOTICE, phrase_detail(&COOKIES, t)))
     } else if w <= 6 && WIDGET.is_match(unbullet(t)) {
         Some((&PAGE_WIDGET, format!("widget label `{t}`")))
-    } else if w <= 20 && CONTACT.is_match(t) {
+    } else if w <= 20 && may_start(t, b"ceyrf") && CONTACT.is_match(t) {
         Some((&AUTHOR_CONTACT, phrase_detail(&CONTACT, t)))
-    } else if w <= 25 && TAGLINE.is_match(t) {
+    } else if w <= 25 && keys & KEY_TAGLINE != 0 && TAGLINE.is_match(t) {
         Some((&SITE_TAGLINE, phrase_detail(&TAGLINE, t)))
-    } else if w <= 40 && CREDIT_START.is_match(t) {
+    } else if w <= 40 && may_start(t, b"(picga") && CREDIT_START.is_match(t) {
         Some((&PHOTO_CREDIT, phrase_detail(&CREDIT_START, t)))
     } else if w <= 40 && legal_cue() && LEGAL.is_match(t) {
         Some((&LEGAL_NOTICE, phrase_detail(&LEGAL, t)))
@@ -788,7 +836,11 @@ fn mid_phrase(t: &str, w: usize, keys: u8) -> Option<Hit> {
         && CREDIT_PAREN.is_match(t)
     {
         Some((&PHOTO_CAPTION, phrase_detail(&CREDIT_PAREN, t)))
-    } else if w <= 90 && CAPTION_START.is_match(t) && !t.contains(['"', '\u{201C}']) {
+    } else if w <= 90
+        && may_start(t, b"itf")
+        && CAPTION_START.is_match(t)
+        && !t.contains(['"', '\u{201C}'])
+    {
         Some((&PHOTO_CAPTION, phrase_detail(&CAPTION_START, t)))
     } else {
         None
@@ -1045,8 +1097,8 @@ fn blocks(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
         l.words <= 60
             && !l.text.is_empty()
             && *l
-                    .appeal
-                    .get_or_init(|| l.keys & KEY_APPEAL != 0 && APPEAL_START.is_match(l.text))
+                .appeal
+                .get_or_init(|| l.keys & KEY_APPEAL != 0 && APPEAL_START.is_match(l.text))
     }) {
         let mut end = a + 1;
         while end < n {
@@ -1470,6 +1522,76 @@ mod tests {
         let text = format!("{}{menu}\n{lead}\n", body(4));
         let (out, _) = run(&text);
         assert!(!out.contains(lead), "{out}");
+    }
+
+    #[test]
+    fn ascii_letters_fold_only_to_ascii_but_k_and_s() {
+        // The keyword and first-byte gates rely on this (see KEYWORDS).
+        let folded = Regex::new("(?i)[a-z]").expect("valid");
+        let odd: Vec<char> = (0x80u32..=0x10FFFF)
+            .filter_map(char::from_u32)
+            .filter(|c| folded.is_match(c.encode_utf8(&mut [0; 4])))
+            .collect();
+        assert_eq!(odd, ['\u{17F}', '\u{212A}']);
+        // LEGAL_CUES folds ASCII case only; the other families gate `(?i)` regexes.
+        for (k, family) in KEYWORDS {
+            assert!(*family == KEY_LEGAL || !k.contains(['k', 's']), "{k}");
+        }
+    }
+
+    #[test]
+    fn keywords_never_start_at_one_offset() {
+        for (a, _) in KEYWORDS {
+            for (b, _) in KEYWORDS {
+                assert!(a == b || !a.starts_with(b), "{a} {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn gates_pass_every_line_their_regex_matches() {
+        let lines = [
+            "We use cookies on this website",
+            "TERMS OF USE",
+            "Copyright 2019 Acme. All Rights Reserved",
+            "\u{A9} 2019 Acme",
+            "(C) 2019 Acme",
+            "\u{2026} we have a small FAVOUR to ask.",
+            "Support our journalism today",
+            "Make a donation today",
+            "Readers like you keep us going",
+            "Get the latest news from around the world",
+            "News, analysis and features",
+            "Live coverage, every day",
+            "SUBSCRIBE NOW",
+            "Sign-up for alerts",
+            "Your e-mail",
+            "Check your inbox",
+        ];
+        for t in lines {
+            let l = &split_lines(t)[0];
+            let cue = LEGAL_CUES.is_match(t);
+            assert_eq!(cue, l.keys & KEY_LEGAL != 0, "{t}");
+            for (re, key) in [
+                (&*APPEAL_START, KEY_APPEAL),
+                (&*TAGLINE, KEY_TAGLINE),
+                (&*SUBSCRIBE, KEY_SUBSCRIBE),
+            ] {
+                assert!(!re.is_match(t) || l.keys & key != 0, "{t}");
+            }
+        }
+        for t in [
+            "A fighter in Aleppo. (AP Photo/Hau Dinh)",
+            "A fighter in Aleppo (Photo: Reuters).",
+            "A fighter in Aleppo. Image source: Reuters",
+            "A fighter in Aleppo. Photo credit: Reuters.",
+        ] {
+            assert!(CREDIT_PAREN.is_match(t) && credit_paren_may_match(t), "{t}");
+        }
+        assert!(!credit_paren_may_match("He said: it is over."));
+        assert!(!credit_paren_may_match(
+            "Talks (in Geneva) resumed (on Tuesday)"
+        ));
     }
 
     #[test]
