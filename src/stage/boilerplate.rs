@@ -331,6 +331,8 @@ struct Line<'a> {
     words: usize,
     /// The keyword families ([`KEY_LEGAL`], ...) found in the line.
     keys: u8,
+    /// [`suffix_of`] the text.
+    suffix: Option<&'a str>,
     /// In how many documents of the run the line occurs, once looked up.
     count: Cell<Option<u32>>,
     /// The phrase rules' findings on this line alone.
@@ -384,16 +386,120 @@ fn trim(s: &str) -> &str {
     s.trim_matches(|c: char| c.is_whitespace() || c == '\u{200B}' || c == '\u{FEFF}')
 }
 
+/// Runs of non-spaces with a letter or digit. Pure ASCII splits at ASCII
+/// whitespace (without U+000B), other text at Unicode whitespace.
+///
+/// The same as
+/// `s.split(char::is_whitespace).filter(|w| w.chars().any(is_word_char)).count()`
+/// (with `split_ascii_whitespace` for pure ASCII), eight bytes at a time:
+/// each 64-byte block becomes a bit mask of spaces and one of characters
+/// that make a word (marked on their first byte; continuation bytes are
+/// neither), and one addition finds the runs with a word character.
 fn count_words(s: &str) -> usize {
-    if s.is_ascii() {
-        return s
-            .split_ascii_whitespace()
-            .filter(|w| w.bytes().any(|b| b.is_ascii_alphanumeric()))
-            .count();
+    let b = s.as_bytes();
+    let vt_is_space = !s.is_ascii();
+    // `pending`: a run from the last block has no word character yet;
+    // `prev`: the last block ended inside a run.
+    let (mut n, mut pending, mut prev) = (0, false, false);
+    for (block, chunk) in b.chunks(64).enumerate() {
+        let (mut space, mut word) = (!0u64, 0u64);
+        for (k, eight) in chunk.chunks(8).enumerate() {
+            let at = block * 64 + k * 8;
+            let mut w = [b' '; 8];
+            w[..eight.len()].copy_from_slice(eight);
+            // The padding is spaces, as are the bits past the text.
+            let (sp, wd) = classify(s, at, u64::from_le_bytes(w), vt_is_space);
+            space &= !(0xFF << (k * 8));
+            space |= sp << (k * 8);
+            word |= wd << (k * 8);
+        }
+        let run = !space;
+        // Bytes of a run that are not word characters: adding a run's first
+        // bit carries through them to the run's first word character, or
+        // out of the run (to a space, or out of the block) if it has none.
+        let other = run & !word;
+        let mut starts = run & !((run << 1) | u64::from(prev));
+        if pending {
+            starts |= run & 1;
+        }
+        let (sum, carry) = other.overflowing_add(starts);
+        n += (sum & !other & word).count_ones() as usize;
+        pending = carry;
+        prev = run >> 63 == 1;
     }
-    s.split(char::is_whitespace)
-        .filter(|w| w.chars().any(is_word_char))
-        .count()
+    n
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `v` that equals `c`.
+fn eq_bytes(v: u64, c: u8) -> u64 {
+    let x = v ^ (ONES * u64::from(c));
+    !(((x & !HIGH) + !HIGH) | x | !HIGH)
+}
+
+/// The high bit of each byte of `v` (all below 0x80) in `lo..=hi`.
+fn in_range(v: u64, lo: u8, hi: u8) -> u64 {
+    let ge = (v | HIGH) - ONES * u64::from(lo);
+    let le = (ONES * u64::from(hi) | HIGH) - v;
+    ge & le & HIGH
+}
+
+/// One bit per byte, from the bytes' high bits.
+fn gather(m: u64) -> u64 {
+    ((m >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
+}
+
+/// Space and word-character bits (one per byte) of the eight bytes `v`
+/// at `at` in `s`.
+fn classify(s: &str, at: usize, v: u64, vt_is_space: bool) -> (u64, u64) {
+    let ascii = !v & HIGH;
+    let x = v & !HIGH;
+    let mut space = (in_range(x, b'\t', b'\r') | eq_bytes(x, b' ')) & ascii;
+    if !vt_is_space {
+        space &= !eq_bytes(x, 0x0B);
+    }
+    let mut word = (in_range(x | (ONES * 0x20), b'a', b'z') | in_range(x, b'0', b'9')) & ascii;
+    if ascii != HIGH {
+        // Lead bytes; 0xD0 and 0xD1 start U+0400..=U+047F, all letters.
+        let lead = v & (v << 1) & HIGH;
+        let cyrillic = eq_bytes(v & !ONES, 0xD0) & lead;
+        word |= cyrillic;
+        let mut rest = gather(lead & !cyrillic);
+        while rest != 0 {
+            let j = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            let c = s[at + j..].chars().next().unwrap_or_default();
+            if is_unicode_space(c) {
+                space |= 0x80 << (8 * j);
+            } else if is_word_char(c) {
+                word |= 0x80 << (8 * j);
+            }
+        }
+    }
+    (gather(space), gather(word))
+}
+
+/// `char::is_whitespace`, without a table.
+fn is_unicode_space(c: char) -> bool {
+    matches!(
+        c as u32,
+        0x9..=0xD | 0x20 | 0x85 | 0xA0 | 0x1680 | 0x2000..=0x200A | 0x2028 | 0x2029 | 0x202F | 0x205F | 0x3000
+    )
+}
+
+/// Whether `t` has one of the [`is_odd_space`] characters (valid UTF-8:
+/// 0xC2 and 0xE2 are always lead bytes).
+fn has_odd_space(t: &str) -> bool {
+    let b = t.as_bytes();
+    memchr::memchr2_iter(0xC2, 0xE2, b).any(|i| match b[i] {
+        0xC2 => b.get(i + 1) == Some(&0xA0),
+        _ => matches!(
+            (b.get(i + 1), b.get(i + 2)),
+            (Some(0x80), Some(0x80..=0x8A | 0xAF)) | (Some(0x81), Some(0x9F))
+        ),
+    })
 }
 
 /// `char::is_alphanumeric`, without a table lookup for the letters of the
@@ -401,6 +507,10 @@ fn count_words(s: &str) -> usize {
 fn is_word_char(c: char) -> bool {
     match c as u32 {
         0..=0x7F => c.is_ascii_alphanumeric(),
+        0x80..=0xBF => matches!(
+            c as u32,
+            0xAA | 0xB2 | 0xB3 | 0xB5 | 0xB9 | 0xBA | 0xBC..=0xBE
+        ),
         0xD7 | 0xF7 => false,
         0xC0..=0x24F
         | 0x388..=0x38A
@@ -408,6 +518,8 @@ fn is_word_char(c: char) -> bool {
         | 0x3A3..=0x3F5
         | 0x3F7..=0x481
         | 0x48A..=0x52F => true,
+        // General Punctuation: quotes, dashes, spaces.
+        0x2000..=0x206F => false,
         _ => c.is_alphanumeric(),
     }
 }
@@ -517,6 +629,7 @@ fn split_lines(text: &str) -> Vec<Line<'_>> {
             text: t,
             words: count_words(t),
             keys: 0,
+            suffix: suffix_of(t),
             count: Cell::new(None),
             phrase: OnceCell::new(),
             appeal: OnceCell::new(),
@@ -721,7 +834,7 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
 fn phrase_of<'a>(l: &Line<'a>, cx: &Context<'_>, user: &[UserLineRule]) -> Option<Box<Phrase<'a>>> {
     // Phrases are matched as normalize will leave the line: a NO-BREAK
     // or other fixed-width space is a space (so a second run agrees).
-    let t: Cow<'a, str> = if !l.text.is_ascii() && l.text.contains(is_odd_space) {
+    let t: Cow<'a, str> = if has_odd_space(l.text) {
         Cow::Owned(l.text.replace(is_odd_space, " "))
     } else {
         Cow::Borrowed(l.text)
@@ -758,7 +871,7 @@ fn phrase_of<'a>(l: &Line<'a>, cx: &Context<'_>, user: &[UserLineRule]) -> Optio
     p.mid = mid_phrase(&t, w, l.keys);
     if p.mid.is_none() {
         p.suffix = match &t {
-            Cow::Borrowed(t) => suffix_of(t).map(Cow::Borrowed),
+            Cow::Borrowed(_) => l.suffix.map(Cow::Borrowed),
             Cow::Owned(t) => suffix_of(t).map(|s| Cow::Owned(s.to_owned())),
         };
         p.tail = if w <= 15 && may_start(&t, b"p") && POSTED_BY.is_match(&t) {
@@ -915,7 +1028,7 @@ fn headline_like(l: &Line<'_>) -> bool {
 fn repeated_suffixes<'a>(lines: &[Line<'a>]) -> Vec<&'a str> {
     let mut seen: Vec<(&str, usize)> = Vec::new();
     for l in lines {
-        if let Some(s) = suffix_of(l.text) {
+        if let Some(s) = l.suffix {
             match seen.iter_mut().find(|(x, _)| *x == s) {
                 Some(e) => e.1 += 1,
                 None => seen.push((s, 1)),
@@ -930,8 +1043,6 @@ fn repeated_suffixes<'a>(lines: &[Line<'a>]) -> Vec<&'a str> {
 
 /// The ` - Name Name` (1 to 4 capitalised words) at the end of `t`.
 fn suffix_of(t: &str) -> Option<&str> {
-    static DASH: LazyLock<memchr::memmem::FinderRev<'static>> =
-        LazyLock::new(|| memchr::memmem::FinderRev::new(b" - "));
     // The suffix ends `t` and never ends a sentence: most prose lines stop here.
     if t.ends_with(['.', '?', '!', '"']) {
         return None;
@@ -941,9 +1052,12 @@ fn suffix_of(t: &str) -> Option<&str> {
     while !t.is_char_boundary(from) {
         from += 1;
     }
-    let i = DASH
-        .rfind(&t.as_bytes()[from..])
-        .map(|i| from + i + 3)
+    // The last ` - ` there.
+    let b = t.as_bytes();
+    let i = memchr::memrchr_iter(b'-', &b[from..])
+        .map(|j| from + j)
+        .find(|&j| j > from && b[j - 1] == b' ' && b.get(j + 1) == Some(&b' '))
+        .map(|j| j + 2)
         .or_else(|| t.strip_prefix("- ").map(|_| 2))?;
     let s = &t[i..];
     for (n, w) in s.split(' ').enumerate() {
@@ -1342,14 +1456,17 @@ fn line_weight(l: &Line<'_>) -> f64 {
     let w = l.words as f64;
     let sentence = ends_sentence(l.text);
     let listy = bulleted(l.text) || l.text.starts_with('|');
-    // Prose has punctuation; a long line without any is a tag cloud or a menu.
-    let marks = l
-        .text
-        .bytes()
-        .filter(|b| matches!(b, b'.' | b',' | b';' | b':' | b'!' | b'?'))
-        .count();
-    if l.words >= 20 && marks * 25 < l.words {
-        return -SHORT_PENALTY;
+    // Prose has punctuation; a long line without any is a tag cloud or a
+    // menu. Counted only as far as needed: `marks * 25 < words`.
+    if l.words >= 20 {
+        let mut marks = 0;
+        let few = !l.text.bytes().any(|b| {
+            marks += usize::from(matches!(b, b'.' | b',' | b';' | b':' | b'!' | b'?'));
+            marks * 25 >= l.words
+        });
+        if few {
+            return -SHORT_PENALTY;
+        }
     }
     if (l.words >= 10 && (sentence || l.words >= 20)) && !listy {
         w
@@ -1595,11 +1712,113 @@ mod tests {
     }
 
     #[test]
+    fn suffix_of_finds_the_last_dash_in_the_window() {
+        let long = format!("{} - Sputnik International", "x".repeat(200));
+        let edge = format!("{} - Sputnik", "x".repeat(149));
+        for (t, want) in [
+            (
+                "Lavrov - Sputnik International",
+                Some("Sputnik International"),
+            ),
+            ("A - B - Sputnik", Some("Sputnik")),
+            ("- Sputnik International", Some("Sputnik International")),
+            ("A - B - c", None),
+            ("A -- B", None),
+            ("A - ", None),
+            ("Lavrov - Sputnik.", None),
+            (long.as_str(), Some("Sputnik International")),
+            (edge.as_str(), Some("Sputnik")),
+        ] {
+            assert_eq!(suffix_of(t), want, "{t}");
+        }
+    }
+
+    #[test]
     fn word_chars_agree_with_the_tables() {
-        for c in (0u32..0x600).filter_map(char::from_u32) {
+        for c in (0u32..=0x10FFFF).filter_map(char::from_u32) {
             assert_eq!(is_word_char(c), c.is_alphanumeric(), "U+{:04X}", c as u32);
+            assert_eq!(is_unicode_space(c), c.is_whitespace(), "U+{:04X}", c as u32);
         }
         assert_eq!(count_words("Путин — сказал, 10 раз"), 4);
+        let split = |s: &str| -> usize {
+            if s.is_ascii() {
+                return s
+                    .split_ascii_whitespace()
+                    .filter(|w| w.bytes().any(|b| b.is_ascii_alphanumeric()))
+                    .count();
+            }
+            s.split(char::is_whitespace)
+                .filter(|w| w.chars().any(is_word_char))
+                .count()
+        };
+        for s in [
+            "",
+            " ",
+            "a",
+            "a b\tc\r\nd",
+            "a\u{B}b",
+            "a\u{B}b \u{E9}",
+            " -- | a-b * \u{2014} ",
+            "Путин\u{A0}сказал\u{2009}10\u{3000}раз\u{85}x",
+            "\u{2022} \u{1F600} 1\u{2028}2",
+        ] {
+            assert_eq!(count_words(s), split(s), "{s:?}");
+        }
+        // Random strings over characters of every class, across block edges.
+        let alphabet = [
+            "a",
+            "Z",
+            "7",
+            " ",
+            "\t",
+            "\r",
+            "\u{B}",
+            "\u{C}",
+            "-",
+            "\"",
+            "*",
+            "\u{A0}",
+            "\u{85}",
+            "\u{2003}",
+            "\u{3000}",
+            "\u{201C}",
+            "\u{2014}",
+            "\u{E9}",
+            "\u{D7}",
+            "\u{B2}",
+            "\u{AB}",
+            "\u{416}",
+            "\u{44F}",
+            "\u{483}",
+            "\u{4E8}",
+            "\u{5D0}",
+            "\u{4E2D}",
+            "\u{1F600}",
+            "\u{FFFD}",
+        ];
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        for len in 0..400 {
+            let mut s = String::new();
+            for _ in 0..len % 150 {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                let pick = (seed >> 33) as usize % alphabet.len();
+                // Mostly ASCII letters and spaces, like text.
+                s.push_str(if seed & 3 == 0 {
+                    alphabet[pick]
+                } else {
+                    ["a", " "][(seed >> 8) as usize & 1]
+                });
+            }
+            assert_eq!(count_words(&s), split(&s), "{s:?}");
+            let ascii: String = s.chars().filter(char::is_ascii).collect();
+            assert_eq!(count_words(&ascii), split(&ascii), "{ascii:?}");
+        }
+        for s in ["a\u{A0}b", "\u{2000}", "x\u{200A}", "\u{202F}", "\u{205F}y"] {
+            assert!(has_odd_space(s) && s.contains(is_odd_space), "{s:?}");
+        }
+        for s in ["a\u{200B}b", "\u{201C}x\u{201D}", "\u{2060}", "\u{C9}"] {
+            assert!(!has_odd_space(s) && !s.contains(is_odd_space), "{s:?}");
+        }
     }
 
     #[test]
