@@ -442,7 +442,7 @@ fn eq_bytes(v: u64, c: u8) -> u64 {
 /// The high bit of each byte of `v` (all below 0x80) in `lo..=hi`.
 fn in_range(v: u64, lo: u8, hi: u8) -> u64 {
     let ge = (v | HIGH) - ONES * u64::from(lo);
-    let le = (ONES * u64::from(hi) | HIGH) - v;
+    let le = ((ONES * u64::from(hi)) | HIGH) - v;
     ge & le & HIGH
 }
 
