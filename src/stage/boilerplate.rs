@@ -23,14 +23,17 @@
 //! Every removed line is deleted with its line end; a run of removed lines
 //! also takes the blank lines between them.
 
+use std::borrow::Cow;
+use std::cell::{Cell, OnceCell};
 use std::fmt::Write as _;
 use std::sync::LazyLock;
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, Input, MatchKind};
 use regex::Regex;
 
 use crate::edit::{Edit, Rule};
 use crate::pipeline::Context;
+use crate::rules::UserLineRule;
 use crate::stage::Stage;
 
 /// A prompt to subscribe, sign up for a newsletter or enter an email address.
@@ -313,6 +316,10 @@ static DATE: LazyLock<Regex> = LazyLock::new(|| {
 static BYLINE: LazyLock<Regex> = LazyLock::new(|| re(r"^(By|BY|by) [A-Z]"));
 
 /// One line of the input.
+///
+/// Later rounds of [`find`] see a subset of the same lines; what a line
+/// decides on its own (its phrase hits, weight, script letters) is found
+/// once, in the first round that asks, and kept here.
 struct Line<'a> {
     /// Byte offset of the line.
     start: usize,
@@ -322,8 +329,40 @@ struct Line<'a> {
     text: &'a str,
     /// Words with a letter or digit.
     words: usize,
+    /// The keyword families ([`KEY_LEGAL`], ...) found in the line.
+    keys: u8,
+    /// [`suffix_of`] the text.
+    suffix: Option<&'a str>,
     /// In how many documents of the run the line occurs, once looked up.
-    count: std::cell::Cell<Option<u32>>,
+    count: Cell<Option<u32>>,
+    /// The phrase rules' findings on this line alone.
+    phrase: OnceCell<Option<Box<Phrase<'a>>>>,
+    /// Whether [`APPEAL_START`] matches.
+    appeal: OnceCell<bool>,
+    /// [`line_weight`] and [`data_line`].
+    shape: OnceCell<(f64, bool)>,
+    /// Latin, Cyrillic and other letters.
+    letters: OnceCell<[usize; 3]>,
+}
+
+/// A phrase rule's finding.
+type Hit = (&'static Rule, String);
+
+/// What the phrase pass finds on one line alone, in the order of its
+/// chain; the two links that depend on the other lines (`Trends` in the
+/// page head, a suffix shared with other lines) are kept apart.
+#[derive(Default)]
+struct Phrase<'a> {
+    /// A user rule, or a phrase before `Trends` in the chain.
+    head: Option<Hit>,
+    /// `Trends ...` (counts only in the page head).
+    trends: Option<Hit>,
+    /// A phrase between `Trends` and the site-name suffix.
+    mid: Option<Hit>,
+    /// The ` - Site Name` suffix of the text as phrases see it.
+    suffix: Option<Cow<'a, str>>,
+    /// An embed line or a line repeated across documents.
+    tail: Option<Hit>,
 }
 
 /// Why a line goes.
@@ -347,16 +386,120 @@ fn trim(s: &str) -> &str {
     s.trim_matches(|c: char| c.is_whitespace() || c == '\u{200B}' || c == '\u{FEFF}')
 }
 
+/// Runs of non-spaces with a letter or digit. Pure ASCII splits at ASCII
+/// whitespace (without U+000B), other text at Unicode whitespace.
+///
+/// The same as
+/// `s.split(char::is_whitespace).filter(|w| w.chars().any(is_word_char)).count()`
+/// (with `split_ascii_whitespace` for pure ASCII), eight bytes at a time:
+/// each 64-byte block becomes a bit mask of spaces and one of characters
+/// that make a word (marked on their first byte; continuation bytes are
+/// neither), and one addition finds the runs with a word character.
 fn count_words(s: &str) -> usize {
-    if s.is_ascii() {
-        return s
-            .split_ascii_whitespace()
-            .filter(|w| w.bytes().any(|b| b.is_ascii_alphanumeric()))
-            .count();
+    let b = s.as_bytes();
+    let vt_is_space = !s.is_ascii();
+    // `pending`: a run from the last block has no word character yet;
+    // `prev`: the last block ended inside a run.
+    let (mut n, mut pending, mut prev) = (0, false, false);
+    for (block, chunk) in b.chunks(64).enumerate() {
+        let (mut space, mut word) = (!0u64, 0u64);
+        for (k, eight) in chunk.chunks(8).enumerate() {
+            let at = block * 64 + k * 8;
+            let mut w = [b' '; 8];
+            w[..eight.len()].copy_from_slice(eight);
+            // The padding is spaces, as are the bits past the text.
+            let (sp, wd) = classify(s, at, u64::from_le_bytes(w), vt_is_space);
+            space &= !(0xFF << (k * 8));
+            space |= sp << (k * 8);
+            word |= wd << (k * 8);
+        }
+        let run = !space;
+        // Bytes of a run that are not word characters: adding a run's first
+        // bit carries through them to the run's first word character, or
+        // out of the run (to a space, or out of the block) if it has none.
+        let other = run & !word;
+        let mut starts = run & !((run << 1) | u64::from(prev));
+        if pending {
+            starts |= run & 1;
+        }
+        let (sum, carry) = other.overflowing_add(starts);
+        n += (sum & !other & word).count_ones() as usize;
+        pending = carry;
+        prev = run >> 63 == 1;
     }
-    s.split(char::is_whitespace)
-        .filter(|w| w.chars().any(is_word_char))
-        .count()
+    n
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `v` that equals `c`.
+fn eq_bytes(v: u64, c: u8) -> u64 {
+    let x = v ^ (ONES * u64::from(c));
+    !(((x & !HIGH) + !HIGH) | x | !HIGH)
+}
+
+/// The high bit of each byte of `v` (all below 0x80) in `lo..=hi`.
+fn in_range(v: u64, lo: u8, hi: u8) -> u64 {
+    let ge = (v | HIGH) - ONES * u64::from(lo);
+    let le = ((ONES * u64::from(hi)) | HIGH) - v;
+    ge & le & HIGH
+}
+
+/// One bit per byte, from the bytes' high bits.
+fn gather(m: u64) -> u64 {
+    ((m >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
+}
+
+/// Space and word-character bits (one per byte) of the eight bytes `v`
+/// at `at` in `s`.
+fn classify(s: &str, at: usize, v: u64, vt_is_space: bool) -> (u64, u64) {
+    let ascii = !v & HIGH;
+    let x = v & !HIGH;
+    let mut space = (in_range(x, b'\t', b'\r') | eq_bytes(x, b' ')) & ascii;
+    if !vt_is_space {
+        space &= !eq_bytes(x, 0x0B);
+    }
+    let mut word = (in_range(x | (ONES * 0x20), b'a', b'z') | in_range(x, b'0', b'9')) & ascii;
+    if ascii != HIGH {
+        // Lead bytes; 0xD0 and 0xD1 start U+0400..=U+047F, all letters.
+        let lead = v & (v << 1) & HIGH;
+        let cyrillic = eq_bytes(v & !ONES, 0xD0) & lead;
+        word |= cyrillic;
+        let mut rest = gather(lead & !cyrillic);
+        while rest != 0 {
+            let j = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            let c = s[at + j..].chars().next().unwrap_or_default();
+            if is_unicode_space(c) {
+                space |= 0x80 << (8 * j);
+            } else if is_word_char(c) {
+                word |= 0x80 << (8 * j);
+            }
+        }
+    }
+    (gather(space), gather(word))
+}
+
+/// `char::is_whitespace`, without a table.
+fn is_unicode_space(c: char) -> bool {
+    matches!(
+        c as u32,
+        0x9..=0xD | 0x20 | 0x85 | 0xA0 | 0x1680 | 0x2000..=0x200A | 0x2028 | 0x2029 | 0x202F | 0x205F | 0x3000
+    )
+}
+
+/// Whether `t` has one of the [`is_odd_space`] characters (valid UTF-8:
+/// 0xC2 and 0xE2 are always lead bytes).
+fn has_odd_space(t: &str) -> bool {
+    let b = t.as_bytes();
+    memchr::memchr2_iter(0xC2, 0xE2, b).any(|i| match b[i] {
+        0xC2 => b.get(i + 1) == Some(&0xA0),
+        _ => matches!(
+            (b.get(i + 1), b.get(i + 2)),
+            (Some(0x80), Some(0x80..=0x8A | 0xAF)) | (Some(0x81), Some(0x9F))
+        ),
+    })
 }
 
 /// `char::is_alphanumeric`, without a table lookup for the letters of the
@@ -364,6 +507,10 @@ fn count_words(s: &str) -> usize {
 fn is_word_char(c: char) -> bool {
     match c as u32 {
         0..=0x7F => c.is_ascii_alphanumeric(),
+        0x80..=0xBF => matches!(
+            c as u32,
+            0xAA | 0xB2 | 0xB3 | 0xB5 | 0xB9 | 0xBA | 0xBC..=0xBE
+        ),
         0xD7 | 0xF7 => false,
         0xC0..=0x24F
         | 0x388..=0x38A
@@ -371,6 +518,8 @@ fn is_word_char(c: char) -> bool {
         | 0x3A3..=0x3F5
         | 0x3F7..=0x481
         | 0x48A..=0x52F => true,
+        // General Punctuation: quotes, dashes, spaces.
+        0x2000..=0x206F => false,
         _ => c.is_alphanumeric(),
     }
 }
@@ -479,11 +628,98 @@ fn split_lines(text: &str) -> Vec<Line<'_>> {
             end,
             text: t,
             words: count_words(t),
-            count: std::cell::Cell::new(None),
+            keys: 0,
+            suffix: suffix_of(t),
+            count: Cell::new(None),
+            phrase: OnceCell::new(),
+            appeal: OnceCell::new(),
+            shape: OnceCell::new(),
+            letters: OnceCell::new(),
         });
         start = end;
     }
+    mark_keys(text, &mut lines);
     lines
+}
+
+/// A line has a [`LEGAL_CUES`] substring only if it has one of these.
+const KEY_LEGAL: u8 = 1;
+/// [`APPEAL_START`] matches a line only if it has one of these.
+const KEY_APPEAL: u8 = 2;
+/// [`TAGLINE`] matches a line only if it has one of these.
+const KEY_TAGLINE: u8 = 4;
+/// [`SUBSCRIBE`] matches a line only if it has one of these.
+const KEY_SUBSCRIBE: u8 = 8;
+
+/// Keywords in lowercase ASCII, each with its family: a part of each
+/// alternative of the family's patterns, chosen for a rare first three
+/// bytes (`kie` of `cookie`, `pyr` of `copyright`), so the scan stops
+/// seldom. They are looked for in the ASCII-lowercased text. The `(?i)`
+/// regexes fold case by Unicode rules, where `k` also matches U+212A and
+/// `s` U+017F, so their keywords have neither letter (`upport` for
+/// `support`); every other ASCII letter folds only to its ASCII pair
+/// (tested below). `©` has its own scan.
+static KEYWORDS: &[(&str, u8)] = &[
+    ("kie", KEY_LEGAL),
+    ("acy", KEY_LEGAL),
+    ("rms", KEY_LEGAL),
+    ("hts", KEY_LEGAL),
+    ("pyr", KEY_LEGAL),
+    ("(c)", KEY_LEGAL),
+    ("favo", KEY_APPEAL),
+    ("upport", KEY_APPEAL),
+    ("donat", KEY_APPEAL),
+    ("ibution", KEY_APPEAL),
+    ("e you", KEY_APPEAL),
+    ("late", KEY_TAGLINE),
+    ("analy", KEY_TAGLINE),
+    ("feature", KEY_TAGLINE),
+    ("coverage", KEY_TAGLINE),
+    ("cribe", KEY_SUBSCRIBE),
+    ("cription", KEY_SUBSCRIBE),
+    ("letter", KEY_SUBSCRIBE),
+    ("ign", KEY_SUBSCRIBE),
+    ("mail", KEY_SUBSCRIBE),
+    ("inbox", KEY_SUBSCRIBE),
+    ("alert", KEY_SUBSCRIBE),
+];
+
+/// Leftmost-first, so that the search skips ahead with a packed (SIMD)
+/// prefilter, which the standard and overlapping searches do not use.
+static KEYS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostFirst)
+        .build(KEYWORDS.iter().map(|(k, _)| k))
+        .unwrap_or_else(|e| unreachable!("bad built-in patterns: {e}"))
+});
+
+/// Sets each line's [`Line::keys`]: one scan of the whole text, lowercased.
+fn mark_keys(text: &str, lines: &mut [Line<'_>]) {
+    thread_local! {
+        static LOWER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    LOWER.with_borrow_mut(|lower| {
+        lower.clear();
+        lower.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
+        let (mut at, mut from) = (0, 0);
+        // Each search starts one byte after the last match's start, so a
+        // keyword overlapping another is seen too (no two keywords match
+        // at one offset: none is a prefix of another).
+        while let Some(m) = KEYS.find(Input::new(&lower[..]).span(from..lower.len())) {
+            while lines[at].end <= m.start() {
+                at += 1;
+            }
+            lines[at].keys |= KEYWORDS[m.pattern().as_usize()].1;
+            from = m.start() + 1;
+        }
+    });
+    let mut at = 0;
+    for i in memchr::memmem::find_iter(text.as_bytes(), "\u{A9}") {
+        while lines[at].end <= i {
+            at += 1;
+        }
+        lines[at].keys |= KEY_LEGAL;
+    }
 }
 
 fn set(drops: &mut [Option<Drop>], i: usize, rule: &'static Rule, detail: String) {
@@ -514,71 +750,25 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
         if l.text.is_empty() {
             continue;
         }
-        // Phrases are matched as normalize will leave the line: a NO-BREAK
-        // or other fixed-width space is a space (so a second run agrees).
-        let spaced;
-        let t = if !l.text.is_ascii() && l.text.contains(is_odd_space) {
-            spaced = l.text.replace(is_odd_space, " ");
-            spaced.as_str()
-        } else {
-            l.text
-        };
-        if let Some(u) = user.iter().find(|u| u.pattern.is_match(t)) {
-            set(
-                drops,
-                i,
-                u.rule,
-                format!("matches user pattern `{}`", u.pattern.as_str()),
-            );
+        let Some(p) = l.phrase.get_or_init(|| phrase_of(l, cx, user)) else {
             continue;
-        }
-        let w = l.words;
-        let sentence = ends_sentence(t);
-        // Scanned at most once, and only when a legal rule is reached.
-        let cue = std::cell::OnceCell::new();
-        let legal_cue = || *cue.get_or_init(|| w <= 150 && LEGAL_CUES.is_match(t));
-        let hit: Option<(&'static Rule, String)> = if w <= 14 && SUBSCRIBE.is_match(t) {
-            Some((&SUBSCRIBE_PROMPT, phrase_detail(&SUBSCRIBE, t)))
-        } else if w <= 8 && SUPPORT_LINE.is_match(t) {
-            Some((&DONATION_APPEAL, phrase_detail(&SUPPORT_LINE, t)))
-        } else if w <= 20 && TEASER.is_match(t) && !(sentence && w > 6 && !t.contains(':')) {
-            Some((&RELATED_STORY_TEASER, phrase_detail(&TEASER, t)))
-        } else if w <= 10 && !sentence && i < first_long && TRENDS.is_match(t) {
-            Some((&RELATED_STORY_TEASER, phrase_detail(&TRENDS, t)))
-        } else if w <= 150 && legal_cue() && COOKIES.is_match(t) {
-            Some((&LEGAL_NOTICE, phrase_detail(&COOKIES, t)))
-        } else if w <= 6 && WIDGET.is_match(unbullet(t)) {
-            Some((&PAGE_WIDGET, format!("widget label `{t}`")))
-        } else if w <= 20 && CONTACT.is_match(t) {
-            Some((&AUTHOR_CONTACT, phrase_detail(&CONTACT, t)))
-        } else if w <= 25 && TAGLINE.is_match(t) {
-            Some((&SITE_TAGLINE, phrase_detail(&TAGLINE, t)))
-        } else if w <= 40 && CREDIT_START.is_match(t) {
-            Some((&PHOTO_CREDIT, phrase_detail(&CREDIT_START, t)))
-        } else if w <= 40 && legal_cue() && LEGAL.is_match(t) {
-            Some((&LEGAL_NOTICE, phrase_detail(&LEGAL, t)))
-        } else if w <= 20 && !t.ends_with('.') && t.contains('/') && CREDIT_END.is_match(t) {
-            Some((&PHOTO_CREDIT, phrase_detail(&CREDIT_END, t)))
-        } else if w <= 90
-            && (t.ends_with([')', '.']) || t.contains(": "))
-            && CREDIT_PAREN.is_match(t)
-        {
-            Some((&PHOTO_CAPTION, phrase_detail(&CREDIT_PAREN, t)))
-        } else if w <= 90 && CAPTION_START.is_match(t) && !t.contains(['"', '\u{201C}']) {
-            Some((&PHOTO_CAPTION, phrase_detail(&CAPTION_START, t)))
-        } else if let Some(s) = suffixes.iter().find(|s| has_suffix(t, s)) {
-            Some((
-                &SITE_NAME_SUFFIX,
-                format!("ends with ` - {s}`, like other lines of the page"),
-            ))
-        } else if w <= 15 && POSTED_BY.is_match(t) {
-            Some((
-                &EMBEDDED_POST,
-                "`Posted by ... on <date>` line of an embed".to_owned(),
-            ))
-        } else {
-            repeated(l, t, w, cx)
         };
+        let hit = p
+            .head
+            .as_ref()
+            .or(p.trends.as_ref().filter(|_| i < first_long))
+            .or(p.mid.as_ref())
+            .cloned()
+            .or_else(|| {
+                let s = p.suffix.as_deref()?;
+                suffixes.contains(&s).then(|| {
+                    (
+                        &SITE_NAME_SUFFIX,
+                        format!("ends with ` - {s}`, like other lines of the page"),
+                    )
+                })
+            })
+            .or_else(|| p.tail.clone());
         if let Some((rule, detail)) = hit {
             set(drops, i, rule, detail);
         }
@@ -636,6 +826,137 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
                 "teaser headline under a caption".to_owned(),
             );
         }
+    }
+}
+
+/// The phrase rules on one line, in chain order; `None` when no link of
+/// the chain can fire.
+fn phrase_of<'a>(l: &Line<'a>, cx: &Context<'_>, user: &[UserLineRule]) -> Option<Box<Phrase<'a>>> {
+    // Phrases are matched as normalize will leave the line: a NO-BREAK
+    // or other fixed-width space is a space (so a second run agrees).
+    let t: Cow<'a, str> = if has_odd_space(l.text) {
+        Cow::Owned(l.text.replace(is_odd_space, " "))
+    } else {
+        Cow::Borrowed(l.text)
+    };
+    let mut p = Phrase::default();
+    if let Some(u) = user.iter().find(|u| u.pattern.is_match(&t)) {
+        p.head = Some((
+            u.rule,
+            format!("matches user pattern `{}`", u.pattern.as_str()),
+        ));
+        return Some(Box::new(p));
+    }
+    let w = l.words;
+    let sentence = ends_sentence(&t);
+    p.head = if w <= 14 && l.keys & KEY_SUBSCRIBE != 0 && SUBSCRIBE.is_match(&t) {
+        Some((&SUBSCRIBE_PROMPT, phrase_detail(&SUBSCRIBE, &t)))
+    } else if w <= 8 && may_start(&t, b"psdbmcg") && SUPPORT_LINE.is_match(&t) {
+        Some((&DONATION_APPEAL, phrase_detail(&SUPPORT_LINE, &t)))
+    } else if w <= 20
+        && may_start(&t, b"armsypetdflwu")
+        && TEASER.is_match(&t)
+        && !(sentence && w > 6 && !t.contains(':'))
+    {
+        Some((&RELATED_STORY_TEASER, phrase_detail(&TEASER, &t)))
+    } else {
+        None
+    };
+    if p.head.is_some() {
+        return Some(Box::new(p));
+    }
+    if w <= 10 && !sentence && may_start(&t, b"th") && TRENDS.is_match(&t) {
+        p.trends = Some((&RELATED_STORY_TEASER, phrase_detail(&TRENDS, &t)));
+    }
+    p.mid = mid_phrase(&t, w, l.keys);
+    if p.mid.is_none() {
+        p.suffix = match &t {
+            Cow::Borrowed(_) => l.suffix.map(Cow::Borrowed),
+            Cow::Owned(t) => suffix_of(t).map(|s| Cow::Owned(s.to_owned())),
+        };
+        p.tail = if w <= 15 && may_start(&t, b"p") && POSTED_BY.is_match(&t) {
+            Some((
+                &EMBEDDED_POST,
+                "`Posted by ... on <date>` line of an embed".to_owned(),
+            ))
+        } else {
+            repeated(l, &t, w, cx)
+        };
+    }
+    let any = p.trends.is_some() || p.mid.is_some() || p.suffix.is_some() || p.tail.is_some();
+    any.then(|| Box::new(p))
+}
+
+/// Whether [`CREDIT_PAREN`] can match `t`. Its first branch needs `t` to
+/// end in `)` (and an optional full stop) with `Photo`, `Image`, `Credit`
+/// or `Pictured` after the last `(`; its second, `Credit: `, `credit: `,
+/// `source: ` or `Photo: ` after the last full stop but a final one.
+fn credit_paren_may_match(t: &str) -> bool {
+    let u = t.strip_suffix('.').unwrap_or(t);
+    if let Some(inner) = u.strip_suffix(')') {
+        let open = memchr::memrchr(b'(', inner.as_bytes()).map_or(0, |i| i + 1);
+        let inner = &inner[open..];
+        if ["Photo", "Image", "Credit", "Pictured"]
+            .iter()
+            .any(|k| inner.contains(k))
+        {
+            return true;
+        }
+    }
+    let last = memchr::memrchr(b'.', u.as_bytes()).map_or(0, |i| i + 1);
+    let tail = &u.as_bytes()[last..];
+    memchr::memmem::find_iter(tail, b": ").any(|i| {
+        [&b"Credit"[..], b"credit", b"source", b"Photo"]
+            .iter()
+            .any(|k| tail[..i].ends_with(k))
+    })
+}
+
+/// Whether a pattern anchored at the start, whose matches begin with one
+/// of the ASCII characters `firsts` (lowercase; either case is tried), can
+/// match `t`. A line that starts with a non-ASCII character is always
+/// tried (`(?i)` lets U+017F match `s` and U+212A `k`).
+fn may_start(t: &str, firsts: &[u8]) -> bool {
+    match t.as_bytes().first() {
+        Some(b) if b.is_ascii() => firsts.contains(&b.to_ascii_lowercase()),
+        _ => true,
+    }
+}
+
+/// The links of the phrase chain between `Trends` and the site-name suffix.
+fn mid_phrase(t: &str, w: usize, keys: u8) -> Option<Hit> {
+    // Scanned at most once, and only when a legal rule is reached.
+    let cue = OnceCell::new();
+    let legal_cue =
+        || *cue.get_or_init(|| w <= 150 && keys & KEY_LEGAL != 0 && LEGAL_CUES.is_match(t));
+    if w <= 150 && legal_cue() && COOKIES.is_match(t) {
+        Some((&LEGAL_NOTICE, phrase_detail(&COOKIES, t)))
+    } else if w <= 6 && WIDGET.is_match(unbullet(t)) {
+        Some((&PAGE_WIDGET, format!("widget label `{t}`")))
+    } else if w <= 20 && may_start(t, b"ceyrf") && CONTACT.is_match(t) {
+        Some((&AUTHOR_CONTACT, phrase_detail(&CONTACT, t)))
+    } else if w <= 25 && keys & KEY_TAGLINE != 0 && TAGLINE.is_match(t) {
+        Some((&SITE_TAGLINE, phrase_detail(&TAGLINE, t)))
+    } else if w <= 40 && may_start(t, b"(picga") && CREDIT_START.is_match(t) {
+        Some((&PHOTO_CREDIT, phrase_detail(&CREDIT_START, t)))
+    } else if w <= 40 && legal_cue() && LEGAL.is_match(t) {
+        Some((&LEGAL_NOTICE, phrase_detail(&LEGAL, t)))
+    } else if w <= 20 && !t.ends_with('.') && t.contains('/') && CREDIT_END.is_match(t) {
+        Some((&PHOTO_CREDIT, phrase_detail(&CREDIT_END, t)))
+    } else if w <= 90
+        && (t.ends_with([')', '.']) || t.contains(": "))
+        && credit_paren_may_match(t)
+        && CREDIT_PAREN.is_match(t)
+    {
+        Some((&PHOTO_CAPTION, phrase_detail(&CREDIT_PAREN, t)))
+    } else if w <= 90
+        && may_start(t, b"itf")
+        && CAPTION_START.is_match(t)
+        && !t.contains(['"', '\u{201C}'])
+    {
+        Some((&PHOTO_CAPTION, phrase_detail(&CAPTION_START, t)))
+    } else {
+        None
     }
 }
 
@@ -707,7 +1028,7 @@ fn headline_like(l: &Line<'_>) -> bool {
 fn repeated_suffixes<'a>(lines: &[Line<'a>]) -> Vec<&'a str> {
     let mut seen: Vec<(&str, usize)> = Vec::new();
     for l in lines {
-        if let Some(s) = suffix_of(l.text) {
+        if let Some(s) = l.suffix {
             match seen.iter_mut().find(|(x, _)| *x == s) {
                 Some(e) => e.1 += 1,
                 None => seen.push((s, 1)),
@@ -722,26 +1043,29 @@ fn repeated_suffixes<'a>(lines: &[Line<'a>]) -> Vec<&'a str> {
 
 /// The ` - Name Name` (1 to 4 capitalised words) at the end of `t`.
 fn suffix_of(t: &str) -> Option<&str> {
+    // The suffix ends `t` and never ends a sentence: most prose lines stop here.
+    if t.ends_with(['.', '?', '!', '"']) {
+        return None;
+    }
     // Four capitalised words fit in the last 160 bytes: search only there.
     let mut from = t.len().saturating_sub(160);
     while !t.is_char_boundary(from) {
         from += 1;
     }
-    let i = memchr::memmem::rfind(&t.as_bytes()[from..], b" - ")
-        .map(|i| from + i + 3)
+    // The last ` - ` there.
+    let b = t.as_bytes();
+    let i = memchr::memrchr_iter(b'-', &b[from..])
+        .map(|j| from + j)
+        .find(|&j| j > from && b[j - 1] == b' ' && b.get(j + 1) == Some(&b' '))
+        .map(|j| j + 2)
         .or_else(|| t.strip_prefix("- ").map(|_| 2))?;
     let s = &t[i..];
-    let words: Vec<&str> = s.split(' ').collect();
-    let ok = (1..=4).contains(&words.len())
-        && words
-            .iter()
-            .all(|w| w.chars().next().is_some_and(char::is_uppercase))
-        && !s.ends_with(['.', '?', '!', '"']);
-    ok.then_some(s)
-}
-
-fn has_suffix(t: &str, s: &str) -> bool {
-    t.ends_with(s) && suffix_of(t) == Some(s)
+    for (n, w) in s.split(' ').enumerate() {
+        if n >= 4 || !w.chars().next().is_some_and(char::is_uppercase) {
+            return None;
+        }
+    }
+    Some(s)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -775,23 +1099,33 @@ fn script_of(c: char) -> Option<Script> {
 fn dominant_script(lines: &[Line<'_>], drops: &[Option<Drop>]) -> Option<Script> {
     let mut n = [0usize; 3];
     for (l, _) in lines.iter().zip(drops).filter(|(_, d)| d.is_none()) {
-        if l.text.is_ascii() {
-            n[0] += l.text.bytes().filter(u8::is_ascii_alphabetic).count();
-            continue;
-        }
-        for c in l.text.chars() {
-            match script_of(c) {
-                Some(Script::Latin) => n[0] += 1,
-                Some(Script::Cyrillic) => n[1] += 1,
-                Some(Script::Other) => n[2] += 1,
-                None => {}
-            }
+        let m = l.letters.get_or_init(|| letters(l.text));
+        for (n, m) in n.iter_mut().zip(m) {
+            *n += m;
         }
     }
     let total: usize = n.iter().sum();
     let (i, max) = n.iter().enumerate().max_by_key(|(_, v)| **v)?;
     (total > 0 && *max * 10 >= total * 9)
         .then_some([Script::Latin, Script::Cyrillic, Script::Other][i])
+}
+
+/// Latin, Cyrillic and other letters of `t`.
+fn letters(t: &str) -> [usize; 3] {
+    let mut n = [0; 3];
+    if t.is_ascii() {
+        n[0] = t.bytes().filter(u8::is_ascii_alphabetic).count();
+        return n;
+    }
+    for c in t.chars() {
+        match script_of(c) {
+            Some(Script::Latin) => n[0] += 1,
+            Some(Script::Cyrillic) => n[1] += 1,
+            Some(Script::Other) => n[2] += 1,
+            None => {}
+        }
+    }
+    n
 }
 
 /// Pass 3b: short kept lines in another script than the kept text's.
@@ -873,10 +1207,13 @@ fn repeated(
 fn blocks(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
     let n = lines.len();
     // Appeal: from its opening line while the lines continue it.
-    if let Some(a) = lines
-        .iter()
-        .position(|l| l.words <= 60 && !l.text.is_empty() && APPEAL_START.is_match(l.text))
-    {
+    if let Some(a) = lines.iter().position(|l| {
+        l.words <= 60
+            && !l.text.is_empty()
+            && *l
+                .appeal
+                .get_or_init(|| l.keys & KEY_APPEAL != 0 && APPEAL_START.is_match(l.text))
+    }) {
         let mut end = a + 1;
         while end < n {
             let l = &lines[end];
@@ -947,14 +1284,14 @@ fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
             // A run of dropped lines (an inserted teaser list) costs once.
             Some(_) if k > 0 && drops[idx[k - 1]].is_some() => 0.0,
             Some(_) => -DROPPED_PENALTY,
-            None => line_weight(&lines[i]),
+            None => shape(&lines[i]).0,
         })
         .collect();
     // Data lines (a schedule, tour dates, results: a digit and a separator)
     // in a run of three or more are article lists, not menus.
     let data: Vec<bool> = idx
         .iter()
-        .map(|&i| drops[i].is_none() && data_line(&lines[i]))
+        .map(|&i| drops[i].is_none() && shape(&lines[i]).1)
         .collect();
     let mut weight = weight;
     for k in 0..idx.len() {
@@ -1109,19 +1446,27 @@ const NEIGHBOURS: usize = 2;
 /// The share of its weight a long line keeps when no neighbour is long.
 const ISOLATED: f64 = 0.3;
 
+/// [`line_weight`] and [`data_line`] of a line, found once.
+fn shape(l: &Line<'_>) -> (f64, bool) {
+    *l.shape.get_or_init(|| (line_weight(l), data_line(l)))
+}
+
 /// Positive for lines that look like article text, negative for chrome.
 fn line_weight(l: &Line<'_>) -> f64 {
     let w = l.words as f64;
     let sentence = ends_sentence(l.text);
     let listy = bulleted(l.text) || l.text.starts_with('|');
-    // Prose has punctuation; a long line without any is a tag cloud or a menu.
-    let marks = l
-        .text
-        .bytes()
-        .filter(|b| matches!(b, b'.' | b',' | b';' | b':' | b'!' | b'?'))
-        .count();
-    if l.words >= 20 && marks * 25 < l.words {
-        return -SHORT_PENALTY;
+    // Prose has punctuation; a long line without any is a tag cloud or a
+    // menu. Counted only as far as needed: `marks * 25 < words`.
+    if l.words >= 20 {
+        let mut marks = 0;
+        let few = !l.text.bytes().any(|b| {
+            marks += usize::from(matches!(b, b'.' | b',' | b';' | b':' | b'!' | b'?'));
+            marks * 25 >= l.words
+        });
+        if few {
+            return -SHORT_PENALTY;
+        }
     }
     if (l.words >= 10 && (sentence || l.words >= 20)) && !listy {
         w
@@ -1297,11 +1642,183 @@ mod tests {
     }
 
     #[test]
+    fn ascii_letters_fold_only_to_ascii_but_k_and_s() {
+        // The keyword and first-byte gates rely on this (see KEYWORDS).
+        let folded = Regex::new("(?i)[a-z]").expect("valid");
+        let odd: Vec<char> = (0x80u32..=0x10FFFF)
+            .filter_map(char::from_u32)
+            .filter(|c| folded.is_match(c.encode_utf8(&mut [0; 4])))
+            .collect();
+        assert_eq!(odd, ['\u{17F}', '\u{212A}']);
+        // LEGAL_CUES folds ASCII case only; the other families gate `(?i)` regexes.
+        for (k, family) in KEYWORDS {
+            assert!(*family == KEY_LEGAL || !k.contains(['k', 's']), "{k}");
+        }
+    }
+
+    #[test]
+    fn keywords_never_start_at_one_offset() {
+        for (a, _) in KEYWORDS {
+            for (b, _) in KEYWORDS {
+                assert!(a == b || !a.starts_with(b), "{a} {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn gates_pass_every_line_their_regex_matches() {
+        let lines = [
+            "We use cookies on this website",
+            "TERMS OF USE",
+            "Copyright 2019 Acme. All Rights Reserved",
+            "\u{A9} 2019 Acme",
+            "(C) 2019 Acme",
+            "\u{2026} we have a small FAVOUR to ask.",
+            "Support our journalism today",
+            "Make a donation today",
+            "Readers like you keep us going",
+            "Get the latest news from around the world",
+            "News, analysis and features",
+            "Live coverage, every day",
+            "SUBSCRIBE NOW",
+            "Sign-up for alerts",
+            "Your e-mail",
+            "Check your inbox",
+        ];
+        for t in lines {
+            let l = &split_lines(t)[0];
+            let cue = LEGAL_CUES.is_match(t);
+            assert_eq!(cue, l.keys & KEY_LEGAL != 0, "{t}");
+            for (re, key) in [
+                (&*APPEAL_START, KEY_APPEAL),
+                (&*TAGLINE, KEY_TAGLINE),
+                (&*SUBSCRIBE, KEY_SUBSCRIBE),
+            ] {
+                assert!(!re.is_match(t) || l.keys & key != 0, "{t}");
+            }
+        }
+        for t in [
+            "A fighter in Aleppo. (AP Photo/Hau Dinh)",
+            "A fighter in Aleppo (Photo: Reuters).",
+            "A fighter in Aleppo. Image source: Reuters",
+            "A fighter in Aleppo. Photo credit: Reuters.",
+        ] {
+            assert!(CREDIT_PAREN.is_match(t) && credit_paren_may_match(t), "{t}");
+        }
+        assert!(!credit_paren_may_match("He said: it is over."));
+        assert!(!credit_paren_may_match(
+            "Talks (in Geneva) resumed (on Tuesday)"
+        ));
+    }
+
+    #[test]
+    fn suffix_of_finds_the_last_dash_in_the_window() {
+        let long = format!("{} - Sputnik International", "x".repeat(200));
+        let edge = format!("{} - Sputnik", "x".repeat(149));
+        for (t, want) in [
+            (
+                "Lavrov - Sputnik International",
+                Some("Sputnik International"),
+            ),
+            ("A - B - Sputnik", Some("Sputnik")),
+            ("- Sputnik International", Some("Sputnik International")),
+            ("A - B - c", None),
+            ("A -- B", None),
+            ("A - ", None),
+            ("Lavrov - Sputnik.", None),
+            (long.as_str(), Some("Sputnik International")),
+            (edge.as_str(), Some("Sputnik")),
+        ] {
+            assert_eq!(suffix_of(t), want, "{t}");
+        }
+    }
+
+    #[test]
     fn word_chars_agree_with_the_tables() {
-        for c in (0u32..0x600).filter_map(char::from_u32) {
+        for c in (0u32..=0x10FFFF).filter_map(char::from_u32) {
             assert_eq!(is_word_char(c), c.is_alphanumeric(), "U+{:04X}", c as u32);
+            assert_eq!(is_unicode_space(c), c.is_whitespace(), "U+{:04X}", c as u32);
         }
         assert_eq!(count_words("Путин — сказал, 10 раз"), 4);
+        let split = |s: &str| -> usize {
+            if s.is_ascii() {
+                return s
+                    .split_ascii_whitespace()
+                    .filter(|w| w.bytes().any(|b| b.is_ascii_alphanumeric()))
+                    .count();
+            }
+            s.split(char::is_whitespace)
+                .filter(|w| w.chars().any(is_word_char))
+                .count()
+        };
+        for s in [
+            "",
+            " ",
+            "a",
+            "a b\tc\r\nd",
+            "a\u{B}b",
+            "a\u{B}b \u{E9}",
+            " -- | a-b * \u{2014} ",
+            "Путин\u{A0}сказал\u{2009}10\u{3000}раз\u{85}x",
+            "\u{2022} \u{1F600} 1\u{2028}2",
+        ] {
+            assert_eq!(count_words(s), split(s), "{s:?}");
+        }
+        // Random strings over characters of every class, across block edges.
+        let alphabet = [
+            "a",
+            "Z",
+            "7",
+            " ",
+            "\t",
+            "\r",
+            "\u{B}",
+            "\u{C}",
+            "-",
+            "\"",
+            "*",
+            "\u{A0}",
+            "\u{85}",
+            "\u{2003}",
+            "\u{3000}",
+            "\u{201C}",
+            "\u{2014}",
+            "\u{E9}",
+            "\u{D7}",
+            "\u{B2}",
+            "\u{AB}",
+            "\u{416}",
+            "\u{44F}",
+            "\u{483}",
+            "\u{4E8}",
+            "\u{5D0}",
+            "\u{4E2D}",
+            "\u{1F600}",
+            "\u{FFFD}",
+        ];
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        for len in 0..400 {
+            let mut s = String::new();
+            for _ in 0..len % 150 {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                let pick = (seed >> 33) as usize % alphabet.len();
+                // Mostly ASCII letters and spaces, like text.
+                s.push_str(if seed & 3 == 0 {
+                    alphabet[pick]
+                } else {
+                    ["a", " "][(seed >> 8) as usize & 1]
+                });
+            }
+            assert_eq!(count_words(&s), split(&s), "{s:?}");
+            let ascii: String = s.chars().filter(char::is_ascii).collect();
+            assert_eq!(count_words(&ascii), split(&ascii), "{ascii:?}");
+        }
+        for s in ["a\u{A0}b", "\u{2000}", "x\u{200A}", "\u{202F}", "\u{205F}y"] {
+            assert!(has_odd_space(s) && s.contains(is_odd_space), "{s:?}");
+        }
+        for s in ["a\u{200B}b", "\u{201C}x\u{201D}", "\u{2060}", "\u{C9}"] {
+            assert!(!has_odd_space(s) && !s.contains(is_odd_space), "{s:?}");
+        }
     }
 
     #[test]
