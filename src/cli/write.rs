@@ -120,23 +120,47 @@ mod linux {
     /// Gives the nameless `file` the name `path`: linked there directly if
     /// the name is free, else under a hidden temp name renamed over it.
     pub(super) fn link_tmpfile(file: &File, path: &Path) -> io::Result<()> {
-        let proc = format!("/proc/self/fd/{}", file.as_raw_fd());
-        let link =
-            |to: &Path| rustix::fs::linkat(CWD, proc.as_str(), CWD, to, AtFlags::SYMLINK_FOLLOW);
-        match link(path) {
+        match link_at(file, path) {
             Ok(()) => Ok(()),
             Err(Errno::EXIST) => {
                 static NEXT: AtomicU64 = AtomicU64::new(0);
                 let n = NEXT.fetch_add(1, Ordering::Relaxed);
                 let name = format!(".mend-{}-{n}.tmp", std::process::id());
                 let tmp = super::parent(path).join(name);
-                link(&tmp)?;
+                link_at(file, &tmp)?;
                 std::fs::rename(&tmp, path).inspect_err(|_| {
                     let _ = std::fs::remove_file(&tmp);
                 })
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Links the nameless `file` as `to`: by the descriptor itself
+    /// (`AT_EMPTY_PATH`, which needs CAP_DAC_READ_SEARCH and skips a walk
+    /// through /proc), else through `/proc/self/fd`. Which one works is
+    /// found once.
+    fn link_at(file: &File, to: &Path) -> Result<(), Errno> {
+        use std::sync::atomic::AtomicU8;
+        const UNKNOWN: u8 = 0;
+        const EMPTY_PATH: u8 = 1;
+        const PROC: u8 = 2;
+        static HOW: AtomicU8 = AtomicU8::new(UNKNOWN);
+        if HOW.load(Ordering::Relaxed) != PROC {
+            match rustix::fs::linkat(file, "", CWD, to, AtFlags::EMPTY_PATH) {
+                Err(Errno::PERM | Errno::NOENT | Errno::INVAL | Errno::ACCESS)
+                    if HOW.load(Ordering::Relaxed) == UNKNOWN =>
+                {
+                    HOW.store(PROC, Ordering::Relaxed);
+                }
+                r => {
+                    HOW.store(EMPTY_PATH, Ordering::Relaxed);
+                    return r;
+                }
+            }
+        }
+        let proc = format!("/proc/self/fd/{}", file.as_raw_fd());
+        rustix::fs::linkat(CWD, proc.as_str(), CWD, to, AtFlags::SYMLINK_FOLLOW)
     }
 }
 
