@@ -309,6 +309,21 @@ pub fn compose(input: &str, first: &[Edit], second: &[Edit]) -> Vec<Edit> {
         for &k in &hit {
             merged[k] = true;
         }
+        // A first-round change inside the region that no second-round edit
+        // touches (a deletion between two that do) is inside the
+        // replacement too: it must not stay as an edit of its own.
+        let from = outs.partition_point(|o| o.start < region.start);
+        for (k, o) in outs.iter().enumerate().skip(from) {
+            if o.start > region.end {
+                break;
+            }
+            let inside = if o.is_empty() {
+                region.start < o.start && o.start < region.end
+            } else {
+                o.end <= region.end
+            };
+            merged[k] |= inside;
+        }
         let base = changes[k0];
         let why = format!("{}; then {}", base.reason(), second[js[0]].reason());
         result.push(Edit::replace(span, text, base.rule).with_detail(why));
@@ -403,6 +418,29 @@ mod tests {
         // Negative: no second round, nothing changes.
         let mut same = compose(input, &first, &[]);
         assert_eq!(apply(input, &mut same), mid);
+    }
+
+    #[test]
+    fn compose_keeps_a_deletion_between_merged_edits_inside_the_group() {
+        // Round one: `x` -> `y`, `.` deleted, `z` -> `w`; round two rewrites
+        // both replacements, which meet at the deletion.
+        let input = "ax.zb";
+        let mut first = vec![
+            Edit::replace(1..2, "y", &R),
+            Edit::delete(2..3, &R),
+            Edit::replace(3..4, "w", &R),
+        ];
+        let mid = apply(input, &mut first).into_owned();
+        assert_eq!(mid, "aywb");
+        let second = vec![Edit::replace(1..2, "Y", &R), Edit::replace(2..3, "W", &R)];
+        let mut both = compose(input, &first, &second);
+        assert_eq!(both.len(), 1, "{both:?}");
+        assert_eq!(apply(input, &mut both), "aYWb");
+        // Negative: a deletion just outside the group stays its own edit.
+        let second = vec![Edit::replace(1..2, "Y", &R)];
+        let mut both = compose(input, &first, &second);
+        assert_eq!(both.len(), 3);
+        assert_eq!(apply(input, &mut both), "aYwb");
     }
 
     #[test]
