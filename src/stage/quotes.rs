@@ -279,8 +279,54 @@ pub static RULES: &[&Rule] = &[
 // Entry point
 // ---------------------------------------------------------------------------
 
+/// Rounds of the paragraph pass on its own output, at most (see [`find`]).
+const MAX_ROUNDS: usize = 4;
+
 /// Finds this stage's edits in `text`.
+///
+/// A mark's role depends on the marks around it, so what one pass makes
+/// (an inserted inner closer, a glyph turned round) can read differently to
+/// a second pass, above all in adversarial mark soup (`““»`). To be
+/// idempotent, the stage reads its own result again and folds what it finds
+/// into its edits (`edit::compose`), until a pass finds nothing. If that
+/// takes more than [`MAX_ROUNDS`] passes, the text is left as it is: a
+/// second run then meets the same text and decides the same, so the output
+/// is stable either way. Text that reads the same to a second pass (all
+/// real articles seen so far) costs one extra pass and keeps the first
+/// pass's edits unchanged.
 pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
+    let mut edits = Vec::new();
+    find_once(text, cx, &mut edits);
+    if edits.is_empty() {
+        return;
+    }
+    let mut current = match crate::edit::apply(text, &mut edits) {
+        Cow::Owned(s) => s,
+        Cow::Borrowed(_) => return, // every edit a no-op
+    };
+    let mut again = Vec::new();
+    for _ in 1..MAX_ROUNDS {
+        again.clear();
+        find_once(&current, cx, &mut again);
+        let next = match crate::edit::apply(&current, &mut again) {
+            Cow::Borrowed(_) => {
+                out.append(&mut edits);
+                return;
+            }
+            Cow::Owned(s) => s,
+        };
+        let mut composed = crate::edit::compose(text, &edits, &again);
+        if crate::edit::apply(text, &mut composed) != next {
+            debug_assert!(false, "quotes: composed rounds differ from the rounds applied");
+            return;
+        }
+        edits = composed;
+        current = next;
+    }
+}
+
+/// One pass of the stage over `text`.
+fn find_once(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
     if !has_candidates(text.as_bytes()) {
         return;
     }

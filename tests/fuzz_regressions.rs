@@ -1,0 +1,86 @@
+//! Inputs found by the fuzz targets of `fuzz/` (see `fuzz/README.md`),
+//! minimized, each with the property it broke. The bytes are the target's
+//! input: the first byte picks the options as `fuzz/src/lib.rs` does
+//! (bits 0-1 quote style, bit 2 `--lossy mark`, bit 3 no final newline),
+//! the rest is the document.
+
+use mend::notes;
+use mend::{Config, LossyMode, Pipeline, QuoteStyle, Stage, StageSet};
+
+fn pipeline(options: u8, stages: StageSet) -> Pipeline {
+    Pipeline::new(Config {
+        stages,
+        quotes: match options & 3 {
+            1 => QuoteStyle::Ascii,
+            2 => QuoteStyle::Keep,
+            _ => QuoteStyle::Curly,
+        },
+        lossy: if options & 4 != 0 {
+            LossyMode::Mark
+        } else {
+            LossyMode::Keep
+        },
+        final_newline: options & 8 == 0,
+        ..Config::default()
+    })
+}
+
+fn only(stage: Stage) -> StageSet {
+    StageSet::NONE.with(Stage::Decode).with(stage)
+}
+
+/// The fuzz targets' properties: no panic, exact restore through the
+/// serialized notes, idempotence.
+fn check(input: &[u8], stages: StageSet) {
+    let (options, doc) = input.split_first().expect("an options byte");
+    let p = pipeline(*options, stages);
+    let cleaned = p.clean(doc).expect("not binary");
+    let written = notes::write(&cleaned, doc, "fuzz", p.config());
+    let (header, edits) = notes::read(&written).expect("notes read back");
+    let restored = notes::restore(&cleaned.text, &header, &edits).expect("restores");
+    assert_eq!(restored, doc, "restore(clean(x)) != x");
+    let again = p.clean(cleaned.text.as_bytes()).expect("not binary");
+    assert_eq!(again.text, cleaned.text, "not idempotent");
+}
+
+/// Quotes target, curly style: `〞〞` + an invalid byte + `〞`. R3 wrote
+/// the collapsed closer as `’”`, and a second run read that `’` as an
+/// apostrophe and inserted another (`“‘�’’”`). Fixed: the stage reads its
+/// own result again until it is stable (`quotes::find`).
+#[test]
+fn quotes_collapsed_closer_after_an_invalid_byte_is_idempotent() {
+    check(
+        b"\x20\xe3\x80\x9e\xe3\x80\x9e\x99\xe3\x80\x9e",
+        only(Stage::Quotes),
+    );
+}
+
+/// Quotes, keep style: each run inserted one more `”` before the last mark
+/// (`»’s’s”'`, `»’s’s””'`, ...): the pass never reaches a fixed point, so
+/// the stage leaves such a text as it is.
+#[test]
+fn quotes_keep_style_soup_that_grows_each_run_is_left_alone() {
+    for doc in ["»’s’s'", "\"\n’s’", "“’s“‹›’? ‘/"] {
+        let input = [&[2u8][..], doc.as_bytes()].concat();
+        check(&input, only(Stage::Quotes));
+        let p = pipeline(2, only(Stage::Quotes));
+        assert_eq!(p.clean_str(doc).text, doc);
+    }
+}
+
+/// Found by a mark-soup loop while fixing the above (quotes alone), not by
+/// the fuzzer. The second round rewrote the two marks on either
+/// side of a deleted full stop (R11), and `edit::compose` kept the deletion
+/// as an edit of its own inside the merged replacement (overlapping edits,
+/// a debug assertion in `edit::apply`).
+#[test]
+fn quotes_rounds_meeting_at_a_deleted_full_stop_compose_without_overlap() {
+    for (options, doc) in [
+        (0u8, "〞\n»a„'„\n”’„b.”.〞"),
+        (0, "»b.”\u{FFFD}\"“'\n‘b.”.»〝»"),
+        (1, "„’“b.”. ”.»\n\n , – said X. – `"),
+    ] {
+        let input = [&[options][..], doc.as_bytes()].concat();
+        check(&input, only(Stage::Quotes));
+    }
+}
