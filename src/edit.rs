@@ -344,6 +344,45 @@ pub fn compose(input: &str, first: &[Edit], second: &[Edit]) -> Vec<Edit> {
     result
 }
 
+/// Reads a stage's result again until it is stable: `edits` are the first
+/// pass's edits of `text`; `pass` runs the stage once on a text. Each later
+/// pass runs on the result so far and is folded in with [`compose`], until
+/// a pass changes nothing; findings of later passes are dropped (they
+/// repeat what the first pass noted). Returns the edits of `text` that make
+/// the stable result, or `None` when `max_passes` passes were not enough:
+/// the stage should then leave the text as it is, which a second run, on
+/// the same text, decides again the same way. Either way, a second run of
+/// the stage on its own output changes nothing.
+pub fn settle(
+    text: &str,
+    mut edits: Vec<Edit>,
+    max_passes: usize,
+    mut pass: impl FnMut(&str, &mut Vec<Edit>),
+) -> Option<Vec<Edit>> {
+    let mut current = match apply(text, &mut edits) {
+        Cow::Borrowed(_) => return Some(edits),
+        Cow::Owned(s) => s,
+    };
+    let mut again = Vec::new();
+    for _ in 1..max_passes {
+        again.clear();
+        pass(&current, &mut again);
+        again.retain(|e| e.kind == EditKind::Change);
+        let next = match apply(&current, &mut again) {
+            Cow::Borrowed(_) => return Some(edits),
+            Cow::Owned(s) => s,
+        };
+        let mut composed = compose(text, &edits, &again);
+        if apply(text, &mut composed) != next {
+            debug_assert!(false, "composed passes differ from the passes applied");
+            return None;
+        }
+        edits = composed;
+        current = next;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -441,6 +480,25 @@ mod tests {
         let mut both = compose(input, &first, &second);
         assert_eq!(both.len(), 3);
         assert_eq!(apply(input, &mut both), "aYwb");
+    }
+
+    #[test]
+    fn settle_folds_later_passes_and_gives_up_on_growth() {
+        // A pass that turns one `ab` into `b`: stable after three passes.
+        let shrink = |t: &str, out: &mut Vec<Edit>| {
+            if let Some(i) = t.find("ab") {
+                out.push(Edit::delete(i..i + 1, &R));
+            }
+        };
+        let mut first = Vec::new();
+        shrink("aaab", &mut first);
+        let mut edits = settle("aaab", first, 4, shrink).expect("settles");
+        assert_eq!(apply("aaab", &mut edits), "b");
+        // Negative: a pass that always adds a mark never settles.
+        let grow = |t: &str, out: &mut Vec<Edit>| out.push(Edit::insert(t.len(), "!", &R));
+        let mut first = Vec::new();
+        grow("x", &mut first);
+        assert!(settle("x", first, 4, grow).is_none());
     }
 
     #[test]
