@@ -32,7 +32,7 @@ use encoding_rs::Encoding;
 use memchr::{memchr, memmem, memrchr};
 use regex::Regex;
 
-use crate::edit::{Edit, Rule};
+use crate::edit::{Edit, EditKind, Rule};
 use crate::pipeline::{Context, LossyMode};
 use crate::stage::Stage;
 
@@ -1029,7 +1029,30 @@ fn case_anomalies(s: &str) -> usize {
 // ---------------------------------------------------------------- the stage
 
 /// Finds this stage's edits in `text`.
+///
+/// A repair changes the line around it, and with it the evidence for
+/// another span of the same line, so a second run could repair what the
+/// first left. The stage reads its own result again until it is stable
+/// (`edit::settle`, at most [`MAX_PASSES`] passes; if that is not enough it
+/// repairs nothing and keeps its findings), so a second run changes nothing.
 pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
+    let first = out.len();
+    find_once(text, cx, out);
+    if out[first..].iter().all(|e| e.kind() == EditKind::Finding) {
+        return;
+    }
+    let mine = out.split_off(first);
+    match crate::edit::settle(text, mine.clone(), MAX_PASSES, |t, o| find_once(t, cx, o)) {
+        Some(edits) => out.extend(edits),
+        None => out.extend(mine.into_iter().filter(|e| e.kind() == EditKind::Finding)),
+    }
+}
+
+/// Passes of the stage over its own result, at most (see [`find`]).
+const MAX_PASSES: usize = 4;
+
+/// One pass of the stage over `text`.
+fn find_once(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
     let has_lossy = memmem::find(text.as_bytes(), b"??").is_some();
     if text.is_ascii() {
         if has_lossy {
