@@ -84,3 +84,25 @@ fn quotes_rounds_meeting_at_a_deleted_full_stop_compose_without_overlap() {
         check(&input, only(Stage::Quotes));
     }
 }
+
+/// Mojibake target: windows-1252 bytes of UTF-8 that was itself read as
+/// windows-1252 once more (`Ã¢â‚¬` + a lost byte). The first run undid one
+/// layer (`â€ `), a second run the next (`”`). Fixed: the stage reads its own
+/// result again until it is stable (`mojibake::find`, `edit::settle`).
+#[test]
+fn mojibake_repair_in_layers_is_done_in_one_run() {
+    check(
+        b"\x20\xc2\xa9\x20\xc3\xa2\xe2\x82\xac\x20\x98\x98",
+        only(Stage::Mojibake),
+    );
+}
+
+/// Pipeline target: a control character before `"` at the start of a line.
+/// Quotes read the `"` as a closer (after a character), then normalize
+/// removed the control character, and a second run read it as an opener.
+/// Fixed: quotes reads a mark's neighbours past what normalize removes.
+#[test]
+fn quote_after_a_control_character_reads_as_after_nothing() {
+    check(b"W\x03\"", StageSet::ALL);
+    check(b"\x00a\xe2\x80\x8b\"b\"", StageSet::ALL);
+}

@@ -21,7 +21,7 @@ use std::sync::LazyLock;
 
 use memchr::{memchr, memchr3, memmem};
 
-use crate::edit::{Edit, Rule};
+use crate::edit::{self, Edit, Rule};
 use crate::pipeline::{Context, QuoteStyle};
 use crate::stage::Stage;
 
@@ -279,8 +279,8 @@ pub static RULES: &[&Rule] = &[
 // Entry point
 // ---------------------------------------------------------------------------
 
-/// Rounds of the paragraph pass on its own output, at most (see [`find`]).
-const MAX_ROUNDS: usize = 4;
+/// Passes of the stage over its own result, at most (see [`find`]).
+const MAX_PASSES: usize = 4;
 
 /// Finds this stage's edits in `text`.
 ///
@@ -288,40 +288,20 @@ const MAX_ROUNDS: usize = 4;
 /// (an inserted inner closer, a glyph turned round) can read differently to
 /// a second pass, above all in adversarial mark soup (`““»`). To be
 /// idempotent, the stage reads its own result again and folds what it finds
-/// into its edits (`edit::compose`), until a pass finds nothing. If that
-/// takes more than [`MAX_ROUNDS`] passes, the text is left as it is: a
+/// into its edits, until a pass finds nothing ([`edit::settle`]). If that
+/// takes more than [`MAX_PASSES`] passes, the text is left as it is: a
 /// second run then meets the same text and decides the same, so the output
 /// is stable either way. Text that reads the same to a second pass (all
 /// real articles seen so far) costs one extra pass and keeps the first
 /// pass's edits unchanged.
 pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
-    let mut edits = Vec::new();
-    find_once(text, cx, &mut edits);
-    if edits.is_empty() {
+    let mut first = Vec::new();
+    find_once(text, cx, &mut first);
+    if first.is_empty() {
         return;
     }
-    let mut current = match crate::edit::apply(text, &mut edits) {
-        Cow::Owned(s) => s,
-        Cow::Borrowed(_) => return, // every edit a no-op
-    };
-    let mut again = Vec::new();
-    for _ in 1..MAX_ROUNDS {
-        again.clear();
-        find_once(&current, cx, &mut again);
-        let next = match crate::edit::apply(&current, &mut again) {
-            Cow::Borrowed(_) => {
-                out.append(&mut edits);
-                return;
-            }
-            Cow::Owned(s) => s,
-        };
-        let mut composed = crate::edit::compose(text, &edits, &again);
-        if crate::edit::apply(text, &mut composed) != next {
-            debug_assert!(false, "quotes: composed rounds differ from the rounds applied");
-            return;
-        }
-        edits = composed;
-        current = next;
+    if let Some(edits) = edit::settle(text, first, MAX_PASSES, |t, o| find_once(t, cx, o)) {
+        out.extend(edits);
     }
 }
 
@@ -456,7 +436,7 @@ impl<'a> Paragraphs<'a> {
 }
 
 fn is_blank(s: &str) -> bool {
-    s.chars().all(is_space)
+    s.chars().all(|c| is_space(c) || is_ignorable(c))
 }
 
 fn is_fence(s: &str) -> bool {
@@ -521,6 +501,19 @@ fn is_space(c: char) -> bool {
         ' ' | '\t' | '\r' | '\n' | '\u{A0}' | '\u{202F}' | '\u{2000}'
             ..='\u{200B}' | '\u{3000}' | '\u{FEFF}'
     )
+}
+
+/// What the normalize stage, which runs after this one, removes wherever it
+/// is: zero-width and control characters, the soft hyphen, and ZWJ/ZWNJ
+/// (removed next to ASCII). A mark's role is decided from its neighbours
+/// as if these were gone, so that a second run, which sees them gone,
+/// decides the same (a `"` after a control character at the start of a
+/// line is an opener, as it is once the character is removed).
+fn is_ignorable(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}' | '\u{2060}' | '\u{FEFF}' | '\u{180E}' | '\u{AD}' | '\u{200C}' | '\u{200D}'
+    ) || (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
 }
 
 /// A horizontal space (not a line break).
@@ -841,6 +834,22 @@ impl Para<'_> {
         }
     }
 
+    /// The char before `i`, reading past what normalize removes
+    /// ([`is_ignorable`]): what a mark's neighbour will be in the output.
+    fn prev_vis(&self, i: usize) -> Option<char> {
+        self.text[self.ps..i.max(self.ps)]
+            .chars()
+            .rev()
+            .find(|c| !is_ignorable(*c))
+    }
+
+    /// The char at `i`, reading past what normalize removes.
+    fn next_vis(&self, i: usize) -> Option<char> {
+        self.text[i.min(self.pe)..self.pe]
+            .chars()
+            .find(|c| !is_ignorable(*c))
+    }
+
     /// The last non-space char before `i` and its position (stops at a line break).
     fn prev_nonspace(&self, i: usize) -> Option<(usize, char)> {
         let mut at = i;
@@ -1085,8 +1094,8 @@ impl Para<'_> {
     /// marks already resolved for an adjacent quote char.
     fn flanks(&self, idx: usize, dynamic: bool) -> (bool, bool, Cls, Cls) {
         let m = &self.marks[idx];
-        let p = self.prev(m.start);
-        let n = self.next(m.end);
+        let p = self.prev_vis(m.start);
+        let n = self.next_vis(m.end);
         let mut pc = cls(p);
         if pc == Cls::Quote {
             let opened = if dynamic && idx > 0 && self.marks[idx - 1].end == m.start {
@@ -1115,7 +1124,7 @@ impl Para<'_> {
             let m = &self.marks[i];
             // Straight marks after a digit may be primes (`6'2"`): no direction.
             let after_digit = matches!(m.glyph, '"' | '\'')
-                && self.prev(m.start).is_some_and(|c| c.is_ascii_digit());
+                && self.prev_vis(m.start).is_some_and(|c| c.is_ascii_digit());
             let sdir = match (left, right) {
                 _ if after_digit => 0,
                 (true, false) => 1,
@@ -1138,7 +1147,7 @@ impl Para<'_> {
             let sgl_close = m.kind == Kind::Single
                 && !m.subst
                 && m.sdir < 0
-                && !self.next(m.end).is_some_and(char::is_alphanumeric);
+                && !self.next_vis(m.end).is_some_and(char::is_alphanumeric);
             self.dbl_close_after[i] = self.dbl_close_after[i + 1] + u32::from(dbl && m.sdir < 0);
             self.sgl_close_after[i] = self.sgl_close_after[i + 1] + u32::from(sgl_close);
         }
@@ -1231,7 +1240,7 @@ impl Para<'_> {
                 && self.stack.len() == 1
                 && self.marks[j].kind == Kind::Double
                 && self.marks[i].sdir > 0
-                && self.next(self.marks[j].end).is_some_and(is_sentence_end)
+                && self.next_vis(self.marks[j].end).is_some_and(is_sentence_end)
                 && match self.marks[i].kind {
                     Kind::Double => self.closers_before_next_opener(i) < 2,
                     // A single quotation right after: only when the outer
@@ -1325,8 +1334,8 @@ impl Para<'_> {
         any_before: bool,
     ) {
         let m = self.marks[i].clone();
-        let p = self.prev(m.start);
-        let nx = self.next(m.end);
+        let p = self.prev_vis(m.start);
+        let nx = self.next_vis(m.end);
         if m.subst {
             // ´ ʼ: an apostrophe between letters or after a plural s.
             let between = p.is_some_and(char::is_alphabetic) && nx.is_some_and(char::is_alphabetic);
@@ -1538,8 +1547,8 @@ impl Para<'_> {
     fn intraword(&self, i: usize) -> bool {
         let m = &self.marks[i];
         m.kind == Kind::Single
-            && self.prev(m.start).is_some_and(char::is_alphanumeric)
-            && self.next(m.end).is_some_and(char::is_alphanumeric)
+            && self.prev_vis(m.start).is_some_and(char::is_alphanumeric)
+            && self.next_vis(m.end).is_some_and(char::is_alphanumeric)
     }
 
     /// The start of the first mark after `i` that is not an apostrophe in a word.
@@ -1572,7 +1581,7 @@ impl Para<'_> {
     fn early_closer_ok(&self, x: usize) -> bool {
         let m = &self.marks[x];
         self.marks[x].role == Role::Close
-            && self.prev(m.start).is_some_and(is_sentence_end)
+            && self.prev_vis(m.start).is_some_and(is_sentence_end)
             && self
                 .next(m.end)
                 .is_some_and(|c| is_hspace(c) || c.is_alphabetic())
@@ -1596,7 +1605,7 @@ impl Para<'_> {
     /// nothing open (`word. ” “The question`): deleted with its space.
     fn stray_closer(&mut self, i: usize) -> bool {
         let m = &self.marks[i];
-        let free = self.prev(m.start).is_some_and(is_hspace);
+        let free = self.prev_vis(m.start).is_some_and(is_hspace);
         let after_sentence = self
             .prev_nonspace(m.start)
             .is_some_and(|(_, c)| is_sentence_end(c));
@@ -1627,7 +1636,7 @@ impl Para<'_> {
             return;
         }
         // R6.3: `"A." B," a spokesman told`.
-        let attributed = self.prev(m.start) == Some(',') && self.attr_after(m.end).is_some();
+        let attributed = self.prev_vis(m.start) == Some(',') && self.attr_after(m.end).is_some();
         if let Some((x, entry)) = *last_closed
             && attributed
             && self.early_closer_ok(x)
@@ -2161,7 +2170,7 @@ impl Para<'_> {
         if attr.end > to || !self.ends_clause(attr.end) {
             return cursor;
         }
-        let before = self.prev(m.start);
+        let before = self.prev_vis(m.start);
         let punct_inside = before.is_some_and(|c| matches!(c, ',' | '?' | '!' | '\u{2026}'));
         let close = match self.style {
             QuoteStyle::Keep => entry.close_glyph,
@@ -2338,7 +2347,7 @@ impl Para<'_> {
                 );
             }
             // Missing space outside before the opener.
-            let p = self.prev(m.start);
+            let p = self.prev_vis(m.start);
             if p.is_some_and(|c| {
                 c.is_alphanumeric() || matches!(c, '.' | ',' | ';' | ':' | '!' | '?')
             }) {
@@ -2363,7 +2372,7 @@ impl Para<'_> {
                         .with_detail("R5: space before a closing mark"),
                 );
             }
-            if self.next(m.end).is_some_and(char::is_alphanumeric) {
+            if self.next_vis(m.end).is_some_and(char::is_alphanumeric) {
                 self.edits.push(
                     Edit::insert(m.end, " ", &R5_MISSING_SPACE_OUTSIDE_QUOTE)
                         .with_detail("R5: no space after a closing mark"),
