@@ -32,7 +32,9 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let input: Value = serde_json::from_str(line).expect("accepted line is JSON");
-    let text = input["text"].as_str().expect("accepted record has a string text");
+    let text = input["text"]
+        .as_str()
+        .expect("accepted record has a string text");
     let record: Value = serde_json::from_str(&out.record).expect("output record is JSON");
     let fields = record.as_object().expect("output record is an object");
     assert_eq!(fields["text"].as_str(), Some(out.cleaned.text.as_str()));

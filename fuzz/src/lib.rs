@@ -202,7 +202,10 @@ fn undo_checked(text: &str, notes: &[&Note]) -> String {
         let covered = &input[n.at[0]..n.at[1]];
         if n.finding {
             assert_eq!(n.text.as_deref(), Some(covered), "finding `text`: {n:?}");
-            assert!(n.removed.is_none() && n.inserted.is_none(), "finding: {n:?}");
+            assert!(
+                n.removed.is_none() && n.inserted.is_none(),
+                "finding: {n:?}"
+            );
         } else {
             assert_eq!(n.removed.as_deref(), Some(covered), "`removed`: {n:?}");
         }

@@ -1240,7 +1240,9 @@ impl Para<'_> {
                 && self.stack.len() == 1
                 && self.marks[j].kind == Kind::Double
                 && self.marks[i].sdir > 0
-                && self.next_vis(self.marks[j].end).is_some_and(is_sentence_end)
+                && self
+                    .next_vis(self.marks[j].end)
+                    .is_some_and(is_sentence_end)
                 && match self.marks[i].kind {
                     Kind::Double => self.closers_before_next_opener(i) < 2,
                     // A single quotation right after: only when the outer
