@@ -106,3 +106,12 @@ fn quote_after_a_control_character_reads_as_after_nothing() {
     check(b"W\x03\"", StageSet::ALL);
     check(b"\x00a\xe2\x80\x8b\"b\"", StageSet::ALL);
 }
+
+/// Markup target: `[<a<a>]()>`. The link's text loses its tag (`<a`), the
+/// `>` after the link completes a new tag `<a>`, and the stage's one extra
+/// look did not reach it: a second run removed it. Fixed: markup looks again
+/// until nothing more is found (`edit::settle`).
+#[test]
+fn markup_made_by_markup_removal_is_removed_in_one_run() {
+    check(b")[<a<a>]()>", only(Stage::Markup));
+}
