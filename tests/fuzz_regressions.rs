@@ -115,3 +115,16 @@ fn quote_after_a_control_character_reads_as_after_nothing() {
 fn markup_made_by_markup_removal_is_removed_in_one_run() {
     check(b")[<a<a>]()>", only(Stage::Markup));
 }
+
+/// Boilerplate target: five lines that each read as an appeal opener once
+/// the line above is gone. The stage decided again at most three times, so
+/// the last line went only in a second run. Fixed: it decides again until
+/// nothing more goes (each round drops a line, so at most one per line).
+#[test]
+fn boilerplate_chain_of_appeal_lines_goes_in_one_run() {
+    check(
+        b"\x0fsmall favor to ask\nle h a small favor to ask. m.\ns l f small favor to ask n.\n\
+          l a small favor to askt t n.\nat ll f a r a f m.\nSmall favor to askl.",
+        only(Stage::Boilerplate),
+    );
+}
