@@ -128,3 +128,15 @@ fn boilerplate_chain_of_appeal_lines_goes_in_one_run() {
         only(Stage::Boilerplate),
     );
 }
+
+/// Pipeline target, ascii quotes: windows-1251 `»` + Cyrillic read as
+/// windows-1252 (`o»ëàçàäç`). Mojibake took `»ëàçàäç` as one word, which
+/// `»` (a mark in both codepages) kept from being a Cyrillic word; quotes
+/// then made `»` a `"`, and a second run repaired `ëàçàäç`. Fixed: a
+/// character that is a quote or punctuation mark in the real codepage ends a
+/// legacy Cyrillic word.
+#[test]
+fn legacy_cyrillic_after_a_guillemet_is_repaired_in_one_run() {
+    check(b"\x0do\xbb\xeb\xe0\xe7\xe0\xe4\xe7", StageSet::ALL);
+    check(b"\x00d o\xf3. \"\xcc\" \xeb\xe0\xe4\xe7", StageSet::ALL);
+}

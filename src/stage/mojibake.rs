@@ -2083,14 +2083,16 @@ fn legacy_round(cs: &[(usize, char)], t: &Tables, repairs: &mut Vec<Repair>) {
         let mut words: Vec<(usize, usize, String, bool)> = Vec::new();
         let mut ci = 0;
         while ci < cs.len() {
+            // A character that stands for a quote or punctuation mark in
+            // the real codepage too (`«` `»` in windows-1251 shown as
+            // windows-1252) ends a word: `»Ïóòèí` is a word after a mark,
+            // as it is once the quotes stage has restyled the mark.
             let in_word = |k: usize| {
                 let c = cs[k].1;
-                !c.is_ascii()
-                    && !taken(k)
-                    && (!c.is_whitespace()
-                        || t.enc(lg.shown, c)
-                            .and_then(|b| t.dec(lg.real, b))
-                            .is_some_and(|d| plain_cyr_index(d).is_some()))
+                let d = t.enc(lg.shown, c).and_then(|b| t.dec(lg.real, b));
+                let letter = d.is_some_and(|d| plain_cyr_index(d).is_some());
+                let mark = !letter && d.is_some_and(|d| is_quote(d) || is_clean_punct(d));
+                !c.is_ascii() && !taken(k) && (letter || (!c.is_whitespace() && !mark))
             };
             if !in_word(ci) {
                 ci += 1;
