@@ -132,11 +132,13 @@ fn boilerplate_chain_of_appeal_lines_goes_in_one_run() {
 /// Pipeline target, ascii quotes: windows-1251 `»` + Cyrillic read as
 /// windows-1252 (`o»ëàçàäç`). Mojibake took `»ëàçàäç` as one word, which
 /// `»` (a mark in both codepages) kept from being a Cyrillic word; quotes
-/// then made `»` a `"`, and a second run repaired `ëàçàäç`. Fixed: a
+/// then made `»` a `"`, and a second run repaired `ëàçàäç`; likewise `«Ì»
+/// ëàäç`, whose words joined into one region only across `"`. Fixed: a
 /// character that is a quote or punctuation mark in the real codepage ends a
-/// legacy Cyrillic word.
+/// legacy Cyrillic word and may separate the words of a region.
 #[test]
 fn legacy_cyrillic_after_a_guillemet_is_repaired_in_one_run() {
     check(b"\x0do\xbb\xeb\xe0\xe7\xe0\xe4\xe7", StageSet::ALL);
-    check(b"\x00d o\xf3. \"\xcc\" \xeb\xe0\xe4\xe7", StageSet::ALL);
+    check(b"\x0dd o\xf3. \xab\xcc\xbb \xeb\xe0\xe4\xe7", StageSet::ALL);
+    check(b"\x0do\xf3.\xcc\xbb\xeb\xe0\xe4\xe7", StageSet::ALL);
 }

@@ -2081,18 +2081,21 @@ fn legacy_round(cs: &[(usize, char)], t: &Tables, repairs: &mut Vec<Repair>) {
         // Words: maximal runs of non-ASCII characters that the swap turns
         // into Cyrillic letters, not touching ASCII letters.
         let mut words: Vec<(usize, usize, String, bool)> = Vec::new();
+        // A character that stands for a quote or punctuation mark in the
+        // real codepage too (`«` `»` in windows-1251 shown as windows-1252)
+        // ends a word and may sit between the words of a region: `«Ì» ëàäç`
+        // reads as `"Ì" ëàäç` does once the quotes stage has restyled it.
+        let real = |c: char| t.enc(lg.shown, c).and_then(|b| t.dec(lg.real, b));
+        let is_mark = |c: char| {
+            real(c)
+                .is_some_and(|d| plain_cyr_index(d).is_none() && (is_quote(d) || is_clean_punct(d)))
+        };
         let mut ci = 0;
         while ci < cs.len() {
-            // A character that stands for a quote or punctuation mark in
-            // the real codepage too (`«` `»` in windows-1251 shown as
-            // windows-1252) ends a word: `»Ïóòèí` is a word after a mark,
-            // as it is once the quotes stage has restyled the mark.
             let in_word = |k: usize| {
                 let c = cs[k].1;
-                let d = t.enc(lg.shown, c).and_then(|b| t.dec(lg.real, b));
-                let letter = d.is_some_and(|d| plain_cyr_index(d).is_some());
-                let mark = !letter && d.is_some_and(|d| is_quote(d) || is_clean_punct(d));
-                !c.is_ascii() && !taken(k) && (letter || (!c.is_whitespace() && !mark))
+                let letter = real(c).is_some_and(|d| plain_cyr_index(d).is_some());
+                !c.is_ascii() && !taken(k) && (letter || (!c.is_whitespace() && !is_mark(c)))
             };
             if !in_word(ci) {
                 ci += 1;
@@ -2135,13 +2138,14 @@ fn legacy_round(cs: &[(usize, char)], t: &Tables, repairs: &mut Vec<Repair>) {
             };
             words.push((ws, ci, w, improves));
         }
-        // Regions: runs of improving words separated by ASCII non-letters.
+        // Regions: runs of improving words separated by ASCII non-letters
+        // and marks.
         // A short or all-capital word that reads either way joins when a
         // neighbour improves.
         let gap_ok = |a: usize, b: usize| {
             cs[words[a].1..words[b].0]
                 .iter()
-                .all(|x| x.1.is_ascii() && !x.1.is_ascii_alphabetic())
+                .all(|x| (x.1.is_ascii() && !x.1.is_ascii_alphabetic()) || is_mark(x.1))
         };
         let joins: Vec<bool> = (0..words.len())
             .map(|k| {
