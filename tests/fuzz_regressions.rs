@@ -142,3 +142,29 @@ fn legacy_cyrillic_after_a_guillemet_is_repaired_in_one_run() {
     check(b"\x0dd o\xf3. \xab\xcc\xbb \xeb\xe0\xe4\xe7", StageSet::ALL);
     check(b"\x0do\xf3.\xcc\xbb\xeb\xe0\xe4\xe7", StageSet::ALL);
 }
+
+/// Normalize target: Arabic windows-1256 text where `â` is followed by ZWNJ
+/// and ZWJ, then `(`. ZWNJ stood between two non-ASCII characters (`â` and
+/// ZWJ) and stayed; ZWJ, before ASCII, went; a second run then removed the
+/// ZWNJ, now before `(`. Fixed: a joiner's neighbours are read past the
+/// characters normalize removes (other joiners included).
+#[test]
+fn joiners_next_to_joiners_are_decided_in_one_run() {
+    check(
+        b"\xd1[\x8a]\xe2\x9d\x9e(#\xd1[\xe5\x8a\x8a](#)",
+        only(Stage::Normalize),
+    );
+    for doc in [
+        "â\u{200C}\u{200D}(",
+        "a\u{200B}\u{200D}ب",
+        "ب\u{200D}\u{7}ب",
+        "ب\u{AD}\u{200C}\u{A0}",
+    ] {
+        let input = [&[0u8][..], doc.as_bytes()].concat();
+        check(&input, only(Stage::Normalize));
+    }
+    // Negative: a joiner between two non-ASCII letters stays, also past a
+    // soft hyphen that goes.
+    let p = pipeline(0, only(Stage::Normalize));
+    assert_eq!(p.clean_str("ب\u{AD}\u{200C}ب").text, "ب\u{200C}ب\n");
+}
