@@ -168,3 +168,15 @@ fn joiners_next_to_joiners_are_decided_in_one_run() {
     let p = pipeline(0, only(Stage::Normalize));
     assert_eq!(p.clean_str("ب\u{AD}\u{200C}ب").text, "ب\u{200C}ب\n");
 }
+
+/// Normalize target: UTF-16BE, EM SPACE then U+F900 (a CJK compatibility
+/// ideograph). The space was kept as the carrier of a combining mark (U+F900
+/// is no stable starter), NFC made U+F900 into U+8C48, and a second run
+/// replaced the space. Fixed: only a space before a combining mark stays.
+#[test]
+fn odd_space_before_a_compatibility_ideograph_is_replaced_in_one_run() {
+    check(b"\x27\xfe\xff\x20\x03\xf9\x00", only(Stage::Normalize));
+    // Negative: NBSP + combining acute (an isolated mark) stays.
+    let p = pipeline(0, only(Stage::Normalize));
+    assert_eq!(p.clean_str("a \u{A0}\u{301} b").text, "a \u{A0}\u{301} b\n");
+}

@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use unicode_normalization::char::canonical_combining_class;
+use unicode_normalization::char::{canonical_combining_class, is_combining_mark};
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 use crate::edit::{Edit, Rule};
@@ -351,9 +351,12 @@ fn char_edits(s: &str, base: usize, out: &mut Vec<Edit>) {
             }
             let next = it.peek().map(|&(_, d)| d);
             let mut run = &s[i..end];
-            if next.is_some_and(|d| !is_stable_starter(d)) {
+            if next.is_some_and(|d| !is_stable_starter(d) && is_combining_mark(d)) {
                 // NBSP + combining mark is how an isolated mark is written:
-                // the space that carries the mark stays.
+                // the space that carries the mark stays. (Only before a
+                // mark: a compatibility ideograph such as U+F900 is no
+                // stable starter either, but NFC makes it one, and a second
+                // run would then replace the space.)
                 if let Some(last) = run.chars().last().filter(|&l| is_odd_space(l) || l == ' ') {
                     run = &run[..run.len() - last.len_utf8()];
                 }
