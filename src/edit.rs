@@ -318,6 +318,21 @@ pub fn compose(input: &str, first: &[Edit], second: &[Edit]) -> Vec<Edit> {
         for &k in &hit {
             merged[k] = true;
         }
+        // A first-round change inside the region that no second-round edit
+        // touches (a deletion between two that do) is inside the
+        // replacement too: it must not stay as an edit of its own.
+        let from = outs.partition_point(|o| o.start < region.start);
+        for (k, o) in outs.iter().enumerate().skip(from) {
+            if o.start > region.end {
+                break;
+            }
+            let inside = if o.is_empty() {
+                region.start < o.start && o.start < region.end
+            } else {
+                o.end <= region.end
+            };
+            merged[k] |= inside;
+        }
         let base = changes[k0];
         let why = format!("{}; then {}", base.reason(), second[js[0]].reason());
         result.push(Edit::replace(span, text, base.rule).with_detail(why));
@@ -336,6 +351,45 @@ pub fn compose(input: &str, first: &[Edit], second: &[Edit]) -> Vec<Edit> {
     }
     result.sort_by_key(|e| (e.span.start, e.span.end));
     result
+}
+
+/// Reads a stage's result again until it is stable: `edits` are the first
+/// pass's edits of `text`; `pass` runs the stage once on a text. Each later
+/// pass runs on the result so far and is folded in with [`compose`], until
+/// a pass changes nothing; findings of later passes are dropped (they
+/// repeat what the first pass noted). Returns the edits of `text` that make
+/// the stable result, or `None` when `max_passes` passes were not enough:
+/// the stage should then leave the text as it is, which a second run, on
+/// the same text, decides again the same way. Either way, a second run of
+/// the stage on its own output changes nothing.
+pub fn settle(
+    text: &str,
+    mut edits: Vec<Edit>,
+    max_passes: usize,
+    mut pass: impl FnMut(&str, &mut Vec<Edit>),
+) -> Option<Vec<Edit>> {
+    let mut current = match apply(text, &mut edits) {
+        Cow::Borrowed(_) => return Some(edits),
+        Cow::Owned(s) => s,
+    };
+    let mut again = Vec::new();
+    for _ in 1..max_passes {
+        again.clear();
+        pass(&current, &mut again);
+        again.retain(|e| e.kind == EditKind::Change);
+        let next = match apply(&current, &mut again) {
+            Cow::Borrowed(_) => return Some(edits),
+            Cow::Owned(s) => s,
+        };
+        let mut composed = compose(text, &edits, &again);
+        if apply(text, &mut composed) != next {
+            debug_assert!(false, "composed passes differ from the passes applied");
+            return None;
+        }
+        edits = composed;
+        current = next;
+    }
+    None
 }
 
 #[cfg(test)]
@@ -412,6 +466,48 @@ mod tests {
         // Negative: no second round, nothing changes.
         let mut same = compose(input, &first, &[]);
         assert_eq!(apply(input, &mut same), mid);
+    }
+
+    #[test]
+    fn compose_keeps_a_deletion_between_merged_edits_inside_the_group() {
+        // Round one: `x` -> `y`, `.` deleted, `z` -> `w`; round two rewrites
+        // both replacements, which meet at the deletion.
+        let input = "ax.zb";
+        let mut first = vec![
+            Edit::replace(1..2, "y", &R),
+            Edit::delete(2..3, &R),
+            Edit::replace(3..4, "w", &R),
+        ];
+        let mid = apply(input, &mut first).into_owned();
+        assert_eq!(mid, "aywb");
+        let second = vec![Edit::replace(1..2, "Y", &R), Edit::replace(2..3, "W", &R)];
+        let mut both = compose(input, &first, &second);
+        assert_eq!(both.len(), 1, "{both:?}");
+        assert_eq!(apply(input, &mut both), "aYWb");
+        // Negative: a deletion just outside the group stays its own edit.
+        let second = vec![Edit::replace(1..2, "Y", &R)];
+        let mut both = compose(input, &first, &second);
+        assert_eq!(both.len(), 3);
+        assert_eq!(apply(input, &mut both), "aYwb");
+    }
+
+    #[test]
+    fn settle_folds_later_passes_and_gives_up_on_growth() {
+        // A pass that turns one `ab` into `b`: stable after three passes.
+        let shrink = |t: &str, out: &mut Vec<Edit>| {
+            if let Some(i) = t.find("ab") {
+                out.push(Edit::delete(i..i + 1, &R));
+            }
+        };
+        let mut first = Vec::new();
+        shrink("aaab", &mut first);
+        let mut edits = settle("aaab", first, 4, shrink).expect("settles");
+        assert_eq!(apply("aaab", &mut edits), "b");
+        // Negative: a pass that always adds a mark never settles.
+        let grow = |t: &str, out: &mut Vec<Edit>| out.push(Edit::insert(t.len(), "!", &R));
+        let mut first = Vec::new();
+        grow("x", &mut first);
+        assert!(settle("x", first, 4, grow).is_none());
     }
 
     #[test]

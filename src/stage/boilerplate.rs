@@ -551,14 +551,16 @@ fn ends_sentence(s: &str) -> bool {
 /// The decisions look at neighbours, so dropping a line can change what is
 /// decided about the lines left. To be idempotent (cleaning the output
 /// again drops nothing more), the stage looks again at what it would leave
-/// and drops now what it would drop then, until nothing changes (three
-/// rounds at most; in practice one extra round, and only on pages where
-/// something was dropped).
+/// and drops now what it would drop then, until nothing changes (in
+/// practice one extra round, and only on pages where something was
+/// dropped; each further round drops a line, so there are fewer rounds
+/// than lines, however long a chain of decisions, such as appeal lines that
+/// each open a block once the one above is gone).
 pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
     let first = out.len();
     let mut lines = split_lines(text);
     decide(&lines, cx, out);
-    for _ in 0..3 {
+    for _ in 0..lines.len() {
         if out.len() == first {
             return;
         }

@@ -209,16 +209,14 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
         entity_mojibake(text, cx, out, first);
     }
     // What this stage makes can itself be markup (`&amp;quot;` becomes `"`,
-    // which can end an italic quotation): look once more at the result, so
-    // that a second run finds nothing.
-    let mut mine: Vec<Edit> = out[first..].to_vec();
-    let result = crate::edit::apply(text, &mut mine).into_owned();
-    let mut again = Vec::new();
-    find_once(&result, &mut again);
-    if !again.is_empty() {
-        let composed = crate::edit::compose(text, &out[first..], &again);
-        out.truncate(first);
-        out.extend(composed);
+    // which can end an italic quotation; `[<a<a>]()>` becomes `<a>`): look
+    // again at the result until nothing more is found, so that a second run
+    // finds nothing. If it does not settle in a few passes, leave the text.
+    let mine = out.split_off(first);
+    if let Some(edits) = crate::edit::settle(text, mine, 4, |t, o| {
+        find_once(t, o);
+    }) {
+        out.extend(edits);
     }
 }
 

@@ -32,7 +32,7 @@ use encoding_rs::Encoding;
 use memchr::{memchr, memmem, memrchr};
 use regex::Regex;
 
-use crate::edit::{Edit, Rule};
+use crate::edit::{Edit, EditKind, Rule};
 use crate::pipeline::{Context, LossyMode};
 use crate::stage::Stage;
 
@@ -1029,7 +1029,30 @@ fn case_anomalies(s: &str) -> usize {
 // ---------------------------------------------------------------- the stage
 
 /// Finds this stage's edits in `text`.
+///
+/// A repair changes the line around it, and with it the evidence for
+/// another span of the same line, so a second run could repair what the
+/// first left. The stage reads its own result again until it is stable
+/// (`edit::settle`, at most [`MAX_PASSES`] passes; if that is not enough it
+/// repairs nothing and keeps its findings), so a second run changes nothing.
 pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
+    let first = out.len();
+    find_once(text, cx, out);
+    if out[first..].iter().all(|e| e.kind() == EditKind::Finding) {
+        return;
+    }
+    let mine = out.split_off(first);
+    match crate::edit::settle(text, mine.clone(), MAX_PASSES, |t, o| find_once(t, cx, o)) {
+        Some(edits) => out.extend(edits),
+        None => out.extend(mine.into_iter().filter(|e| e.kind() == EditKind::Finding)),
+    }
+}
+
+/// Passes of the stage over its own result, at most (see [`find`]).
+const MAX_PASSES: usize = 4;
+
+/// One pass of the stage over `text`.
+fn find_once(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
     let has_lossy = memmem::find(text.as_bytes(), b"??").is_some();
     if text.is_ascii() {
         if has_lossy {
@@ -2118,16 +2141,21 @@ fn legacy_round(cs: &[(usize, char)], t: &Tables, repairs: &mut Vec<Repair>) {
         // Words: maximal runs of non-ASCII characters that the swap turns
         // into Cyrillic letters, not touching ASCII letters.
         let mut words: Vec<(usize, usize, String, bool)> = Vec::new();
+        // A character that stands for a quote or punctuation mark in the
+        // real codepage too (`«` `»` in windows-1251 shown as windows-1252)
+        // ends a word and may sit between the words of a region: `«Ì» ëàäç`
+        // reads as `"Ì" ëàäç` does once the quotes stage has restyled it.
+        let real = |c: char| t.enc(lg.shown, c).and_then(|b| t.dec(lg.real, b));
+        let is_mark = |c: char| {
+            real(c)
+                .is_some_and(|d| plain_cyr_index(d).is_none() && (is_quote(d) || is_clean_punct(d)))
+        };
         let mut ci = 0;
         while ci < cs.len() {
             let in_word = |k: usize| {
                 let c = cs[k].1;
-                !c.is_ascii()
-                    && !taken(k)
-                    && (!c.is_whitespace()
-                        || t.enc(lg.shown, c)
-                            .and_then(|b| t.dec(lg.real, b))
-                            .is_some_and(|d| plain_cyr_index(d).is_some()))
+                let letter = real(c).is_some_and(|d| plain_cyr_index(d).is_some());
+                !c.is_ascii() && !taken(k) && (letter || (!c.is_whitespace() && !is_mark(c)))
             };
             if !in_word(ci) {
                 ci += 1;
@@ -2170,13 +2198,14 @@ fn legacy_round(cs: &[(usize, char)], t: &Tables, repairs: &mut Vec<Repair>) {
             };
             words.push((ws, ci, w, improves));
         }
-        // Regions: runs of improving words separated by ASCII non-letters.
+        // Regions: runs of improving words separated by ASCII non-letters
+        // and marks.
         // A short or all-capital word that reads either way joins when a
         // neighbour improves.
         let gap_ok = |a: usize, b: usize| {
             cs[words[a].1..words[b].0]
                 .iter()
-                .all(|x| x.1.is_ascii() && !x.1.is_ascii_alphabetic())
+                .all(|x| (x.1.is_ascii() && !x.1.is_ascii_alphabetic()) || is_mark(x.1))
         };
         let joins: Vec<bool> = (0..words.len())
             .map(|k| {

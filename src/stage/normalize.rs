@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use unicode_normalization::char::canonical_combining_class;
+use unicode_normalization::char::{canonical_combining_class, is_combining_mark};
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 use crate::edit::{Edit, Rule};
@@ -484,10 +484,21 @@ fn line_edits(text: &str, start: usize, end: usize, scan: Scan, out: &mut Vec<Ed
     }
 }
 
+/// Characters this stage removes, or may (joiners): a joiner's neighbours
+/// are read past them, so that a second run, which sees them gone, keeps
+/// or removes it the same way (`â` ZWNJ ZWJ `(` loses both joiners at once).
+fn is_removed(c: char) -> bool {
+    is_zero_width(c) || is_joiner(c) || c == '\u{AD}' || is_control(c)
+}
+
 /// Edits for the characters of `s` (non-ASCII), which starts at `base` in the text.
 fn char_edits(s: &str, base: usize, out: &mut Vec<Edit>) {
     let mut it = s.char_indices().peekable();
+    // The last character before the current one that stays.
     let mut prev: Option<char> = None;
+    // The next character that stays after a joiner, and where it is (a
+    // run of joiners is scanned once).
+    let mut next_kept: Option<(usize, Option<char>)> = None;
     while let Some((i, c)) = it.next() {
         if c == ' ' || is_odd_space(c) || is_zero_width(c) {
             // A run of spaces and invisibles.
@@ -502,9 +513,12 @@ fn char_edits(s: &str, base: usize, out: &mut Vec<Edit>) {
             }
             let next = it.peek().map(|&(_, d)| d);
             let mut run = &s[i..end];
-            if next.is_some_and(|d| !is_stable_starter(d)) {
+            if next.is_some_and(|d| !is_stable_starter(d) && is_combining_mark(d)) {
                 // NBSP + combining mark is how an isolated mark is written:
-                // the space that carries the mark stays.
+                // the space that carries the mark stays. (Only before a
+                // mark: a compatibility ideograph such as U+F900 is no
+                // stable starter either, but NFC makes it one, and a second
+                // run would then replace the space.)
                 if let Some(last) = run.chars().last().filter(|&l| is_odd_space(l) || l == ' ') {
                     run = &run[..run.len() - last.len_utf8()];
                 }
@@ -525,13 +539,24 @@ fn char_edits(s: &str, base: usize, out: &mut Vec<Edit>) {
                     ));
                 }
             }
-            let run = &s[i..end];
-            prev = run.chars().last();
+            if let Some(x) = s[i..end].chars().rev().find(|&x| !is_removed(x)) {
+                prev = Some(x);
+            }
             continue;
         }
         let len = c.len_utf8();
         if is_joiner(c) {
-            let next = it.peek().map(|&(_, d)| d);
+            let next = match next_kept {
+                Some((at, x)) if at > i => x,
+                _ => {
+                    let found = s[i + len..]
+                        .char_indices()
+                        .find(|&(_, x)| !is_removed(x))
+                        .map(|(j, x)| (i + len + j, x));
+                    next_kept = Some(found.map_or((s.len(), None), |(j, x)| (j, Some(x))));
+                    found.map(|f| f.1)
+                }
+            };
             let joins = |x: Option<char>| x.is_some_and(|x| !x.is_ascii() && !x.is_whitespace());
             if !(joins(prev) && joins(next)) {
                 out.push(Edit::delete(base + i..base + i + len, &ZERO_WIDTH_CHAR));
@@ -572,10 +597,14 @@ fn char_edits(s: &str, base: usize, out: &mut Vec<Edit>) {
                     ));
                 }
             }
-            prev = seg.chars().last();
+            if let Some(x) = seg.chars().rev().find(|&x| !is_removed(x)) {
+                prev = Some(x);
+            }
             continue;
         }
-        prev = Some(c);
+        if !is_removed(c) {
+            prev = Some(c);
+        }
     }
 }
 

@@ -21,7 +21,7 @@ use std::sync::LazyLock;
 
 use memchr::{memchr, memchr3, memmem};
 
-use crate::edit::{Edit, Rule};
+use crate::edit::{self, Edit, Rule};
 use crate::pipeline::{Context, QuoteStyle};
 use crate::stage::Stage;
 
@@ -279,8 +279,34 @@ pub static RULES: &[&Rule] = &[
 // Entry point
 // ---------------------------------------------------------------------------
 
+/// Passes of the stage over its own result, at most (see [`find`]).
+const MAX_PASSES: usize = 4;
+
 /// Finds this stage's edits in `text`.
+///
+/// A mark's role depends on the marks around it, so what one pass makes
+/// (an inserted inner closer, a glyph turned round) can read differently to
+/// a second pass, above all in adversarial mark soup (`““»`). To be
+/// idempotent, the stage reads its own result again and folds what it finds
+/// into its edits, until a pass finds nothing ([`edit::settle`]). If that
+/// takes more than [`MAX_PASSES`] passes, the text is left as it is: a
+/// second run then meets the same text and decides the same, so the output
+/// is stable either way. Text that reads the same to a second pass (all
+/// real articles seen so far) costs one extra pass and keeps the first
+/// pass's edits unchanged.
 pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
+    let mut first = Vec::new();
+    find_once(text, cx, &mut first);
+    if first.is_empty() {
+        return;
+    }
+    if let Some(edits) = edit::settle(text, first, MAX_PASSES, |t, o| find_once(t, cx, o)) {
+        out.extend(edits);
+    }
+}
+
+/// One pass of the stage over `text`.
+fn find_once(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
     if !has_candidates(text.as_bytes()) {
         return;
     }
@@ -410,7 +436,7 @@ impl<'a> Paragraphs<'a> {
 }
 
 fn is_blank(s: &str) -> bool {
-    s.chars().all(is_space)
+    s.chars().all(|c| is_space(c) || is_ignorable(c))
 }
 
 fn is_fence(s: &str) -> bool {
@@ -475,6 +501,19 @@ fn is_space(c: char) -> bool {
         ' ' | '\t' | '\r' | '\n' | '\u{A0}' | '\u{202F}' | '\u{2000}'
             ..='\u{200B}' | '\u{3000}' | '\u{FEFF}'
     )
+}
+
+/// What the normalize stage, which runs after this one, removes wherever it
+/// is: zero-width and control characters, the soft hyphen, and ZWJ/ZWNJ
+/// (removed next to ASCII). A mark's role is decided from its neighbours
+/// as if these were gone, so that a second run, which sees them gone,
+/// decides the same (a `"` after a control character at the start of a
+/// line is an opener, as it is once the character is removed).
+fn is_ignorable(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}' | '\u{2060}' | '\u{FEFF}' | '\u{180E}' | '\u{AD}' | '\u{200C}' | '\u{200D}'
+    ) || (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
 }
 
 /// A horizontal space (not a line break).
@@ -795,6 +834,22 @@ impl Para<'_> {
         }
     }
 
+    /// The char before `i`, reading past what normalize removes
+    /// ([`is_ignorable`]): what a mark's neighbour will be in the output.
+    fn prev_vis(&self, i: usize) -> Option<char> {
+        self.text[self.ps..i.max(self.ps)]
+            .chars()
+            .rev()
+            .find(|c| !is_ignorable(*c))
+    }
+
+    /// The char at `i`, reading past what normalize removes.
+    fn next_vis(&self, i: usize) -> Option<char> {
+        self.text[i.min(self.pe)..self.pe]
+            .chars()
+            .find(|c| !is_ignorable(*c))
+    }
+
     /// The last non-space char before `i` and its position (stops at a line break).
     fn prev_nonspace(&self, i: usize) -> Option<(usize, char)> {
         let mut at = i;
@@ -1057,8 +1112,8 @@ impl Para<'_> {
     /// marks already resolved for an adjacent quote char.
     fn flanks(&self, idx: usize, dynamic: bool) -> (bool, bool, Cls, Cls) {
         let m = &self.marks[idx];
-        let p = self.prev(m.start);
-        let n = self.next(m.end);
+        let p = self.prev_vis(m.start);
+        let n = self.next_vis(m.end);
         let mut pc = cls(p);
         if pc == Cls::Quote {
             let opened = if dynamic && idx > 0 && self.marks[idx - 1].end == m.start {
@@ -1087,7 +1142,7 @@ impl Para<'_> {
             let m = &self.marks[i];
             // Straight marks after a digit may be primes (`6'2"`): no direction.
             let after_digit = matches!(m.glyph, '"' | '\'')
-                && self.prev(m.start).is_some_and(|c| c.is_ascii_digit());
+                && self.prev_vis(m.start).is_some_and(|c| c.is_ascii_digit());
             let sdir = match (left, right) {
                 _ if after_digit => 0,
                 (true, false) => 1,
@@ -1110,7 +1165,7 @@ impl Para<'_> {
             let sgl_close = m.kind == Kind::Single
                 && !m.subst
                 && m.sdir < 0
-                && !self.next(m.end).is_some_and(char::is_alphanumeric);
+                && !self.next_vis(m.end).is_some_and(char::is_alphanumeric);
             self.dbl_close_after[i] = self.dbl_close_after[i + 1] + u32::from(dbl && m.sdir < 0);
             self.sgl_close_after[i] = self.sgl_close_after[i + 1] + u32::from(sgl_close);
         }
@@ -1203,7 +1258,9 @@ impl Para<'_> {
                 && self.stack.len() == 1
                 && self.marks[j].kind == Kind::Double
                 && self.marks[i].sdir > 0
-                && self.next(self.marks[j].end).is_some_and(is_sentence_end)
+                && self
+                    .next_vis(self.marks[j].end)
+                    .is_some_and(is_sentence_end)
                 && match self.marks[i].kind {
                     Kind::Double => self.closers_before_next_opener(i) < 2,
                     // A single quotation right after: only when the outer
@@ -1297,8 +1354,8 @@ impl Para<'_> {
         any_before: bool,
     ) {
         let m = self.marks[i].clone();
-        let p = self.prev(m.start);
-        let nx = self.next(m.end);
+        let p = self.prev_vis(m.start);
+        let nx = self.next_vis(m.end);
         if m.subst {
             // ´ ʼ: an apostrophe between letters or after a plural s.
             let between = p.is_some_and(char::is_alphabetic) && nx.is_some_and(char::is_alphabetic);
@@ -1510,8 +1567,8 @@ impl Para<'_> {
     fn intraword(&self, i: usize) -> bool {
         let m = &self.marks[i];
         m.kind == Kind::Single
-            && self.prev(m.start).is_some_and(char::is_alphanumeric)
-            && self.next(m.end).is_some_and(char::is_alphanumeric)
+            && self.prev_vis(m.start).is_some_and(char::is_alphanumeric)
+            && self.next_vis(m.end).is_some_and(char::is_alphanumeric)
     }
 
     /// The start of the first mark after `i` that is not an apostrophe in a word.
@@ -1544,7 +1601,7 @@ impl Para<'_> {
     fn early_closer_ok(&self, x: usize) -> bool {
         let m = &self.marks[x];
         self.marks[x].role == Role::Close
-            && self.prev(m.start).is_some_and(is_sentence_end)
+            && self.prev_vis(m.start).is_some_and(is_sentence_end)
             && self
                 .next(m.end)
                 .is_some_and(|c| is_hspace(c) || c.is_alphabetic())
@@ -1568,7 +1625,7 @@ impl Para<'_> {
     /// nothing open (`word. ” “The question`): deleted with its space.
     fn stray_closer(&mut self, i: usize) -> bool {
         let m = &self.marks[i];
-        let free = self.prev(m.start).is_some_and(is_hspace);
+        let free = self.prev_vis(m.start).is_some_and(is_hspace);
         let after_sentence = self
             .prev_nonspace(m.start)
             .is_some_and(|(_, c)| is_sentence_end(c));
@@ -1599,7 +1656,7 @@ impl Para<'_> {
             return;
         }
         // R6.3: `"A." B," a spokesman told`.
-        let attributed = self.prev(m.start) == Some(',') && self.attr_after(m.end).is_some();
+        let attributed = self.prev_vis(m.start) == Some(',') && self.attr_after(m.end).is_some();
         if let Some((x, entry)) = *last_closed
             && attributed
             && self.early_closer_ok(x)
@@ -2139,7 +2196,7 @@ impl Para<'_> {
         if attr.end > to || !self.ends_clause(attr.end) {
             return cursor;
         }
-        let before = self.prev(m.start);
+        let before = self.prev_vis(m.start);
         let punct_inside = before.is_some_and(|c| matches!(c, ',' | '?' | '!' | '\u{2026}'));
         let close = match self.style {
             QuoteStyle::Keep => entry.close_glyph,
@@ -2316,7 +2373,7 @@ impl Para<'_> {
                 );
             }
             // Missing space outside before the opener.
-            let p = self.prev(m.start);
+            let p = self.prev_vis(m.start);
             if p.is_some_and(|c| {
                 c.is_alphanumeric() || matches!(c, '.' | ',' | ';' | ':' | '!' | '?')
             }) {
@@ -2341,7 +2398,7 @@ impl Para<'_> {
                         .with_detail("R5: space before a closing mark"),
                 );
             }
-            if self.next(m.end).is_some_and(char::is_alphanumeric) {
+            if self.next_vis(m.end).is_some_and(char::is_alphanumeric) {
                 self.edits.push(
                     Edit::insert(m.end, " ", &R5_MISSING_SPACE_OUTSIDE_QUOTE)
                         .with_detail("R5: no space after a closing mark"),
