@@ -58,5 +58,7 @@ fuzz_target!(|data: &[u8]| {
         let _: Value = serde_json::from_str(attrs).expect("attributes are JSON");
     }
     assert!(out.cleaned.restore().expect("Cleaned::restore") == text.as_bytes());
-    mend_fuzz::check_idempotent(&p, &out.cleaned.text);
+    if mend_fuzz::cross_stage_idempotence() {
+        mend_fuzz::check_idempotent(&p, &out.cleaned.text);
+    }
 });
