@@ -180,3 +180,15 @@ fn odd_space_before_a_compatibility_ideograph_is_replaced_in_one_run() {
     let p = pipeline(0, only(Stage::Normalize));
     assert_eq!(p.clean_str("a \u{A0}\u{301} b").text, "a \u{A0}\u{301} b\n");
 }
+
+/// Pipeline target (idempotence across stages): lines ended by a lone CR.
+/// Boilerplate split lines at LF only, so `unin."o...\rPhoto: ...` was one
+/// long line and stayed; normalize made the CR a LF, and a second run
+/// dropped the `Photo:` line. Fixed: boilerplate ends a line at a lone CR.
+#[test]
+fn boilerplate_reads_a_lone_cr_as_a_line_end() {
+    check(
+        b"\x0dunin.\x22o\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x0dunin.\x22o\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff Photo: \xca\xbc;\xff\xff\xff\xfb\xff\xdf\xff\xff\xff\xff",
+        StageSet::ALL,
+    );
+}

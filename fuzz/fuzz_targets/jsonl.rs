@@ -10,6 +10,9 @@ use libfuzzer_sys::fuzz_target;
 use mend::jsonl::{NotesMode, Options, clean_record, restore_text};
 use mend::{Pipeline, StageSet};
 use serde_json::Value;
+use serde_json::value::RawValue;
+
+type Fields = std::collections::BTreeMap<String, Box<RawValue>>;
 
 fuzz_target!(|data: &[u8]| {
     let (b, rest) = mend_fuzz::split(data);
@@ -31,22 +34,23 @@ fuzz_target!(|data: &[u8]| {
     let Ok(out) = clean_record(&p, line, &opts) else {
         return;
     };
-    let input: Value = serde_json::from_str(line).expect("accepted line is JSON");
-    let text = input["text"]
-        .as_str()
-        .expect("accepted record has a string text");
-    let record: Value = serde_json::from_str(&out.record).expect("output record is JSON");
-    let fields = record.as_object().expect("output record is an object");
-    assert_eq!(fields["text"].as_str(), Some(out.cleaned.text.as_str()));
-    for (k, v) in input.as_object().expect("object") {
+    // Fields as raw JSON, as mend keeps them (a number such as 1e400 is
+    // valid JSON that a `Value` cannot hold); a repeated key: the last.
+    let input: Fields = serde_json::from_str(line).expect("accepted line is a JSON object");
+    let text: String = serde_json::from_str(input["text"].get()).expect("a string text field");
+    let record: Fields = serde_json::from_str(&out.record).expect("output record is an object");
+    let clean: String = serde_json::from_str(record["text"].get()).expect("a string text field");
+    assert_eq!(clean, out.cleaned.text);
+    for (k, v) in &input {
         if k != "text" && !(k == "mend" && opts.notes == NotesMode::Inline) {
-            assert_eq!(fields.get(k), Some(v), "field {k:?} changed");
+            let kept = record.get(k).map(|r| r.get());
+            assert_eq!(kept, Some(v.get()), "field {k:?} not kept byte for byte");
         }
     }
     mend_fuzz::check_spans(&out.cleaned, text.as_bytes());
     let notes = match opts.notes {
         NotesMode::Line => Some(out.notes.clone().expect("notes line")),
-        NotesMode::Inline => Some(fields["mend"].to_string()),
+        NotesMode::Inline => Some(record["mend"].get().to_owned()),
         NotesMode::None => None,
     };
     if let Some(notes) = notes {
@@ -58,5 +62,7 @@ fuzz_target!(|data: &[u8]| {
         let _: Value = serde_json::from_str(attrs).expect("attributes are JSON");
     }
     assert!(out.cleaned.restore().expect("Cleaned::restore") == text.as_bytes());
-    mend_fuzz::check_idempotent(&p, &out.cleaned.text);
+    if mend_fuzz::cross_stage_idempotence() {
+        mend_fuzz::check_idempotent(&p, &out.cleaned.text);
+    }
 });

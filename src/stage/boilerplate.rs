@@ -620,9 +620,17 @@ fn decide(lines: &[Line<'_>], cx: &Context<'_>, out: &mut Vec<Edit>) {
 fn split_lines(text: &str) -> Vec<Line<'_>> {
     let mut lines = Vec::new();
     let mut start = 0;
+    let b = text.as_bytes();
     while start < text.len() {
-        let end =
-            memchr::memchr(b'\n', &text.as_bytes()[start..]).map_or(text.len(), |i| start + i + 1);
+        // A lone CR ends a line too: normalize makes it LF, and a second
+        // run must see the same lines.
+        let end = match memchr::memchr2(b'\n', b'\r', &b[start..]) {
+            None => text.len(),
+            Some(i) if b[start + i] == b'\r' && b.get(start + i + 1) == Some(&b'\n') => {
+                start + i + 2
+            }
+            Some(i) => start + i + 1,
+        };
         let raw = &text[start..end];
         let t = trim(raw);
         lines.push(Line {
