@@ -93,10 +93,6 @@ impl std::error::Error for RecordError {}
 
 type Fields = IndexMap<String, Box<RawValue>>;
 
-fn json_string(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned())
-}
-
 /// Cleans the text field of one JSON-lines record.
 pub fn clean_record(
     pipeline: &Pipeline,
@@ -111,40 +107,50 @@ pub fn clean_record(
     let text: String = serde_json::from_str(raw.get())
         .map_err(|_| RecordError::NoText(opts.text_field.clone()))?;
     let cleaned = pipeline.clean_str(&text);
+    // The input text is needed again only for attributes; a large record
+    // should not hold it while its output is built.
+    let text = opts.attributes.then_some(text);
     let id = fields.get("id").map_or("null", |v| v.get());
 
-    let mut record = String::with_capacity(line.len() + 64);
-    record.push('{');
+    // Built as bytes, each JSON string written in place by serde_json.
+    let mut record: Vec<u8> = Vec::with_capacity(line.len() + 64);
+    let push_json = |out: &mut Vec<u8>, s: &str| {
+        // Writing a string into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
+    };
+    record.push(b'{');
     let mut first = true;
     for (k, v) in &fields {
         if opts.notes == NotesMode::Inline && k == "mend" {
             continue; // replaced below
         }
         if !first {
-            record.push(',');
+            record.push(b',');
         }
         first = false;
-        record.push_str(&json_string(k));
-        record.push(':');
+        push_json(&mut record, k);
+        record.push(b':');
         if *k == opts.text_field {
-            record.push_str(&json_string(&cleaned.text));
+            push_json(&mut record, &cleaned.text);
         } else {
-            record.push_str(v.get());
+            record.extend_from_slice(v.get().as_bytes());
         }
     }
     if opts.notes == NotesMode::Inline {
         if !first {
-            record.push(',');
+            record.push(b',');
         }
-        record.push_str("\"mend\":");
-        record.push_str(
-            &serde_json::to_string(&InlineNotes {
+        record.extend_from_slice(b"\"mend\":");
+        let _ = serde_json::to_writer(
+            &mut record,
+            &InlineNotes {
                 edits: &cleaned.edits,
-            })
-            .unwrap_or_default(),
+            },
         );
     }
-    record.push('}');
+    record.push(b'}');
+    // Only UTF-8 went in (JSON from serde_json and raw fields of a `&str`).
+    let record = String::from_utf8(record).unwrap_or_default();
 
     let notes = (opts.notes == NotesMode::Line).then(|| {
         format!(
@@ -152,9 +158,7 @@ pub fn clean_record(
             serde_json::to_string(&cleaned.edits).unwrap_or_else(|_| "[]".to_owned())
         )
     });
-    let attributes = opts
-        .attributes
-        .then(|| attributes_line(id, &text, &cleaned, pipeline));
+    let attributes = text.map(|text| attributes_line(id, &text, &cleaned, pipeline));
     Ok(Output {
         record,
         notes,
