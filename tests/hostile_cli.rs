@@ -27,6 +27,17 @@ fn many_files(dir: &Path, n: usize) {
     }
 }
 
+/// `mend clean -j 1 INPUT -o OUT`, which must succeed; its stderr.
+fn clean_one_thread(input: &Path, out: &Path) -> String {
+    let o = run(mend()
+        .args(["clean", "-j", "1"])
+        .arg(input)
+        .arg("-o")
+        .arg(out));
+    assert!(o.status.success(), "{}", stderr(&o));
+    stderr(&o)
+}
+
 /// Every file under `out` must be byte-equal to the same file of the
 /// uninterrupted run `reference`: never half-written, never a temp file.
 fn all_complete(out: &Path, reference: &[(PathBuf, Vec<u8>)]) {
@@ -77,12 +88,7 @@ fn killed_or_interrupted_runs_leave_only_complete_files_and_a_rerun_finishes() {
         let _ = child.kill();
         let _ = child.wait();
         all_complete(&out, &reference);
-        let o = run(mend()
-            .args(["clean", "-j", "1"])
-            .arg(&input)
-            .arg("-o")
-            .arg(&out));
-        assert!(o.status.success(), "{}", stderr(&o));
+        clean_one_thread(&input, &out);
         assert_eq!(
             snapshot(&out),
             reference,
@@ -117,17 +123,11 @@ fn killed_or_interrupted_runs_leave_only_complete_files_and_a_rerun_finishes() {
     all_complete(&out, &reference);
     let done_before = walk(&out).len() / 2;
     assert!(done_before < 160, "the run was not interrupted");
-    let o = run(mend()
-        .args(["clean", "-j", "1"])
-        .arg(&input)
-        .arg("-o")
-        .arg(&out));
-    assert!(o.status.success(), "{}", stderr(&o));
+    let err = clean_one_thread(&input, &out);
     assert!(
-        stderr(&o).contains(&format!("{} files,", 160 - done_before))
-            || stderr(&o).contains(&format!("{} files,", 160 - done_before + 1)),
-        "only what was left is redone: {}",
-        stderr(&o)
+        err.contains(&format!("{} files,", 160 - done_before))
+            || err.contains(&format!("{} files,", 160 - done_before + 1)),
+        "only what was left is redone: {err}"
     );
     assert_eq!(snapshot(&out), reference);
 }
