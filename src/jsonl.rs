@@ -91,7 +91,9 @@ impl fmt::Display for RecordError {
 
 impl std::error::Error for RecordError {}
 
-type Fields = IndexMap<String, Box<RawValue>>;
+/// A record's fields, each value still raw JSON borrowed from the line
+/// (a large text field is not copied before it is decoded).
+type Fields<'a> = IndexMap<String, &'a RawValue>;
 
 /// Cleans the text field of one JSON-lines record.
 pub fn clean_record(

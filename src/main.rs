@@ -329,7 +329,7 @@ fn corpus_of(jobs: &[Job], pipeline: &Pipeline) -> Option<Corpus> {
     let corpus = jobs
         .par_iter()
         .fold(Corpus::new, |mut c, job| {
-            if let Ok(bytes) = fs::read(&job.path) {
+            if let Ok(bytes) = read_sized(&job.path, job.size) {
                 pipeline.count_lines(&mut c, &bytes);
             }
             c
@@ -343,6 +343,37 @@ fn corpus_of(jobs: &[Job], pipeline: &Pipeline) -> Option<Corpus> {
 
 fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
     fs::read(path).map_err(|e| Failure::new(path, e))
+}
+
+/// Reads a file of a run whose size the walk saw: into a buffer of that
+/// size plus one, so that a file that did not change is read in one call
+/// and its end found by the next (`fs::read` asks the size again first).
+/// A file that grew meanwhile is read to its end all the same.
+fn read_sized(path: &Path, size: u64) -> io::Result<Vec<u8>> {
+    let mut file = fs::File::open(path)?;
+    let want = usize::try_from(size)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1);
+    let mut buf = vec![0u8; want.min(1 << 30)];
+    let mut len = 0;
+    while len < buf.len() {
+        match file.read(&mut buf[len..]) {
+            Ok(0) => {
+                buf.truncate(len);
+                return Ok(buf);
+            }
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    // Larger than the walk saw: the rest, however long.
+    file.read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+fn read_job(job: &Job) -> Result<Vec<u8>, Failure> {
+    read_sized(&job.path, job.size).map_err(|e| Failure::new(&job.path, e))
 }
 
 fn progress(total: u64, files: usize) -> ProgressBar {
@@ -471,17 +502,21 @@ fn clean_folder(pipeline: &Pipeline, args: &CleanArgs, out_dir: &Path) -> u8 {
     drop(seen);
     let corpus = corpus_of(&jobs, pipeline);
     // Folders that cannot be made, or lead out of DIR: their files fail.
-    let refused: std::collections::HashSet<PathBuf> = write::make_dirs(
+    let made = write::make_dirs(
         out_dir,
         jobs.iter()
             .filter_map(|j| j.rel.parent().map(|d| out_dir.join(d))),
-    )
-    .into_iter()
-    .map(|(dir, e)| {
-        failures.push(Failure::new(&dir, e));
-        dir
-    })
-    .collect();
+    );
+    let refused: std::collections::HashSet<PathBuf> = made
+        .bad
+        .into_iter()
+        .map(|(dir, e)| {
+            failures.push(Failure::new(&dir, e));
+            dir
+        })
+        .collect();
+    // Outputs in folders this run made cannot be up to date already.
+    let fresh = made.fresh;
     let total: u64 = jobs.iter().map(|j| j.size).sum();
     let pb = progress(total, jobs.len());
     let totals = Totals::default();
@@ -495,7 +530,8 @@ fn clean_folder(pipeline: &Pipeline, args: &CleanArgs, out_dir: &Path) -> u8 {
                 return Ok(Outcome::NotRun);
             }
             let text_path = outputs(out_dir, &job.rel).0;
-            let r = match text_path.parent() {
+            let dir = text_path.parent();
+            let r = match dir {
                 Some(d) if refused.contains(d) => Err(Failure::new(
                     &job.path,
                     "its output folder was refused (see above); not cleaned",
@@ -506,7 +542,7 @@ fn clean_folder(pipeline: &Pipeline, args: &CleanArgs, out_dir: &Path) -> u8 {
                     out_dir,
                     corpus.as_ref(),
                     &config,
-                    args.force,
+                    args.force || dir.is_some_and(|d| fresh.contains(d)),
                     &totals,
                 ),
             };
@@ -710,7 +746,7 @@ fn clean_with_notes(
     job: &Job,
     corpus: Option<&Corpus>,
 ) -> Result<(Cleaned, String), Failure> {
-    let bytes = read_input(&job.path)?;
+    let bytes = read_job(job)?;
     let cleaned = pipeline
         .clean_in(&bytes, corpus)
         .map_err(|e| Failure::new(&job.path, e))?;
@@ -724,10 +760,12 @@ fn clean_job(
     out_dir: &Path,
     corpus: Option<&Corpus>,
     config: &serde_json::Value,
+    // Whether to clean without looking for up-to-date outputs (`--force`,
+    // or a folder that this run made).
     force: bool,
     totals: &Totals,
 ) -> Result<Outcome, Failure> {
-    let bytes = read_input(&job.path)?;
+    let bytes = read_job(job)?;
     let (text_path, notes_path) = outputs(out_dir, &job.rel);
     let rel = rel_name(&job.rel);
     if !force

@@ -466,9 +466,19 @@ fn a_killed_json_lines_run_leaves_no_output_file() {
     let finished = child.try_wait().expect("try_wait").is_some();
     let _ = child.kill();
     let _ = child.wait();
-    let left: Vec<_> = fs::read_dir(&out_dir).expect("read").collect();
+    let left: Vec<String> = fs::read_dir(&out_dir)
+        .expect("read")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
     if finished {
-        assert_eq!(left.len(), 1, "a finished run leaves exactly its output");
+        // Its output, and the record that the output is complete.
+        let mut left = left;
+        left.sort();
+        assert_eq!(
+            left,
+            [".out.jsonl.gz.mend-state", "out.jsonl.gz"],
+            "a finished run leaves exactly its output and its state"
+        );
     } else {
         assert!(left.is_empty(), "a killed run left {left:?}");
     }

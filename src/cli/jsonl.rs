@@ -2,10 +2,12 @@
 //! `.zst`), cleaning records in parallel batches with ordered output.
 //! Memory is bounded by one batch (a few MB of records), not the file.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, sync_channel};
 
 use rayon::prelude::*;
 
@@ -18,7 +20,7 @@ use crate::{Failure, Totals};
 
 /// Records per batch, and bytes per batch: whichever comes first.
 const BATCH_RECORDS: usize = 4096;
-const BATCH_BYTES: usize = 8 << 20;
+const BATCH_BYTES: usize = 2 << 20;
 
 /// One record's output lines: the record, its notes, its attributes.
 type Lines = (String, Option<String>, Option<String>);
@@ -204,6 +206,93 @@ fn open_opt(path: Option<&Path>) -> io::Result<Option<Sink>> {
     path.map(|p| Sink::open(Some(p))).transpose()
 }
 
+/// Batches being cleaned or waiting to be written, at most: enough to keep
+/// every worker busy past a long record, few enough to bound memory.
+const IN_FLIGHT: usize = 4;
+
+/// One batch of input lines: (line number, raw bytes), and their size.
+struct Batch {
+    lines: Vec<(usize, Vec<u8>)>,
+    bytes: usize,
+}
+
+/// A cleaned batch: for each record, its line number and its output lines,
+/// or the error and the input line.
+struct Done {
+    results: Vec<(usize, Result<Lines, (String, Vec<u8>)>)>,
+    bytes: usize,
+}
+
+/// Reads the next batch of non-blank lines (raw bytes: a line need not be
+/// UTF-8); empty at the end of the input. A line longer than `max` is
+/// reported, counted as bad, and read past without being held.
+fn read_batch(
+    reader: &mut dyn BufRead,
+    name: &Path,
+    line_no: &mut usize,
+    max: usize,
+    bad: &AtomicUsize,
+    report: &(dyn Fn(&Failure) + Sync),
+) -> Result<Batch, Failure> {
+    let mut batch = Batch {
+        lines: Vec::new(),
+        bytes: 0,
+    };
+    while batch.lines.len() < BATCH_RECORDS && batch.bytes < BATCH_BYTES {
+        let mut buf = Vec::new();
+        let (n, too_long) =
+            read_line_bounded(reader, &mut buf, max).map_err(|e| Failure::new(name, e))?;
+        if n == 0 {
+            break;
+        }
+        *line_no += 1;
+        if too_long {
+            bad.fetch_add(1, Ordering::Relaxed);
+            report(&Failure {
+                path: format!("{}:{line_no}", name.display()),
+                message: format!("record of {n} bytes, longer than --max-record {max}; skipped"),
+            });
+            continue;
+        }
+        while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+            buf.pop();
+        }
+        if buf.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        batch.bytes += n;
+        batch.lines.push((*line_no, buf));
+    }
+    Ok(batch)
+}
+
+/// Cleans the records of a batch in parallel. Each record's `Cleaned` is
+/// counted and dropped here, and so is its input line once it is clean:
+/// only the output lines (or, for a bad record, its line, for the rejects
+/// file) wait for their turn.
+fn clean_batch(pipeline: &Pipeline, batch: Batch, opts: &Options, totals: &Totals) -> Done {
+    let results = batch
+        .lines
+        .into_par_iter()
+        .map(|(n, line)| {
+            let r = match std::str::from_utf8(&line) {
+                Ok(s) => jsonl::clean_record(pipeline, s, opts)
+                    .map(|o| {
+                        totals.add(&o.cleaned);
+                        (o.record, o.notes, o.attributes)
+                    })
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(format!("not UTF-8 at byte {}", e.valid_up_to())),
+            };
+            (n, r.map_err(|msg| (msg, line)))
+        })
+        .collect();
+    Done {
+        results,
+        bytes: batch.bytes,
+    }
+}
+
 /// Cleans one JSON-lines stream. Bad records are reported as
 /// `mend: FILE:LINE: ...` (and copied to the rejects file); returns how
 /// many were bad, or a failure that stopped the shard.
@@ -243,93 +332,76 @@ pub(crate) fn run(
     let bad = AtomicUsize::new(0);
     let mut line_no = 0usize;
     let max = targets.max_record;
-    loop {
-        // Read one batch of lines (raw bytes: a line need not be UTF-8).
-        let mut batch: Vec<(usize, Vec<u8>)> = Vec::new();
-        let mut bytes = 0;
-        while batch.len() < BATCH_RECORDS && bytes < BATCH_BYTES {
-            let mut buf = Vec::new();
-            let (n, too_long) = read_line_bounded(&mut reader, &mut buf, max)
-                .map_err(|e| Failure::new(&name, e))?;
-            if n == 0 {
-                break;
-            }
-            line_no += 1;
-            if too_long {
-                bad.fetch_add(1, Ordering::Relaxed);
-                report(&Failure {
-                    path: format!("{}:{line_no}", name.display()),
-                    message: format!(
-                        "record of {n} bytes, longer than --max-record {max}; skipped"
-                    ),
+    // Batches are cleaned on the thread pool while this thread reads the
+    // next ones and writes the finished ones, in input order: reading,
+    // cleaning and writing overlap, and a long record holds up one worker,
+    // not the whole pool. At most `IN_FLIGHT` batches are held at once.
+    rayon::in_place_scope(|scope| -> Result<(), Failure> {
+        let mut in_flight: VecDeque<Receiver<Done>> = VecDeque::new();
+        loop {
+            let batch = read_batch(&mut reader, &name, &mut line_no, max, &bad, report)?;
+            let at_end = batch.lines.is_empty();
+            if !at_end {
+                if crate::interrupt::requested() {
+                    // Nothing is renamed into place: the temp files go with the sinks.
+                    return Err(Failure::new(
+                        &name,
+                        format!(
+                            "interrupted at line {}; no output written for it",
+                            batch.lines[0].0
+                        ),
+                    ));
+                }
+                let (tx, rx) = sync_channel(1);
+                let opts = &opts;
+                scope.spawn(move |_| {
+                    // The receiver is gone only when writing failed.
+                    let _ = tx.send(clean_batch(pipeline, batch, opts, totals));
                 });
-                continue;
+                in_flight.push_back(rx);
             }
-            while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-                buf.pop();
-            }
-            if buf.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            bytes += n;
-            batch.push((line_no, buf));
-        }
-        if batch.is_empty() {
-            break;
-        }
-        if crate::interrupt::requested() {
-            // Nothing is renamed into place: the temp files go with the sinks.
-            return Err(Failure::new(
-                &name,
-                format!(
-                    "interrupted at line {}; no output written for it",
-                    batch[0].0
-                ),
-            ));
-        }
-        // Count and drop each record's `Cleaned` inside the parallel map:
-        // only the output lines wait for their turn.
-        let results: Vec<Result<Lines, String>> = batch
-            .par_iter()
-            .map(|(_, line)| match std::str::from_utf8(line) {
-                Ok(s) => jsonl::clean_record(pipeline, s, &opts)
-                    .map(|o| {
-                        totals.add(&o.cleaned);
-                        (o.record, o.notes, o.attributes)
-                    })
-                    .map_err(|e| e.to_string()),
-                Err(e) => Err(format!("not UTF-8 at byte {}", e.valid_up_to())),
-            })
-            .collect();
-        for ((n, line), r) in batch.iter().zip(results) {
-            match r {
-                Ok((record, note, attr)) => {
-                    out.write_line(record.as_bytes())
-                        .map_err(|e| fail(&out_name, e))?;
-                    if let (Some(s), Some(l)) = (notes.as_mut(), note) {
-                        s.write_line(l.as_bytes())
-                            .map_err(|e| fail(Path::new("notes"), e))?;
-                    }
-                    if let (Some(s), Some(l)) = (attrs.as_mut(), attr) {
-                        s.write_line(l.as_bytes())
-                            .map_err(|e| fail(Path::new("attributes"), e))?;
+            while in_flight.len() >= IN_FLIGHT || (at_end && !in_flight.is_empty()) {
+                let Some(rx) = in_flight.pop_front() else {
+                    break;
+                };
+                let done = rx.recv().map_err(|_| {
+                    Failure::new(&name, "a batch of records was lost (a worker failed)")
+                })?;
+                let records = done.results.len();
+                for (n, r) in done.results {
+                    match r {
+                        Ok((record, note, attr)) => {
+                            out.write_line(record.as_bytes())
+                                .map_err(|e| fail(&out_name, e))?;
+                            if let (Some(s), Some(l)) = (notes.as_mut(), note) {
+                                s.write_line(l.as_bytes())
+                                    .map_err(|e| fail(Path::new("notes"), e))?;
+                            }
+                            if let (Some(s), Some(l)) = (attrs.as_mut(), attr) {
+                                s.write_line(l.as_bytes())
+                                    .map_err(|e| fail(Path::new("attributes"), e))?;
+                            }
+                        }
+                        Err((msg, line)) => {
+                            bad.fetch_add(1, Ordering::Relaxed);
+                            report(&Failure {
+                                path: format!("{}:{n}", name.display()),
+                                message: msg,
+                            });
+                            if let Some(s) = rejects.as_mut() {
+                                s.write_line(&line)
+                                    .map_err(|e| fail(Path::new("rejects"), e))?;
+                            }
+                        }
                     }
                 }
-                Err(msg) => {
-                    bad.fetch_add(1, Ordering::Relaxed);
-                    report(&Failure {
-                        path: format!("{}:{n}", name.display()),
-                        message: msg,
-                    });
-                    if let Some(s) = rejects.as_mut() {
-                        s.write_line(line)
-                            .map_err(|e| fail(Path::new("rejects"), e))?;
-                    }
-                }
+                on_batch(records, done.bytes);
+            }
+            if at_end {
+                return Ok(());
             }
         }
-        on_batch(batch.len(), bytes);
-    }
+    })?;
     out.finish().map_err(|e| fail(&out_name, e))?;
     for s in [notes, attrs, rejects].into_iter().flatten() {
         s.finish()

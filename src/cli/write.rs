@@ -168,36 +168,49 @@ mod linux {
 /// outside `root` once symbolic links are resolved (an existing link inside
 /// the output folder pointing elsewhere) is refused: mend never writes
 /// through a link out of its output folder. Returns the folders refused or
-/// not created, with why.
-pub(crate) fn make_dirs(
-    root: &Path,
-    dirs: impl Iterator<Item = PathBuf>,
-) -> Vec<(PathBuf, io::Error)> {
+/// not created, with why, and the folders that are new.
+pub(crate) fn make_dirs(root: &Path, dirs: impl Iterator<Item = PathBuf>) -> Made {
     let dirs: std::collections::BTreeSet<PathBuf> = dirs.collect();
-    let mut bad = Vec::new();
+    let mut made = Made::default();
+    let root_is_new = !root.exists();
     let real_root = fs::create_dir_all(root).and_then(|()| fs::canonicalize(root));
     let real_root = match real_root {
         Ok(r) => r,
         Err(e) => {
-            bad.push((root.to_path_buf(), e));
-            return bad;
+            made.bad.push((root.to_path_buf(), e));
+            return made;
         }
     };
     for d in dirs {
+        let is_new = root_is_new || !d.exists();
         let r = fs::create_dir_all(&d).and_then(|()| fs::canonicalize(&d));
         match r {
-            Ok(real) if real.starts_with(&real_root) => {}
-            Ok(real) => bad.push((
+            Ok(real) if real.starts_with(&real_root) => {
+                if is_new {
+                    made.fresh.insert(d);
+                }
+            }
+            Ok(real) => made.bad.push((
                 d,
                 io::Error::other(format!(
                     "leads outside the output folder (to {}) through a symbolic link; not written",
                     real.display()
                 )),
             )),
-            Err(e) => bad.push((d, e)),
+            Err(e) => made.bad.push((d, e)),
         }
     }
-    bad
+    made
+}
+
+/// What [`make_dirs`] did.
+#[derive(Default)]
+pub(crate) struct Made {
+    /// The folders that could not be made or lead out of the root.
+    pub bad: Vec<(PathBuf, io::Error)>,
+    /// The folders this call made (they held nothing before): outputs in
+    /// them need no check for an earlier run's.
+    pub fresh: std::collections::HashSet<PathBuf>,
 }
 
 /// Creates the folder of `path` if it has one.
