@@ -321,8 +321,15 @@ fn outputs(dir: &Path, rel: &Path) -> (PathBuf, PathBuf) {
     )
 }
 
+/// The jobs, largest first (then in walk order).
+fn largest_first(jobs: &[Job]) -> Vec<&Job> {
+    let mut order: Vec<&Job> = jobs.iter().collect();
+    order.sort_by_key(|j| std::cmp::Reverse(j.size));
+    order
+}
+
 /// Counts lines across the documents of a run, for cross-document boilerplate.
-fn corpus_of(jobs: &[Job], pipeline: &Pipeline) -> Option<Corpus> {
+fn corpus_of(jobs: &[&Job], pipeline: &Pipeline) -> Option<Corpus> {
     if !pipeline.wants_corpus(jobs.len()) {
         return None;
     }
@@ -500,7 +507,10 @@ fn clean_folder(pipeline: &Pipeline, args: &CleanArgs, out_dir: &Path) -> u8 {
         }
     }
     drop(seen);
-    let corpus = corpus_of(&jobs, pipeline);
+    // Largest first: a large file started last would leave the other
+    // threads idle while it runs.
+    let order = largest_first(&jobs);
+    let corpus = corpus_of(&order, pipeline);
     // Folders that cannot be made, or lead out of DIR: their files fail.
     let made = write::make_dirs(
         out_dir,
@@ -523,9 +533,9 @@ fn clean_folder(pipeline: &Pipeline, args: &CleanArgs, out_dir: &Path) -> u8 {
     let done = AtomicUsize::new(0);
     let up_to_date = AtomicUsize::new(0);
     let config = notes::config_value(pipeline.config());
-    let results: Vec<Result<Outcome, Failure>> = jobs
+    let results: Vec<Result<Outcome, Failure>> = order
         .par_iter()
-        .map(|job| {
+        .map(|&job| {
             if interrupted.load(Ordering::Relaxed) {
                 return Ok(Outcome::NotRun);
             }
@@ -867,7 +877,7 @@ fn cmd_check(args: CheckArgs) -> u8 {
     };
     let mut failures = Vec::new();
     let jobs = collect(&args.paths, Some(&args.output), args.follow, &mut failures).jobs;
-    let corpus = corpus_of(&jobs, &pipeline);
+    let corpus = corpus_of(&largest_first(&jobs), &pipeline);
     // Diffs in input order, whatever the thread count.
     let results: Vec<Result<Vec<String>, Failure>> = jobs
         .par_iter()
