@@ -150,8 +150,22 @@ impl Edit {
 /// out of bounds or not on char boundaries are dropped (a stage bug, caught
 /// by a debug assertion; input can never cause a panic here).
 pub fn apply<'a>(text: &'a str, edits: &mut Vec<Edit>) -> Cow<'a, str> {
+    let mut out = String::new();
+    if apply_into(text, edits, &mut out) {
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// [`apply`], building the text in `out` (emptied first; its allocation
+/// is reused, so a caller that keeps one buffer per document does not
+/// fault in fresh pages for every stage of a large one). Returns whether
+/// any edit changes the text; if not, `out` is left empty.
+pub fn apply_into(text: &str, edits: &mut Vec<Edit>, out: &mut String) -> bool {
+    out.clear();
     if edits.is_empty() {
-        return Cow::Borrowed(text);
+        return false;
     }
     // Stable: two insertions at one point keep the order the stage gave.
     edits.sort_by_key(|e| (e.span.start, e.span.end));
@@ -181,10 +195,10 @@ pub fn apply<'a>(text: &'a str, edits: &mut Vec<Edit>) -> Cow<'a, str> {
         true
     });
     if edits.iter().all(|e| e.kind == EditKind::Finding) {
-        return Cow::Borrowed(text);
+        return false;
     }
     let grow: usize = edits.iter().map(|e| e.insert.len()).sum();
-    let mut out = String::with_capacity(text.len() + grow);
+    out.reserve(text.len() + grow);
     let mut pos = 0;
     for e in edits.iter().filter(|e| e.kind == EditKind::Change) {
         out.push_str(&text[pos..e.span.start]);
@@ -192,7 +206,7 @@ pub fn apply<'a>(text: &'a str, edits: &mut Vec<Edit>) -> Cow<'a, str> {
         pos = e.span.end;
     }
     out.push_str(&text[pos..]);
-    Cow::Owned(out)
+    true
 }
 
 /// Maps positions in a stage's output back to its input, from the stage's
@@ -406,6 +420,21 @@ mod tests {
     fn apply_without_edits_borrows() {
         let mut v = Vec::new();
         assert!(matches!(apply("abc", &mut v), Cow::Borrowed("abc")));
+    }
+
+    #[test]
+    fn apply_into_reuses_the_buffer_and_says_whether_anything_changed() {
+        let mut buf = String::with_capacity(64);
+        let cap = buf.capacity();
+        let mut v = vec![Edit::replace(1..2, "B", &R)];
+        assert!(apply_into("abc", &mut v, &mut buf));
+        assert_eq!(buf, "aBc");
+        assert_eq!(buf.capacity(), cap, "no new allocation");
+        // Only a no-op: nothing changes, and the old contents are gone.
+        let mut v = vec![Edit::replace(1..2, "b", &R)];
+        assert!(!apply_into("abc", &mut v, &mut buf));
+        assert!(buf.is_empty());
+        assert!(v.is_empty());
     }
 
     #[test]

@@ -227,7 +227,11 @@ impl Pipeline {
             config: &self.config,
             corpus,
         };
-        let mut text: Cow<'_, str> = Cow::Borrowed(&decoded.text);
+        // The text after the last stage that changed it (none: the decoded
+        // text), and the buffer of the one before, which the next change
+        // is built in: two buffers per document, whatever the stages do.
+        let mut current: Option<String> = None;
+        let mut spare = String::new();
         let mut notes: Vec<Note> = decoded
             .edits
             .iter()
@@ -239,28 +243,30 @@ impl Pipeline {
         let mut maps: Vec<(usize, OffsetMap)> = Vec::new();
         let mut edits = Vec::new();
         for stage in self.config.stages.iter().filter(|s| *s != Stage::Decode) {
+            let text: &str = current.as_deref().unwrap_or(&decoded.text);
             edits.clear();
-            stage.find(&text, &cx, &mut edits);
+            stage.find(text, &cx, &mut edits);
             if edits.is_empty() {
                 continue;
             }
             edits.retain(|e| self.config.rule_enabled(e.rule()));
-            let next = match edit::apply(&text, &mut edits) {
-                Cow::Borrowed(_) => None,
-                Cow::Owned(s) => Some(s),
-            };
+            let changed = edit::apply_into(text, &mut edits, &mut spare);
             if edits.is_empty() {
                 continue;
             }
             maps.push((notes.len(), OffsetMap::new(&edits)));
-            notes.extend(edits.iter().map(|e| Note::of_edit(stage, e, &text, [0, 0])));
-            if let Some(s) = next {
-                text = Cow::Owned(s);
+            notes.extend(edits.iter().map(|e| Note::of_edit(stage, e, text, [0, 0])));
+            if changed {
+                let next = std::mem::take(&mut spare);
+                if let Some(old) = current.replace(next) {
+                    spare = old;
+                }
             }
         }
+        drop(spare);
         set_sources(&decoded, &mut notes, &maps);
         Cleaned {
-            text: text.into_owned(),
+            text: current.unwrap_or_else(|| decoded.text.into_owned()),
             encoding: decoded.encoding,
             detection: decoded.detection,
             edits: notes,
