@@ -672,27 +672,31 @@ fn clean_jsonl(pipeline: &Pipeline, args: &CleanArgs) -> u8 {
             .flatten()
             .cloned()
             .collect();
-        let shard_state = if targets.out.is_some() {
-            match state::ShardState::new(input, outputs, &settings) {
-                Ok(s) => s,
+        let shard_state = targets
+            .out
+            .as_ref()
+            .and_then(|_| state::ShardState::new(input, outputs, &settings));
+        if let Some(s) = &shard_state {
+            match if args.force {
+                Ok(false)
+            } else {
+                s.up_to_date()
+            } {
+                Ok(true) => {
+                    up_to_date += 1;
+                    continue;
+                }
+                Ok(_) => s.forget(),
                 Err(e) => {
                     failures.push(Failure::new(input.unwrap_or(Path::new("-")), e));
                     continue;
                 }
             }
-        } else {
-            None
-        };
-        if let Some(s) = &shard_state {
-            if !args.force && s.up_to_date() {
-                up_to_date += 1;
-                continue;
-            }
-            s.forget();
         }
         match jsonl_cli::run(
             pipeline,
             input,
+            shard_state.as_ref(),
             targets,
             &opts,
             &totals,

@@ -13,6 +13,7 @@ use rayon::prelude::*;
 
 use mend::Pipeline;
 
+use crate::state::ShardState;
 use crate::write::AtomicFile;
 use mend::jsonl::{self, NotesMode, Options};
 
@@ -41,13 +42,19 @@ const MAX_RATIO: u64 = 1000;
 /// 1032:1; zstd can reach far more, which only a bomb does on text.
 const MIN_EXPANSION_LIMIT: u64 = 4 << 30;
 
-fn open_reader(path: Option<&Path>) -> io::Result<Box<dyn BufRead + Send>> {
+fn open_reader(
+    path: Option<&Path>,
+    state: Option<&ShardState>,
+) -> io::Result<Box<dyn BufRead + Send>> {
     let (raw, size): (Box<dyn Read + Send>, u64) = match path {
         None => (Box::new(io::stdin()), 0),
         Some(p) => {
             let f = File::open(p)?;
             let size = f.metadata().map_or(0, |m| m.len());
-            (Box::new(f), size)
+            match state {
+                Some(s) => (Box::new(s.tap(f)), size),
+                None => (Box::new(f), size),
+            }
         }
     };
     let name = path
@@ -299,6 +306,8 @@ fn clean_batch(pipeline: &Pipeline, batch: Batch, opts: &Options, totals: &Total
 pub(crate) fn run(
     pipeline: &Pipeline,
     input: Option<&Path>,
+    // The shard's state, which takes the input's digest as it is read.
+    state: Option<&ShardState>,
     targets: &Targets,
     opts: &Options,
     totals: &Totals,
@@ -306,7 +315,7 @@ pub(crate) fn run(
     report: &(dyn Fn(&Failure) + Sync),
 ) -> Result<usize, Failure> {
     let name = input.map_or_else(|| PathBuf::from("-"), Path::to_path_buf);
-    let mut reader = open_reader(input).map_err(|e| Failure::new(&name, e))?;
+    let mut reader = open_reader(input, state).map_err(|e| Failure::new(&name, e))?;
     let fail = |p: &Path, e: io::Error| Failure::new(p, e);
     let out_name = targets
         .out

@@ -11,6 +11,7 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use mend::notes::{self, Header};
 use sha2::{Digest, Sha256};
@@ -65,10 +66,23 @@ fn hex(bytes: &[u8]) -> String {
 /// written only after a shard's outputs are all in place and only when
 /// every record was good (a shard with bad records is redone, and its
 /// errors reported again).
+///
+/// The input's SHA-256 is taken as the run reads it ([`ShardState::tap`]),
+/// not in a pass of its own; only a re-run over existing outputs of an
+/// input of the recorded size reads the input once more to compare.
 pub(crate) struct ShardState {
     path: PathBuf,
-    want: String,
+    input: PathBuf,
+    settings: serde_json::Value,
     outputs: Vec<PathBuf>,
+    digest: Arc<Mutex<Digesting>>,
+}
+
+/// The digest of the bytes read so far.
+#[derive(Default)]
+struct Digesting {
+    hasher: Sha256,
+    size: u64,
 }
 
 impl ShardState {
@@ -80,54 +94,139 @@ impl ShardState {
         input: Option<&Path>,
         outputs: Vec<PathBuf>,
         settings: &serde_json::Value,
-    ) -> io::Result<Option<ShardState>> {
+    ) -> Option<ShardState> {
         let (Some(input), Some(out)) = (input, outputs.first()) else {
-            return Ok(None);
+            return None;
         };
+        let name = out.file_name().map_or_else(
+            || ".mend-state".into(),
+            |n| format!(".{}.mend-state", n.to_string_lossy()),
+        );
+        Some(ShardState {
+            path: out.with_file_name(name),
+            input: input.to_path_buf(),
+            settings: settings.clone(),
+            outputs,
+            digest: Arc::default(),
+        })
+    }
+
+    /// The state file's contents for an input of `size` bytes and SHA-256 `sha`.
+    fn want(&self, size: u64, sha: &str) -> String {
+        serde_json::json!({
+            "mend": "jsonl-state",
+            "version": env!("CARGO_PKG_VERSION"),
+            "input": {"size": size, "sha256": sha},
+            "settings": self.settings,
+            "outputs": self.outputs.iter().map(|p| p.to_string_lossy()).collect::<Vec<_>>(),
+        })
+        .to_string()
+    }
+
+    /// Whether the outputs are there and were made from this input, this
+    /// way. Cheap checks first: the input is hashed only when everything
+    /// else, its size included, matches.
+    pub(crate) fn up_to_date(&self) -> io::Result<bool> {
+        if !self.outputs.iter().all(|p| p.is_file()) {
+            return Ok(false);
+        }
+        let Ok(recorded) = std::fs::read_to_string(&self.path) else {
+            return Ok(false);
+        };
+        let size = std::fs::metadata(&self.input)?.len();
+        let recorded_size = serde_json::from_str::<serde_json::Value>(&recorded)
+            .ok()
+            .and_then(|v| v["input"]["size"].as_u64());
+        if recorded_size != Some(size) {
+            return Ok(false);
+        }
         let mut hasher = Sha256::new();
-        let mut size = 0u64;
-        let mut f = File::open(input)?;
+        let mut read = 0u64;
+        let mut f = File::open(&self.input)?;
         let mut buf = vec![0; 1 << 20];
         loop {
             let n = f.read(&mut buf)?;
             if n == 0 {
                 break;
             }
-            size += n as u64;
+            read += n as u64;
             hasher.update(&buf[..n]);
         }
-        let want = serde_json::json!({
-            "mend": "jsonl-state",
-            "version": env!("CARGO_PKG_VERSION"),
-            "input": {"size": size, "sha256": hex(&hasher.finalize())},
-            "settings": settings,
-            "outputs": outputs.iter().map(|p| p.to_string_lossy()).collect::<Vec<_>>(),
-        })
-        .to_string();
-        let name = out.file_name().map_or_else(
-            || ".mend-state".into(),
-            |n| format!(".{}.mend-state", n.to_string_lossy()),
-        );
-        Ok(Some(ShardState {
-            path: out.with_file_name(name),
-            want,
-            outputs,
-        }))
+        Ok(recorded == self.want(read, &hex(&hasher.finalize())))
     }
 
-    /// Whether the outputs are there and were made from this input, this way.
-    pub(crate) fn up_to_date(&self) -> bool {
-        self.outputs.iter().all(|p| p.is_file())
-            && std::fs::read_to_string(&self.path).is_ok_and(|s| s == self.want)
+    /// `raw`, with every byte read from it added to this shard's digest.
+    pub(crate) fn tap<R: Read>(&self, raw: R) -> Tap<R> {
+        *self.digest.lock().unwrap_or_else(|e| e.into_inner()) = Digesting::default();
+        Tap {
+            inner: raw,
+            digest: Arc::clone(&self.digest),
+        }
     }
 
-    /// Records that the outputs are complete.
+    /// Records that the outputs are complete, made from the bytes the tap
+    /// read (the whole input: call this only after a run that read to its end).
     pub(crate) fn record(&self) -> io::Result<()> {
-        crate::write::write_atomic(&self.path, self.want.as_bytes())
+        let want = {
+            let d = self.digest.lock().unwrap_or_else(|e| e.into_inner());
+            self.want(d.size, &hex(&d.hasher.clone().finalize()))
+        };
+        crate::write::write_atomic(&self.path, want.as_bytes())
     }
 
     /// Forgets the record (before the outputs are rewritten).
     pub(crate) fn forget(&self) {
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// A reader that adds what it reads to a shard's digest (see [`ShardState::tap`]).
+pub(crate) struct Tap<R> {
+    inner: R,
+    digest: Arc<Mutex<Digesting>>,
+}
+
+impl<R: Read> Read for Tap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut d = self.digest.lock().unwrap_or_else(|e| e.into_inner());
+        d.hasher.update(&buf[..n]);
+        d.size += n as u64;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shard_is_up_to_date_only_for_the_bytes_its_tap_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let input = dir.path().join("in.jsonl");
+        let out = dir.path().join("out.jsonl");
+        fs_write(&input, b"{\"text\":\"one\"}\n");
+        let settings = serde_json::json!({"k": 1});
+        let state = ShardState::new(Some(&input), vec![out.clone()], &settings).expect("state");
+        assert!(!state.up_to_date().expect("check"), "no outputs yet");
+        // A run: read the input to its end through the tap, write the output.
+        let mut tap = state.tap(File::open(&input).expect("open"));
+        io::copy(&mut tap, &mut io::sink()).expect("read");
+        fs_write(&out, b"done\n");
+        state.record().expect("record");
+        assert!(state.up_to_date().expect("check"));
+        // The same size, other bytes: not up to date.
+        fs_write(&input, b"{\"text\":\"two\"}\n");
+        assert!(!state.up_to_date().expect("check"));
+        // Other settings: not up to date either.
+        fs_write(&input, b"{\"text\":\"one\"}\n");
+        assert!(state.up_to_date().expect("check"));
+        let other =
+            ShardState::new(Some(&input), vec![out], &serde_json::json!({"k": 2})).expect("state");
+        assert!(!other.up_to_date().expect("check"));
+    }
+
+    fn fs_write(path: &Path, bytes: &[u8]) {
+        std::fs::write(path, bytes).expect("write");
     }
 }
