@@ -699,9 +699,11 @@ fn clean_jsonl(pipeline: &Pipeline, args: &CleanArgs) -> u8 {
             shard_state.as_ref(),
             targets,
             &opts,
-            &totals,
-            &on_batch,
-            &report_bad,
+            &jsonl_cli::Progress {
+                totals: &totals,
+                on_batch: &on_batch,
+                report: &report_bad,
+            },
         ) {
             Ok(n) => {
                 bad += n;

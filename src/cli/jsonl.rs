@@ -223,10 +223,13 @@ struct Batch {
     bytes: usize,
 }
 
+/// A bad record: why, and its input line.
+type Rejected = (String, Vec<u8>);
+
 /// A cleaned batch: for each record, its line number and its output lines,
 /// or the error and the input line.
 struct Done {
-    results: Vec<(usize, Result<Lines, (String, Vec<u8>)>)>,
+    results: Vec<(usize, Result<Lines, Rejected>)>,
     bytes: usize,
 }
 
@@ -300,6 +303,13 @@ fn clean_batch(pipeline: &Pipeline, batch: Batch, opts: &Options, totals: &Total
     }
 }
 
+/// Where a run reports: totals, each batch written (records, bytes), each bad record.
+pub(crate) struct Progress<'a> {
+    pub totals: &'a Totals,
+    pub on_batch: &'a (dyn Fn(usize, usize) + Sync),
+    pub report: &'a (dyn Fn(&Failure) + Sync),
+}
+
 /// Cleans one JSON-lines stream. Bad records are reported as
 /// `mend: FILE:LINE: ...` (and copied to the rejects file); returns how
 /// many were bad, or a failure that stopped the shard.
@@ -310,10 +320,13 @@ pub(crate) fn run(
     state: Option<&ShardState>,
     targets: &Targets,
     opts: &Options,
-    totals: &Totals,
-    on_batch: &(dyn Fn(usize, usize) + Sync),
-    report: &(dyn Fn(&Failure) + Sync),
+    progress: &Progress<'_>,
 ) -> Result<usize, Failure> {
+    let Progress {
+        totals,
+        on_batch,
+        report,
+    } = *progress;
     let name = input.map_or_else(|| PathBuf::from("-"), Path::to_path_buf);
     let mut reader = open_reader(input, state).map_err(|e| Failure::new(&name, e))?;
     let fail = |p: &Path, e: io::Error| Failure::new(p, e);
