@@ -110,6 +110,10 @@ pub struct Context<'a> {
     pub corpus: Option<&'a Corpus>,
 }
 
+/// The largest buffer [`Pipeline`] keeps for the next stage's text: past
+/// this, saving page faults is not worth holding one more copy of a document.
+const SPARE_MAX: usize = 64 << 20;
+
 /// A cleaned document: the text, and the notes that explain and undo it.
 #[derive(Clone, Debug)]
 pub struct Cleaned {
@@ -229,7 +233,8 @@ impl Pipeline {
         };
         // The text after the last stage that changed it (none: the decoded
         // text), and the buffer of the one before, which the next change
-        // is built in: two buffers per document, whatever the stages do.
+        // is built in: two buffers per document, whatever the stages do
+        // (but see `SPARE_MAX`).
         let mut current: Option<String> = None;
         let mut spare = String::new();
         let mut notes: Vec<Note> = decoded
@@ -259,7 +264,10 @@ impl Pipeline {
             if changed {
                 let next = std::mem::take(&mut spare);
                 if let Some(old) = current.replace(next) {
-                    spare = old;
+                    // A very large document keeps one text less instead.
+                    if old.capacity() <= SPARE_MAX {
+                        spare = old;
+                    }
                 }
             }
         }
