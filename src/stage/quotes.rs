@@ -391,12 +391,31 @@ fn flush(edits: &mut Vec<Edit>, out: &mut Vec<Edit>) {
 }
 
 /// Whether a paragraph is mostly Cyrillic (P3): more Cyrillic letters than Latin ones.
+///
+/// Counted on bytes: a Latin letter is one ASCII byte, and a Cyrillic char
+/// (U+0400–U+052F) is the one char whose UTF-8 lead byte is D0–D3, or D4
+/// followed by 80–AF (D4 B0 and up is Armenian). In valid UTF-8 a lead
+/// byte starts exactly one char, so this counts what a char loop counts.
 fn mostly_cyrillic(s: &str) -> bool {
-    // Cyrillic (U+0400–U+052F) is encoded with lead bytes D0–D4.
     let b = s.as_bytes();
     if memchr3(0xD0, 0xD1, 0xD2, b).is_none() && memchr::memchr2(0xD3, 0xD4, b).is_none() {
         return false;
     }
+    let (mut cyr, mut lat) = (0usize, 0usize);
+    for (k, &c) in b.iter().enumerate() {
+        match c {
+            b'A'..=b'Z' | b'a'..=b'z' => lat += 1,
+            0xD0..=0xD3 => cyr += 1,
+            0xD4 => cyr += usize::from(b.get(k + 1).is_some_and(|&n| n < 0xB0)),
+            _ => {}
+        }
+    }
+    cyr > lat
+}
+
+/// [`mostly_cyrillic`] as a char loop: the definition the byte count must match.
+#[cfg(test)]
+fn mostly_cyrillic_chars(s: &str) -> bool {
     let (mut cyr, mut lat) = (0usize, 0usize);
     for c in s.chars() {
         if c.is_ascii_alphabetic() {
@@ -965,53 +984,8 @@ impl Para<'_> {
             }
         }
         // URLs, e-mail-like tokens and paths: whole whitespace-separated tokens.
-        let has_url = (memchr(b':', b).is_some() && URL_SCHEME.find(b).is_some())
-            || (memchr(b'w', b).is_some() && URL_WWW.find(b).is_some());
-        let has_path = memchr(b'/', b).is_some() || memchr(b'\\', b).is_some();
-        if !(has_url || has_path) {
-            return;
-        }
-        let mut i = 0;
-        while i < b.len() {
-            if b[i].is_ascii_whitespace() {
-                i += 1;
-                continue;
-            }
-            let st = i;
-            while i < b.len() && !b[i].is_ascii_whitespace() {
-                i += 1;
-            }
-            let tok = &b[st..i];
-            let url = if has_url {
-                URL_SCHEME.find(tok).or_else(|| URL_WWW.find(tok))
-            } else {
-                None
-            };
-            if let Some(u) = url {
-                // From the scheme to the token end, less trailing quote marks and punctuation.
-                let mut us = u;
-                while us > 0 && tok[us - 1].is_ascii_alphanumeric() {
-                    us -= 1;
-                }
-                let wrapped = us > 0 && matches!(tok[us - 1], b'"' | b'\'' | b'(' | b'<');
-                let tok_s = &s[st..i];
-                let mut ue = tok.len();
-                while let Some(c) = tok_s[..ue].chars().next_back() {
-                    let trim = matches!(c, '.' | ',' | ')' | ';' | '>' | '!' | '?')
-                        || (is_quote_char(c) && (!c.is_ascii() || wrapped));
-                    if ue <= us || !trim {
-                        break;
-                    }
-                    ue -= c.len_utf8();
-                }
-                self.protected.push(self.ps + st + us..self.ps + st + ue);
-                continue;
-            }
-            if let Some(r) = path_span(&s[st..i]) {
-                self.protected
-                    .push(self.ps + st + r.start..self.ps + st + r.end);
-            }
-        }
+        let ps = self.ps;
+        protected_tokens(s, |r| self.protected.push(ps + r.start..ps + r.end));
     }
 
     // -- marks -------------------------------------------------------------
@@ -1020,17 +994,17 @@ impl Para<'_> {
         let text = self.text;
         let b = text.as_bytes();
         let ascii = b[self.ps..self.pe].is_ascii();
+        let mut lead = LeadScan::default();
         let mut i = self.ps;
         while i < self.pe {
             // The next byte that can start a mark.
-            let rest = &b[i..self.pe];
             let skip = if ascii {
-                memchr3(b'"', b'\'', b'`', rest)
+                memchr3(b'"', b'\'', b'`', &b[i..self.pe]).map(|k| i + k)
             } else {
-                rest.iter().position(|&c| LEAD[usize::from(c)])
+                lead.next(b, i, self.pe)
             };
-            let Some(k) = skip else { break };
-            i += k;
+            let Some(at) = skip else { break };
+            i = at;
             let Some(c) = text[i..self.pe].chars().next() else {
                 break;
             };
@@ -2504,6 +2478,108 @@ impl Para<'_> {
     }
 }
 
+/// Calls `push` with the protected span (P2) of each URL, e-mail-like
+/// token and path in the paragraph `s`: whole whitespace-separated tokens,
+/// trimmed (see [`token_protection`]).
+///
+/// Only a token with `/` or `\\` can be a path (see [`path_span`]), and only
+/// one with `/` (`://`) or `www.` a URL: the tokens are found from those
+/// bytes, and the others, which give nothing, are never read.
+fn protected_tokens(s: &str, mut push: impl FnMut(Range<usize>)) {
+    let b = s.as_bytes();
+    let has_url = (memchr(b':', b).is_some() && URL_SCHEME.find(b).is_some())
+        || (memchr(b'w', b).is_some() && URL_WWW.find(b).is_some());
+    let has_path = memchr(b'/', b).is_some() || memchr(b'\\', b).is_some();
+    if !(has_url || has_path) {
+        return;
+    }
+    // The next `www.` at or after the last search's start (the end if none).
+    let mut www = None;
+    let mut pos = 0;
+    while pos < b.len() {
+        let slash = memchr::memchr2(b'/', b'\\', &b[pos..]).map(|k| pos + k);
+        if has_url && www.is_none_or(|w| w < pos) {
+            www = Some(URL_WWW.find(&b[pos..]).map_or(b.len(), |k| pos + k));
+        }
+        let hit = slash.unwrap_or(b.len()).min(www.unwrap_or(b.len()));
+        if hit >= b.len() {
+            break;
+        }
+        // The whitespace-separated token around the hit.
+        let st = b[pos..hit]
+            .iter()
+            .rposition(u8::is_ascii_whitespace)
+            .map_or(pos, |k| pos + k + 1);
+        let end = b[hit..]
+            .iter()
+            .position(u8::is_ascii_whitespace)
+            .map_or(b.len(), |k| hit + k);
+        pos = end;
+        if let Some(r) = token_protection(s, st, end, has_url) {
+            push(r);
+        }
+    }
+}
+
+/// [`protected_tokens`] reading every token: the definition the fast
+/// version must match.
+#[cfg(test)]
+fn protected_tokens_all(s: &str, mut push: impl FnMut(Range<usize>)) {
+    let b = s.as_bytes();
+    let has_url = (memchr(b':', b).is_some() && URL_SCHEME.find(b).is_some())
+        || (memchr(b'w', b).is_some() && URL_WWW.find(b).is_some());
+    let has_path = memchr(b'/', b).is_some() || memchr(b'\\', b).is_some();
+    if !(has_url || has_path) {
+        return;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        let st = i;
+        while i < b.len() && !b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if let Some(r) = token_protection(s, st, i, has_url) {
+            push(r);
+        }
+    }
+}
+
+/// The protected span in `s` of the token `s[st..i]`, if it is a URL (from
+/// the scheme or `www.`, less trailing quote marks and punctuation) or a
+/// path ([`path_span`]). `has_url`: `s` holds `://` or `www.`.
+fn token_protection(s: &str, st: usize, i: usize, has_url: bool) -> Option<Range<usize>> {
+    let tok = &s.as_bytes()[st..i];
+    let url = if has_url {
+        URL_SCHEME.find(tok).or_else(|| URL_WWW.find(tok))
+    } else {
+        None
+    };
+    if let Some(u) = url {
+        // From the scheme to the token end, less trailing quote marks and punctuation.
+        let mut us = u;
+        while us > 0 && tok[us - 1].is_ascii_alphanumeric() {
+            us -= 1;
+        }
+        let wrapped = us > 0 && matches!(tok[us - 1], b'"' | b'\'' | b'(' | b'<');
+        let tok_s = &s[st..i];
+        let mut ue = tok.len();
+        while let Some(c) = tok_s[..ue].chars().next_back() {
+            let trim = matches!(c, '.' | ',' | ')' | ';' | '>' | '!' | '?')
+                || (is_quote_char(c) && (!c.is_ascii() || wrapped));
+            if ue <= us || !trim {
+                break;
+            }
+            ue -= c.len_utf8();
+        }
+        return Some(st + us..st + ue);
+    }
+    path_span(&s[st..i]).map(|r| st + r.start..st + r.end)
+}
+
 /// The first `/` or line break in `b`.
 fn memchr2_line(b: &[u8]) -> Option<usize> {
     memchr::memchr3(b'/', b'\n', b'\r', b)
@@ -2539,6 +2615,43 @@ fn path_span(tok: &str) -> Option<Range<usize>> {
 
 static URL_SCHEME: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("://"));
 static URL_WWW: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("www."));
+
+/// Finds the next byte that can start a mark ([`LEAD`]) with three memchr
+/// searches (`"` `'` `` ` ``; C2 CA E2; E3 EF) whose hits are remembered:
+/// a search runs again only once the scan has passed its hit, so each
+/// search reads each byte at most once.
+#[derive(Default)]
+struct LeadScan {
+    /// Per search: the next hit at or after the last search's start (the
+    /// end when there is none), or `None` before the first search.
+    hit: [Option<usize>; 3],
+}
+
+impl LeadScan {
+    /// The first position in `i..end` of `b` whose byte is in [`LEAD`].
+    /// `i` must not decrease between calls.
+    fn next(&mut self, b: &[u8], i: usize, end: usize) -> Option<usize> {
+        let mut best = end;
+        for (k, hit) in self.hit.iter_mut().enumerate() {
+            let h = match *hit {
+                Some(h) if h >= i => h,
+                _ => {
+                    let rest = &b[i..end];
+                    let found = match k {
+                        0 => memchr3(b'"', b'\'', b'`', rest),
+                        1 => memchr3(0xC2, 0xCA, 0xE2, rest),
+                        _ => memchr::memchr2(0xE3, 0xEF, rest),
+                    };
+                    let h = found.map_or(end, |x| i + x);
+                    *hit = Some(h);
+                    h
+                }
+            };
+            best = best.min(h);
+        }
+        (best < end).then_some(best)
+    }
+}
 
 /// Bytes that can start a quote-like mark: `"`, `'`, `` ` `` and the UTF-8
 /// lead bytes of the non-ASCII marks (U+00AB/BB/B4, U+02BC, U+2018–203A,
@@ -2933,6 +3046,67 @@ mod tests {
             run("It's plain - yes.", QuoteStyle::Ascii),
             "It's plain - yes."
         );
+    }
+
+    #[test]
+    fn mostly_cyrillic_bytes_match_chars() {
+        let cases = [
+            "«Привет», – сказал он.",
+            "Hello, мир",
+            "Мир, hello world",
+            "ab Ԁԯ",   // U+0500, U+052F: Cyrillic Supplement (D4 80, D4 AF)
+            "ab Աբ",   // Armenian U+0531 (D4 B1): not Cyrillic
+            "xy ӿԀ z", // U+04FF and U+0500
+            "plain ascii",
+            "",
+        ];
+        for c in cases {
+            assert_eq!(mostly_cyrillic(c), mostly_cyrillic_chars(c), "{c}");
+        }
+        assert!(mostly_cyrillic("«Привет», – сказал он."));
+        assert!(!mostly_cyrillic("ab Աբ"));
+    }
+
+    #[test]
+    fn lead_scan_matches_the_table() {
+        let text = "a “b” — c «d» ’e ＂f＂ ＂ 〝g〞 ʼh ´ `j` \"k\" 'l' ❝m❞ no marks é";
+        let b = text.as_bytes();
+        let want: Vec<usize> = (0..b.len()).filter(|&i| LEAD[usize::from(b[i])]).collect();
+        let mut got = Vec::new();
+        let mut scan = LeadScan::default();
+        let mut i = 0;
+        while let Some(at) = scan.next(b, i, b.len()) {
+            got.push(at);
+            i = at + 1;
+        }
+        assert_eq!(got, want);
+        // Declined: nothing that can start a mark.
+        assert_eq!(
+            LeadScan::default().next(b"plain text, no marks", 0, 20),
+            None
+        );
+    }
+
+    #[test]
+    fn protected_tokens_read_only_candidate_tokens() {
+        let spans = |s: &str| {
+            let (mut fast, mut all) = (Vec::new(), Vec::new());
+            protected_tokens(s, |r| fast.push(r));
+            protected_tokens_all(s, |r| all.push(r));
+            assert_eq!(fast, all, "{s}");
+            fast
+        };
+        // Taken: tokens with `/`, `\\` or `www.`.
+        let s = "see /usr/local/bin and http://x.com/a/b/ now, www.example.com. C:\\dir \"./x\"";
+        assert_eq!(spans(s).len(), 5);
+        assert_eq!(spans("go to (https://a.org/x?q=\"y\").")[0], 7..27);
+        assert_eq!(spans("“http://x.org/”.")[0], 3..16);
+        // Declined: no candidate byte, or candidates that are no path.
+        assert!(spans("no paths here at all").is_empty());
+        assert!(spans("and/or 14/10/2015 24/7 S/RES/2254 a / b").is_empty());
+        assert!(spans("www").is_empty());
+        spans("  /a/b  /c/d\tw/x www.a/b  ");
+        spans("/a/b/");
     }
 
     #[test]
