@@ -21,7 +21,7 @@ use std::sync::LazyLock;
 
 use memchr::{memchr, memchr3, memmem};
 
-use crate::edit::{self, Edit, Rule};
+use crate::edit::{self, Edit, EditKind, Rule};
 use crate::pipeline::{Context, QuoteStyle};
 use crate::stage::Stage;
 
@@ -288,31 +288,128 @@ const MAX_PASSES: usize = 4;
 /// (an inserted inner closer, a glyph turned round) can read differently to
 /// a second pass, above all in adversarial mark soup (`““»`). To be
 /// idempotent, the stage reads its own result again and folds what it finds
-/// into its edits, until a pass finds nothing ([`edit::settle`]). If that
-/// takes more than [`MAX_PASSES`] passes, the text is left as it is: a
-/// second run then meets the same text and decides the same, so the output
-/// is stable either way. Text that reads the same to a second pass (all
-/// real articles seen so far) costs one extra pass and keeps the first
-/// pass's edits unchanged.
+/// into its edits, until a pass finds nothing. If that takes more than
+/// [`MAX_PASSES`] passes, the text is left as it is: a second run then
+/// meets the same text and decides the same, so the output is stable
+/// either way. Text that reads the same to a second pass (all real
+/// articles seen so far) keeps the first pass's edits unchanged.
+///
+/// This is [`edit::settle`], step for step (the same edits, the same
+/// result), except that a later pass reads again only the paragraphs that
+/// the pass before changed or whose context changed ([`find_once`] with a
+/// [`Prior`]): a paragraph is read on its own, so one that a pass left as
+/// it was, read in the same context, finds again what it found (nothing).
 pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
+    let style = cx.config.quotes;
     let mut first = Vec::new();
-    find_once(text, cx, &mut first);
+    let mut recs = Vec::new();
+    find_once(text, style, None, &mut first, &mut recs);
     if first.is_empty() {
         return;
     }
-    if let Some(edits) = edit::settle(text, first, MAX_PASSES, |t, o| find_once(t, cx, o)) {
-        out.extend(edits);
+    // From here on as in `edit::settle`.
+    let mut edits = first;
+    let mut current = match edit::apply(text, &mut edits) {
+        Cow::Borrowed(_) => {
+            out.extend(edits);
+            return;
+        }
+        Cow::Owned(s) => s,
+    };
+    // The changes the last pass made, on its input (they made `current`).
+    let mut changes: Vec<Edit> = edits
+        .iter()
+        .filter(|e| e.kind() == EditKind::Change)
+        .cloned()
+        .collect();
+    let mut again = Vec::new();
+    let mut next_recs = Vec::new();
+    for _ in 1..MAX_PASSES {
+        again.clear();
+        next_recs.clear();
+        let prior = Prior {
+            changes: &changes,
+            recs: &recs,
+        };
+        find_once(&current, style, Some(prior), &mut again, &mut next_recs);
+        again.retain(|e| e.kind() == EditKind::Change);
+        let next = match edit::apply(&current, &mut again) {
+            Cow::Borrowed(_) => {
+                out.extend(edits);
+                return;
+            }
+            Cow::Owned(s) => s,
+        };
+        drop(current);
+        let mut composed = edit::compose(text, &edits, &again);
+        // As `edit::settle`: checked in debug builds only.
+        if cfg!(debug_assertions) && edit::apply(text, &mut composed) != next {
+            debug_assert!(false, "composed passes differ from the passes applied");
+            return;
+        }
+        edits = composed;
+        current = next;
+        std::mem::swap(&mut changes, &mut again);
+        std::mem::swap(&mut recs, &mut next_recs);
     }
 }
 
-/// One pass of the stage over `text`.
-fn find_once(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
+/// What a pass learnt about one paragraph, for the next pass ([`Prior`]).
+///
+/// A paragraph's edits depend on its own text and on two things outside
+/// it: whether the paragraph before ended inside a quotation (R6.4) and
+/// whether the text after it starts with a quote mark (R3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ParaRec {
+    /// The paragraph's span in the pass's input.
+    start: usize,
+    end: usize,
+    /// The previous paragraph ended inside a quotation.
+    prev_in: bool,
+    /// This paragraph ends inside a quotation (what the next one is told).
+    prev_out: bool,
+    /// The first non-space char after the paragraph is a quote mark.
+    continued: bool,
+    /// Some edit of the paragraph changes its text.
+    changed: bool,
+}
+
+/// The previous pass, for a pass over its result: the changes it made (on
+/// its input, sorted and non-overlapping, as [`edit::apply`] left them) and
+/// its paragraphs.
+#[derive(Clone, Copy)]
+struct Prior<'p> {
+    changes: &'p [Edit],
+    recs: &'p [ParaRec],
+}
+
+/// Whether the first non-space char of `rest` is a quote mark (R3: a
+/// quotation that goes on in the next paragraph).
+fn continues_with_quote(rest: &str) -> bool {
+    rest.chars()
+        .find(|c| !is_space(*c))
+        .is_some_and(is_quote_char)
+}
+
+/// One pass of the stage over `text`; `recs` gets a record of each
+/// paragraph. Returns the number of paragraphs read. With `prior` (the pass that made `text`), a paragraph that
+/// no change of that pass touched, and that it read at the same place (its
+/// text the same) in the same context and left unchanged, is not read
+/// again: it would find the same edits, none of which changes anything.
+fn find_once(
+    text: &str,
+    style: QuoteStyle,
+    prior: Option<Prior<'_>>,
+    out: &mut Vec<Edit>,
+    recs: &mut Vec<ParaRec>,
+) -> usize {
     if !has_candidates(text.as_bytes()) {
-        return;
+        return 0;
     }
+    let mut read = 0;
     let mut p = Para {
         text,
-        style: cx.config.quotes,
+        style,
         ps: 0,
         pe: 0,
         marks: Vec::new(),
@@ -326,23 +423,71 @@ fn find_once(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
         prev_open: false,
         void_closer: None,
     };
+    // Walk of the prior pass's changes: the next one not wholly before the
+    // paragraph, and the length the changes before it added.
+    let (mut ci, mut delta) = (0usize, 0isize);
+    // Walk of the prior pass's records.
+    let mut ri = 0usize;
     for para in Paragraphs::new(text) {
-        let bytes = &text.as_bytes()[para.clone()];
-        if !has_candidates(bytes) || (p.style == QuoteStyle::Ascii && ascii_settled(bytes)) {
-            p.prev_open = false;
-            continue;
+        let continued = continues_with_quote(&text[para.end..]);
+        let prev_in = p.prev_open;
+        if let Some(prior) = prior {
+            // The changes that end before the paragraph (in `text`).
+            while let Some(e) = prior.changes.get(ci) {
+                let out_end = e.span().start as isize + delta + e.inserted().len() as isize;
+                if out_end >= para.start as isize {
+                    break;
+                }
+                delta += e.inserted().len() as isize - e.span().len() as isize;
+                ci += 1;
+            }
+            let touched = prior
+                .changes
+                .get(ci)
+                .is_some_and(|e| e.span().start as isize + delta <= para.end as isize);
+            let old_start = para.start as isize - delta;
+            let old_end = para.end as isize - delta;
+            while prior
+                .recs
+                .get(ri)
+                .is_some_and(|r| (r.start as isize) < old_start)
+            {
+                ri += 1;
+            }
+            let same = prior.recs.get(ri).filter(|r| {
+                !touched
+                    && r.start as isize == old_start
+                    && r.end as isize == old_end
+                    && !r.changed
+                    && r.prev_in == prev_in
+                    && r.continued == continued
+            });
+            if let Some(r) = same {
+                p.prev_open = r.prev_out;
+                recs.push(ParaRec {
+                    start: para.start,
+                    end: para.end,
+                    ..*r
+                });
+                continue;
+            }
         }
-        let s = &text[para.clone()];
-        if !s.is_ascii() && mostly_cyrillic(s) {
-            p.prev_open = false;
-            continue; // P3
-        }
-        p.ps = para.start;
-        p.pe = para.end;
-        p.run();
-        p.prev_open = !p.stack.is_empty();
-        flush(&mut p.edits, out);
+        let from = out.len();
+        read += 1;
+        p.read(para.clone(), out);
+        let changed = out[from..]
+            .iter()
+            .any(|e| e.kind() == EditKind::Change && text.get(e.span()) != Some(e.inserted()));
+        recs.push(ParaRec {
+            start: para.start,
+            end: para.end,
+            prev_in,
+            prev_out: p.prev_open,
+            continued,
+            changed,
+        });
     }
+    read
 }
 
 /// Whether `bytes` holds any byte that can start something this stage
@@ -401,15 +546,16 @@ fn mostly_cyrillic(s: &str) -> bool {
     if memchr3(0xD0, 0xD1, 0xD2, b).is_none() && memchr::memchr2(0xD3, 0xD4, b).is_none() {
         return false;
     }
-    let (mut cyr, mut lat) = (0usize, 0usize);
-    for (k, &c) in b.iter().enumerate() {
-        match c {
-            b'A'..=b'Z' | b'a'..=b'z' => lat += 1,
-            0xD0..=0xD3 => cyr += 1,
-            0xD4 => cyr += usize::from(b.get(k + 1).is_some_and(|&n| n < 0xB0)),
-            _ => {}
-        }
-    }
+    // Simple counts (vectorised by the compiler): `c | 0x20` folds A–Z
+    // onto a–z and moves no other byte into a–z.
+    let lat = b
+        .iter()
+        .filter(|&&c| (c | 0x20).wrapping_sub(b'a') < 26)
+        .count();
+    let cyr = b.iter().filter(|&&c| c.wrapping_sub(0xD0) < 4).count()
+        + memchr::memchr_iter(0xD4, b)
+            .filter(|&k| b.get(k + 1).is_some_and(|&n| n < 0xB0))
+            .count();
     cyr > lat
 }
 
@@ -837,6 +983,28 @@ struct Para<'a> {
 }
 
 impl Para<'_> {
+    /// Reads the paragraph `para` (unless it has nothing to do, or is
+    /// mostly Cyrillic), sets `prev_open` for the next paragraph, and moves
+    /// its edits into `out`.
+    fn read(&mut self, para: Range<usize>, out: &mut Vec<Edit>) {
+        let text = self.text;
+        let bytes = &text.as_bytes()[para.clone()];
+        if !has_candidates(bytes) || (self.style == QuoteStyle::Ascii && ascii_settled(bytes)) {
+            self.prev_open = false;
+            return;
+        }
+        let s = &text[para.clone()];
+        if !s.is_ascii() && mostly_cyrillic(s) {
+            self.prev_open = false;
+            return; // P3
+        }
+        self.ps = para.start;
+        self.pe = para.end;
+        self.run();
+        self.prev_open = !self.stack.is_empty();
+        flush(&mut self.edits, out);
+    }
+
     fn prev(&self, i: usize) -> Option<char> {
         if i <= self.ps {
             None
@@ -2655,7 +2823,8 @@ impl LeadScan {
 
 /// Bytes that can start a quote-like mark: `"`, `'`, `` ` `` and the UTF-8
 /// lead bytes of the non-ASCII marks (U+00AB/BB/B4, U+02BC, U+2018–203A,
-/// U+275D/E, U+301D/E, U+FF02).
+/// U+275D/E, U+301D/E, U+FF02): the set [`LeadScan`] must find.
+#[cfg(test)]
 static LEAD: [bool; 256] = {
     let mut t = [false; 256];
     t[b'"' as usize] = true;
@@ -3107,6 +3276,107 @@ mod tests {
         assert!(spans("www").is_empty());
         spans("  /a/b  /c/d\tw/x www.a/b  ");
         spans("/a/b/");
+    }
+
+    /// The stage as `edit::settle` runs it: every pass reads every paragraph.
+    fn find_reference(text: &str, style: QuoteStyle) -> Vec<Edit> {
+        let mut first = Vec::new();
+        find_once(text, style, None, &mut first, &mut Vec::new());
+        if first.is_empty() {
+            return first;
+        }
+        edit::settle(text, first, MAX_PASSES, |t, o| {
+            find_once(t, style, None, o, &mut Vec::new());
+        })
+        .unwrap_or_default()
+    }
+
+    fn find_fast(text: &str, style: QuoteStyle) -> Vec<Edit> {
+        let cfg = Config {
+            quotes: style,
+            ..Default::default()
+        };
+        let cx = Context {
+            config: &cfg,
+            corpus: None,
+        };
+        let mut out = Vec::new();
+        find(text, &cx, &mut out);
+        out
+    }
+
+    #[test]
+    fn later_passes_read_only_what_changed() {
+        let style = QuoteStyle::Curly;
+        // Paragraph 1 changes, 2 and 4 are already right, 3 changes.
+        let text = "He said \"no\".\n\n“Fine,” she said.\n\nIt's late.\n\nDon’t.\n";
+        let mut first = Vec::new();
+        let mut recs = Vec::new();
+        assert_eq!(find_once(text, style, None, &mut first, &mut recs), 4);
+        let mut edits = first.clone();
+        let mid = edit::apply(text, &mut edits).into_owned();
+        let prior = Prior {
+            changes: &edits,
+            recs: &recs,
+        };
+        let (mut again, mut recs2) = (Vec::new(), Vec::new());
+        // Taken: only the two changed paragraphs are read again.
+        assert_eq!(
+            find_once(&mid, style, Some(prior), &mut again, &mut recs2),
+            2
+        );
+        let mut all = Vec::new();
+        find_once(&mid, style, None, &mut all, &mut Vec::new());
+        all.retain(|e| mid.get(e.span()) != Some(e.inserted()));
+        again.retain(|e| mid.get(e.span()) != Some(e.inserted()));
+        assert_eq!(again, all);
+        assert_eq!(recs2.len(), recs.len());
+        // Declined: a paragraph whose context changed is read again (the
+        // opener R6.4 inserts makes the first paragraph start with a quote
+        // mark, which the paragraph before it reads for R3).
+        let text = "“We fight the “Islamic state”.\n\nWe will go,” he said.";
+        let mut first = Vec::new();
+        let mut recs = Vec::new();
+        find_once(text, style, None, &mut first, &mut recs);
+        assert!(recs.iter().all(|r| r.changed));
+        assert_eq!(find_fast(text, style), find_reference(text, style));
+    }
+
+    #[test]
+    fn paragraph_settle_matches_settle() {
+        let cases = [
+            "He said \"no\".\n\n“Fine,” she said.\n\nIt's late.",
+            "“We fight the “Islamic state”.\n\nWe will go,” he said.",
+            "“A long quotation.\n\n“Goes on,” he said.\n\nAnd “more",
+            "He said: “We will go\n\nand fight,” he said.\n\n«x» y",
+            "““»\n\n““»”\n\n\"\"\"'\n\n„“”“»«",
+            "“Q, – said X. – R”\n\n“Q” – said X.\n\n“A, – said Putin. We hope so”.",
+            "```\n\"x\"\n```\n“a “b”.\n\n  \n\n'c' d's\r\n\r\n\"e\"",
+        ];
+        for style in [QuoteStyle::Curly, QuoteStyle::Ascii, QuoteStyle::Keep] {
+            for c in cases {
+                assert_eq!(find_fast(c, style), find_reference(c, style), "{c:?}");
+            }
+        }
+        // Mark soup: random paragraphs of marks, words, dashes and breaks.
+        let alphabet = [
+            "\"", "'", "“", "”", "‘", "’", "«", "»", "„", "`", " ", " ", "a", "Word", "s", ".",
+            ",", " – ", " - ", "said X", "\n", "\n\n", "/", "9", "\u{7}", "—",
+        ];
+        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..3000 {
+            let mut t = String::new();
+            let n = 1 + (seed >> 59) as usize * 3;
+            for _ in 0..n {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                t.push_str(alphabet[(seed % alphabet.len() as u64) as usize]);
+            }
+            for style in [QuoteStyle::Curly, QuoteStyle::Ascii] {
+                assert_eq!(find_fast(&t, style), find_reference(&t, style), "{t:?}");
+            }
+        }
     }
 
     #[test]
