@@ -546,16 +546,29 @@ fn mostly_cyrillic(s: &str) -> bool {
     if memchr3(0xD0, 0xD1, 0xD2, b).is_none() && memchr::memchr2(0xD3, 0xD4, b).is_none() {
         return false;
     }
-    // Simple counts (vectorised by the compiler): `c | 0x20` folds A–Z
-    // onto a–z and moves no other byte into a–z.
-    let lat = b
-        .iter()
-        .filter(|&&c| (c | 0x20).wrapping_sub(b'a') < 26)
+    // Branch-free counts over fixed-size chunks with byte counters (which
+    // the compiler turns into vector code): `c | 0x20` folds A–Z onto a–z
+    // and moves no other byte into a–z.
+    let is_lat = |c: u8| u8::from((c | 0x20).wrapping_sub(b'a') < 26);
+    let is_cyr = |c: u8| u8::from(c.wrapping_sub(0xD0) < 4);
+    let (mut cyr, mut lat) = (0usize, 0usize);
+    let mut chunks = b.chunks_exact(128);
+    for chunk in &mut chunks {
+        let (mut l, mut c) = (0u8, 0u8);
+        for &x in chunk {
+            l += is_lat(x);
+            c += is_cyr(x);
+        }
+        lat += usize::from(l);
+        cyr += usize::from(c);
+    }
+    for &x in chunks.remainder() {
+        lat += usize::from(is_lat(x));
+        cyr += usize::from(is_cyr(x));
+    }
+    cyr += memchr::memchr_iter(0xD4, b)
+        .filter(|&k| b.get(k + 1).is_some_and(|&n| n < 0xB0))
         .count();
-    let cyr = b.iter().filter(|&&c| c.wrapping_sub(0xD0) < 4).count()
-        + memchr::memchr_iter(0xD4, b)
-            .filter(|&k| b.get(k + 1).is_some_and(|&n| n < 0xB0))
-            .count();
     cyr > lat
 }
 
@@ -3229,6 +3242,12 @@ mod tests {
             "plain ascii",
             "",
         ];
+        let long_cyr = "Привет мир, hello. ".repeat(40);
+        let long_lat = "Привет, hello world. ".repeat(40);
+        for c in [long_cyr.as_str(), long_lat.as_str()] {
+            assert_eq!(mostly_cyrillic(c), mostly_cyrillic_chars(c));
+        }
+        assert!(mostly_cyrillic(&long_cyr) && !mostly_cyrillic(&long_lat));
         for c in cases {
             assert_eq!(mostly_cyrillic(c), mostly_cyrillic_chars(c), "{c}");
         }
