@@ -819,6 +819,10 @@ struct Mark {
     paired: bool,
     /// Delete: what replaces the mark (a space when words would touch).
     del_with: &'static str,
+    /// `prev_vis(start)` and `next_vis(end)`, read once when the mark is
+    /// collected (the paragraph does not change while it is read).
+    pv: Option<char>,
+    nv: Option<char>,
 }
 
 /// An open quotation on the stack.
@@ -1212,6 +1216,8 @@ impl Para<'_> {
                 del_rule: None,
                 paired: false,
                 del_with: "",
+                pv: None,
+                nv: None,
             };
             match c {
                 '"' | '\u{FF02}' | '\u{201F}' => {}
@@ -1258,6 +1264,8 @@ impl Para<'_> {
                 }
             }
             m.out = m.kind;
+            m.pv = self.prev_vis(m.start);
+            m.nv = self.next_vis(m.end);
             i = m.end;
             self.marks.push(m);
         }
@@ -1267,8 +1275,8 @@ impl Para<'_> {
     /// marks already resolved for an adjacent quote char.
     fn flanks(&self, idx: usize, dynamic: bool) -> (bool, bool, Cls, Cls) {
         let m = &self.marks[idx];
-        let p = self.prev_vis(m.start);
-        let n = self.next_vis(m.end);
+        let p = m.pv;
+        let n = m.nv;
         let mut pc = cls(p);
         if pc == Cls::Quote {
             let opened = if dynamic && idx > 0 && self.marks[idx - 1].end == m.start {
@@ -1296,8 +1304,8 @@ impl Para<'_> {
             let (left, right, _, _) = self.flanks(i, false);
             let m = &self.marks[i];
             // Straight marks after a digit may be primes (`6'2"`): no direction.
-            let after_digit = matches!(m.glyph, '"' | '\'')
-                && self.prev_vis(m.start).is_some_and(|c| c.is_ascii_digit());
+            let after_digit =
+                matches!(m.glyph, '"' | '\'') && m.pv.is_some_and(|c| c.is_ascii_digit());
             let sdir = match (left, right) {
                 _ if after_digit => 0,
                 (true, false) => 1,
@@ -1320,7 +1328,7 @@ impl Para<'_> {
             let sgl_close = m.kind == Kind::Single
                 && !m.subst
                 && m.sdir < 0
-                && !self.next_vis(m.end).is_some_and(char::is_alphanumeric);
+                && !m.nv.is_some_and(char::is_alphanumeric);
             self.dbl_close_after[i] = self.dbl_close_after[i + 1] + u32::from(dbl && m.sdir < 0);
             self.sgl_close_after[i] = self.sgl_close_after[i + 1] + u32::from(sgl_close);
         }
@@ -1413,9 +1421,7 @@ impl Para<'_> {
                 && self.stack.len() == 1
                 && self.marks[j].kind == Kind::Double
                 && self.marks[i].sdir > 0
-                && self
-                    .next_vis(self.marks[j].end)
-                    .is_some_and(is_sentence_end)
+                && self.marks[j].nv.is_some_and(is_sentence_end)
                 && match self.marks[i].kind {
                     Kind::Double => self.closers_before_next_opener(i) < 2,
                     // A single quotation right after: only when the outer
@@ -1509,8 +1515,8 @@ impl Para<'_> {
         any_before: bool,
     ) {
         let m = self.marks[i].clone();
-        let p = self.prev_vis(m.start);
-        let nx = self.next_vis(m.end);
+        let p = m.pv;
+        let nx = m.nv;
         if m.subst {
             // ´ ʼ: an apostrophe between letters or after a plural s.
             let between = p.is_some_and(char::is_alphabetic) && nx.is_some_and(char::is_alphabetic);
@@ -1722,8 +1728,8 @@ impl Para<'_> {
     fn intraword(&self, i: usize) -> bool {
         let m = &self.marks[i];
         m.kind == Kind::Single
-            && self.prev_vis(m.start).is_some_and(char::is_alphanumeric)
-            && self.next_vis(m.end).is_some_and(char::is_alphanumeric)
+            && m.pv.is_some_and(char::is_alphanumeric)
+            && m.nv.is_some_and(char::is_alphanumeric)
     }
 
     /// The start of the first mark after `i` that is not an apostrophe in a word.
@@ -1756,7 +1762,7 @@ impl Para<'_> {
     fn early_closer_ok(&self, x: usize) -> bool {
         let m = &self.marks[x];
         self.marks[x].role == Role::Close
-            && self.prev_vis(m.start).is_some_and(is_sentence_end)
+            && m.pv.is_some_and(is_sentence_end)
             && self
                 .next(m.end)
                 .is_some_and(|c| is_hspace(c) || c.is_alphabetic())
@@ -1780,7 +1786,7 @@ impl Para<'_> {
     /// nothing open (`word. ” “The question`): deleted with its space.
     fn stray_closer(&mut self, i: usize) -> bool {
         let m = &self.marks[i];
-        let free = self.prev_vis(m.start).is_some_and(is_hspace);
+        let free = m.pv.is_some_and(is_hspace);
         let after_sentence = self
             .prev_nonspace(m.start)
             .is_some_and(|(_, c)| is_sentence_end(c));
@@ -1811,7 +1817,7 @@ impl Para<'_> {
             return;
         }
         // R6.3: `"A." B," a spokesman told`.
-        let attributed = self.prev_vis(m.start) == Some(',') && self.attr_after(m.end).is_some();
+        let attributed = m.pv == Some(',') && self.attr_after(m.end).is_some();
         if let Some((x, entry)) = *last_closed
             && attributed
             && self.early_closer_ok(x)
@@ -2351,7 +2357,7 @@ impl Para<'_> {
         if attr.end > to || !self.ends_clause(attr.end) {
             return cursor;
         }
-        let before = self.prev_vis(m.start);
+        let before = m.pv;
         let punct_inside = before.is_some_and(|c| matches!(c, ',' | '?' | '!' | '\u{2026}'));
         let close = match self.style {
             QuoteStyle::Keep => entry.close_glyph,
@@ -2528,7 +2534,7 @@ impl Para<'_> {
                 );
             }
             // Missing space outside before the opener.
-            let p = self.prev_vis(m.start);
+            let p = m.pv;
             if p.is_some_and(|c| {
                 c.is_alphanumeric() || matches!(c, '.' | ',' | ';' | ':' | '!' | '?')
             }) {
@@ -2553,7 +2559,7 @@ impl Para<'_> {
                         .with_detail("R5: space before a closing mark"),
                 );
             }
-            if self.next_vis(m.end).is_some_and(char::is_alphanumeric) {
+            if m.nv.is_some_and(char::is_alphanumeric) {
                 self.edits.push(
                     Edit::insert(m.end, " ", &R5_MISSING_SPACE_OUTSIDE_QUOTE)
                         .with_detail("R5: no space after a closing mark"),
