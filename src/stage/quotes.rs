@@ -517,6 +517,79 @@ fn ascii_settled(bytes: &[u8]) -> bool {
     })
 }
 
+/// Text whose only quote-like marks are curly apostrophes inside words
+/// (`it’s`, `Russia’s`: `’` after an ASCII letter or digit, before an ASCII
+/// letter), with no `/`: nothing to do in curly or keep style. Such a
+/// mark is an apostrophe already written in the style, no quotation is
+/// opened, and without marks or slashes no rule has anything to act on.
+fn curly_settled(b: &[u8]) -> bool {
+    if memchr3(b'"', b'\'', b'`', b).is_some() || memchr(b'/', b).is_some() {
+        return false;
+    }
+    // Only non-ASCII marks are left: each starts with one of these bytes.
+    let leads =
+        memchr::memchr3_iter(0xC2, 0xCA, 0xE2, b).chain(memchr::memchr2_iter(0xE3, 0xEF, b));
+    for at in leads {
+        let rest = &b[at..];
+        if rest.starts_with("\u{2019}".as_bytes()) {
+            let before = at.checked_sub(1).map(|k| b[k]);
+            let after = b.get(at + 3);
+            if !(before.is_some_and(|c| c.is_ascii_alphanumeric())
+                && after.is_some_and(u8::is_ascii_alphabetic))
+            {
+                return false;
+            }
+        } else if starts_with_mark(rest) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Whether `b` starts with the UTF-8 of a non-ASCII char that
+/// `Para::collect_marks` makes a mark of (`« » ´ ʼ ‘ ’ ‚ ‛ “ ” „ ‟ ‹ › ❝ ❞ 〝 〞 ＂`).
+fn starts_with_mark(b: &[u8]) -> bool {
+    matches!(
+        b,
+        [0xC2, 0xAB | 0xBB | 0xB4, ..]
+            | [0xCA, 0xBC, ..]
+            | [0xE2, 0x80, 0x98..=0x9F | 0xB9 | 0xBA, ..]
+            | [0xE2, 0x9D, 0x9D | 0x9E, ..]
+            | [0xE3, 0x80, 0x9D | 0x9E, ..]
+            | [0xEF, 0xBC, 0x82, ..]
+    )
+}
+
+/// Whether `Para::collect_marks` makes a mark of `c` (the list that
+/// [`starts_with_mark`] must match for the non-ASCII marks).
+#[cfg(test)]
+fn is_mark_char(c: char) -> bool {
+    matches!(
+        c,
+        '"' | '\''
+            | '`'
+            | '\u{FF02}'
+            | '\u{201F}'
+            | '\u{201C}'
+            | '\u{201E}'
+            | '\u{AB}'
+            | '\u{301D}'
+            | '\u{275D}'
+            | '\u{201D}'
+            | '\u{BB}'
+            | '\u{301E}'
+            | '\u{275E}'
+            | '\u{2018}'
+            | '\u{2019}'
+            | '\u{201A}'
+            | '\u{201B}'
+            | '\u{2039}'
+            | '\u{203A}'
+            | '\u{B4}'
+            | '\u{2BC}'
+    )
+}
+
 /// Sorts a paragraph's edits and moves those that do not overlap into `out`.
 fn flush(edits: &mut Vec<Edit>, out: &mut Vec<Edit>) {
     edits.sort_by_key(|e| (e.span().start, e.span().end));
@@ -1006,7 +1079,11 @@ impl Para<'_> {
     fn read(&mut self, para: Range<usize>, out: &mut Vec<Edit>) {
         let text = self.text;
         let bytes = &text.as_bytes()[para.clone()];
-        if !has_candidates(bytes) || (self.style == QuoteStyle::Ascii && ascii_settled(bytes)) {
+        let settled = |b: &[u8]| match self.style {
+            QuoteStyle::Ascii => ascii_settled(b),
+            QuoteStyle::Curly | QuoteStyle::Keep => curly_settled(b),
+        };
+        if !has_candidates(bytes) || settled(bytes) {
             self.prev_open = false;
             return;
         }
@@ -3401,6 +3478,89 @@ mod tests {
             for style in [QuoteStyle::Curly, QuoteStyle::Ascii] {
                 assert_eq!(find_fast(&t, style), find_reference(&t, style), "{t:?}");
             }
+        }
+    }
+
+    /// The marks `collect_marks` makes of `text` (one paragraph).
+    fn marks_of(text: &str, style: QuoteStyle) -> (Vec<Mark>, Vec<Edit>, bool) {
+        let mut p = Para {
+            text,
+            style,
+            ps: 0,
+            pe: text.len(),
+            marks: Vec::new(),
+            stack: Vec::new(),
+            depth_log: Vec::new(),
+            protected: Vec::new(),
+            edits: Vec::new(),
+            dbl_close_after: Vec::new(),
+            sgl_close_after: Vec::new(),
+            closed: None,
+            prev_open: false,
+            void_closer: None,
+        };
+        p.run();
+        (p.marks, p.edits, !p.stack.is_empty())
+    }
+
+    #[test]
+    fn is_mark_char_matches_collect_marks() {
+        let mut n = 0;
+        for c in (0u32..0x1_0000).filter_map(char::from_u32) {
+            let mut buf = [0u8; 4];
+            let lead = c.encode_utf8(&mut buf).as_bytes()[0];
+            if !LEAD[usize::from(lead)] {
+                assert!(!is_mark_char(c));
+                continue;
+            }
+            let text = format!("x {c} y");
+            let made = marks_of(&text, QuoteStyle::Curly)
+                .0
+                .iter()
+                .any(|m| m.start == 2);
+            assert_eq!(made, is_mark_char(c), "{c:?}");
+            assert_eq!(
+                made && !c.is_ascii(),
+                starts_with_mark(c.to_string().as_bytes()),
+                "{c:?}"
+            );
+            n += usize::from(made);
+        }
+        assert_eq!(n, 22);
+    }
+
+    #[test]
+    fn curly_settled_paragraphs_find_nothing() {
+        // Taken: the slow path finds no edit and leaves nothing open.
+        for text in [
+            "Russia’s plan – it’s the 1990s end… 5 km — ok, O’Brien’s.",
+            "No marks at all, only a dash – and an ellipsis… and «» no: «x»",
+            "It’s",
+            "Пу’тин и «мир»",
+        ] {
+            let settled = curly_settled(text.as_bytes());
+            assert_eq!(settled, !text.contains('«'), "{text}");
+            if settled {
+                for style in [QuoteStyle::Curly, QuoteStyle::Keep] {
+                    let (_, edits, open) = marks_of(text, style);
+                    assert!(edits.is_empty() && !open, "{text}");
+                }
+            }
+        }
+        // Declined: any other mark, an apostrophe not inside a word, a slash.
+        for text in [
+            "Russia’s “plan”",
+            "the States’ role",
+            "’90s",
+            "it’ s",
+            "rock ’n’ roll",
+            "don\'t",
+            "a/b c",
+            "don´t",
+            "‘’double’’",
+            "x’’y",
+        ] {
+            assert!(!curly_settled(text.as_bytes()), "{text}");
         }
     }
 
