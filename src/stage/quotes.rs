@@ -1271,6 +1271,12 @@ impl Para<'_> {
                 break;
             };
             let cl = c.len_utf8();
+            // Most non-ASCII hits are dashes, ellipses and the like: not
+            // marks, passed over as the match below would.
+            if !c.is_ascii() && !starts_with_mark(&b[i..self.pe]) {
+                i += cl;
+                continue;
+            }
             if self.is_protected(i) {
                 i += cl;
                 continue;
@@ -2543,7 +2549,7 @@ impl Para<'_> {
                             &R1_QUOTE_STYLE_GLYPH
                         };
                         let what = if open { "opens" } else { "closes" };
-                        let detail = format!("{cur} {what} a quotation; written {target}");
+                        let detail = [cur, " ", what, " a quotation; written ", &target].concat();
                         self.edits
                             .push(Edit::replace(m.start..m.end, target, rule).with_detail(detail));
                     }
@@ -2566,7 +2572,7 @@ impl Para<'_> {
                     if cur != target {
                         self.edits.push(
                             Edit::replace(m.start..m.end, target, &R7_APOSTROPHE_GLYPH)
-                                .with_detail(format!("R7: {cur} is an apostrophe")),
+                                .with_detail(["R7: ", cur, " is an apostrophe"].concat()),
                         );
                     }
                 }
@@ -2574,7 +2580,7 @@ impl Para<'_> {
                     let rule = m.del_rule.unwrap_or(&R6_STRAY_CLOSER);
                     self.edits.push(
                         Edit::replace(m.del_from.min(m.start)..m.end, m.del_with, rule)
-                            .with_detail(format!("R6: {cur} deleted")),
+                            .with_detail(["R6: ", cur, " deleted"].concat()),
                     );
                 }
                 Role::Pending | Role::Leave | Role::Consumed => {}
