@@ -522,6 +522,7 @@ fn ascii_settled(bytes: &[u8]) -> bool {
 /// letter), with no `/`: nothing to do in curly or keep style. Such a
 /// mark is an apostrophe already written in the style, no quotation is
 /// opened, and without marks or slashes no rule has anything to act on.
+/// A text without candidates ([`has_candidates`]) is settled.
 fn curly_settled(b: &[u8]) -> bool {
     if memchr3(b'"', b'\'', b'`', b).is_some() || memchr(b'/', b).is_some() {
         return false;
@@ -690,6 +691,15 @@ fn is_blank(s: &str) -> bool {
     s.chars().all(|c| is_space(c) || is_ignorable(c))
 }
 
+/// A line that starts with a printable ASCII char other than `` ` `` and
+/// `~`: neither blank ([`is_blank`]) nor a fence ([`is_fence`]), told
+/// from its first byte.
+fn starts_text(line: &str) -> bool {
+    line.as_bytes()
+        .first()
+        .is_some_and(|&b| b.is_ascii_graphic() && b != b'`' && b != b'~')
+}
+
 fn is_fence(s: &str) -> bool {
     let t = s.trim_start_matches([' ', '\t']);
     t.starts_with("```") || t.starts_with("~~~")
@@ -702,7 +712,9 @@ impl Iterator for Paragraphs<'_> {
         loop {
             let (s, e, next) = self.line(self.pos)?;
             let line = &self.text[s..e];
-            if is_fence(line) {
+            if starts_text(line) {
+                // Neither a fence nor blank: a paragraph (below).
+            } else if is_fence(line) {
                 // Skip to the closing fence (or the end).
                 let mut at = next;
                 self.pos = self.text.len();
@@ -714,8 +726,7 @@ impl Iterator for Paragraphs<'_> {
                     at = n2;
                 }
                 continue;
-            }
-            if is_blank(line) {
+            } else if is_blank(line) {
                 self.pos = next;
                 continue;
             }
@@ -725,7 +736,7 @@ impl Iterator for Paragraphs<'_> {
             let mut at = next;
             while let Some((s2, e2, n2)) = self.line(at) {
                 let l = &self.text[s2..e2];
-                if is_blank(l) || is_fence(l) {
+                if !starts_text(l) && (is_blank(l) || is_fence(l)) {
                     break;
                 }
                 end = e2;
@@ -1079,11 +1090,12 @@ impl Para<'_> {
     fn read(&mut self, para: Range<usize>, out: &mut Vec<Edit>) {
         let text = self.text;
         let bytes = &text.as_bytes()[para.clone()];
-        let settled = |b: &[u8]| match self.style {
-            QuoteStyle::Ascii => ascii_settled(b),
-            QuoteStyle::Curly | QuoteStyle::Keep => curly_settled(b),
+        // (A paragraph without candidates is curly-settled too.)
+        let settled = match self.style {
+            QuoteStyle::Ascii => !has_candidates(bytes) || ascii_settled(bytes),
+            QuoteStyle::Curly | QuoteStyle::Keep => curly_settled(bytes),
         };
-        if !has_candidates(bytes) || settled(bytes) {
+        if settled {
             self.prev_open = false;
             return;
         }
@@ -3553,6 +3565,10 @@ mod tests {
                 }
             }
         }
+        // Without candidates: settled.
+        for text in ["plain words", "Привет, мир", ""] {
+            assert!(!has_candidates(text.as_bytes()) && curly_settled(text.as_bytes()));
+        }
         // Declined: any other mark, an apostrophe not inside a word, a slash.
         for text in [
             "Russia’s “plan”",
@@ -3568,6 +3584,28 @@ mod tests {
         ] {
             assert!(!curly_settled(text.as_bytes()), "{text}");
         }
+    }
+
+    #[test]
+    fn starts_text_lines_are_neither_blank_nor_fences() {
+        // Taken: told from the first byte, as the slow tests decide.
+        for line in ["Word", "\"Q\"", "1.", "-", "~x", "a```"] {
+            if starts_text(line) {
+                assert!(!is_blank(line) && !is_fence(line), "{line}");
+            }
+        }
+        assert!(starts_text("Word") && starts_text("\"Q\""));
+        // Declined: left to the slow tests.
+        for line in [
+            "", " ", "```rust", "~~~", "  ```", "\u{200B}", "\u{A0}x", "«x»", "\tx",
+        ] {
+            assert!(!starts_text(line), "{line:?}");
+        }
+        let paras = |t: &str| Paragraphs::new(t).collect::<Vec<_>>();
+        assert_eq!(
+            paras("a\nb\n\n```\nx\n\n```\n c\r\n\u{200B}\n~~~\nd"),
+            vec![0..3, 16..18]
+        );
     }
 
     #[test]
