@@ -1043,7 +1043,12 @@ fn word_in(w: &str, list: &[&str]) -> bool {
         *d = c.to_ascii_lowercase();
     }
     let lower = &buf[..w.len()];
-    list.binary_search_by(|x| x.as_bytes().cmp(lower)).is_ok()
+    // The first bytes decide most steps (without a call to compare slices).
+    list.binary_search_by(|x| {
+        let x = x.as_bytes();
+        x.first().cmp(&lower.first()).then_with(|| x.cmp(lower))
+    })
+    .is_ok()
 }
 
 /// An attribution clause (`said the representative of the Kremlin`,
@@ -1160,11 +1165,17 @@ impl Para<'_> {
 
     /// Position after a run of horizontal spaces starting at `i`.
     fn skip_hspace(&self, mut i: usize) -> usize {
-        while let Some(c) = self.next(i) {
-            if !is_hspace(c) {
-                break;
+        let b = self.text.as_bytes();
+        while i < self.pe {
+            // ASCII told by its byte: only space and tab are horizontal spaces.
+            match b[i] {
+                b' ' | b'\t' => i += 1,
+                c if c.is_ascii() => break,
+                _ => match self.next(i) {
+                    Some(c) if is_hspace(c) => i += c.len_utf8(),
+                    _ => break,
+                },
             }
-            i += c.len_utf8();
         }
         i
     }
@@ -2081,6 +2092,28 @@ impl Para<'_> {
 
     // -- R4 ----------------------------------------------------------------
 
+    /// The end of the run of word chars (alphanumerics, `'`, `’`, `-`) of
+    /// an attribution clause starting at `at`; ASCII is told by its byte.
+    fn attr_word_end(&self, at: usize) -> usize {
+        let b = self.text.as_bytes();
+        let mut e = at;
+        while e < self.pe {
+            let c0 = b[e];
+            if c0.is_ascii() {
+                if c0.is_ascii_alphanumeric() || c0 == b'\'' || c0 == b'-' {
+                    e += 1;
+                    continue;
+                }
+                break;
+            }
+            match self.next(e) {
+                Some(c) if c.is_alphanumeric() || c == '\u{2019}' => e += c.len_utf8(),
+                _ => break,
+            }
+        }
+        e
+    }
+
     /// Parses an attribution clause starting at `pos`.
     fn parse_attr(&self, pos: usize) -> Option<Attr> {
         let mut words: [Range<usize>; 16] = Default::default();
@@ -2089,14 +2122,7 @@ impl Para<'_> {
         let end;
         loop {
             let ws = at;
-            let mut e = at;
-            while let Some(c) = self.next(e) {
-                if c.is_alphanumeric() || matches!(c, '\'' | '\u{2019}' | '-') {
-                    e += c.len_utf8();
-                } else {
-                    break;
-                }
-            }
+            let e = self.attr_word_end(at);
             if e == ws {
                 return None;
             }
@@ -3606,6 +3632,71 @@ mod tests {
             paras("a\nb\n\n```\nx\n\n```\n c\r\n\u{200B}\n~~~\nd"),
             vec![0..3, 16..18]
         );
+    }
+
+    #[test]
+    fn byte_scans_match_char_scans() {
+        let text = "said  \u{A0}the\u{2009}Minister’s co-chair, it's Ünal\u{3000}x\tyo-yo; ¿q";
+        let p = Para {
+            text,
+            style: QuoteStyle::Curly,
+            ps: 0,
+            pe: text.len(),
+            marks: Vec::new(),
+            stack: Vec::new(),
+            depth_log: Vec::new(),
+            protected: Vec::new(),
+            edits: Vec::new(),
+            dbl_close_after: Vec::new(),
+            sgl_close_after: Vec::new(),
+            closed: None,
+            prev_open: false,
+            void_closer: None,
+        };
+        let mut spaced = 0;
+        for (i, _) in text.char_indices() {
+            // skip_hspace: as a char loop.
+            let mut j = i;
+            while let Some(c) = p.next(j).filter(|&c| is_hspace(c)) {
+                j += c.len_utf8();
+            }
+            assert_eq!(p.skip_hspace(i), j, "{i}");
+            spaced += usize::from(j > i);
+            // attr_word_end: as a char loop.
+            let mut e = i;
+            while let Some(c) = p
+                .next(e)
+                .filter(|&c| c.is_alphanumeric() || matches!(c, '\'' | '\u{2019}' | '-'))
+            {
+                e += c.len_utf8();
+            }
+            assert_eq!(p.attr_word_end(i), e, "{i}");
+        }
+        assert!(spaced > 5);
+        // word_in with the first-byte comparison.
+        for list in [
+            SPEECH_VERBS,
+            NOT_AFTER_VERB,
+            PRONOUNS,
+            NP_STARTERS,
+            NOT_IN_NP,
+            ELISIONS,
+        ] {
+            for w in list {
+                let probes = [
+                    w.to_string(),
+                    w.to_uppercase(),
+                    format!("{w}x"),
+                    w[1..].to_string(),
+                    w[..w.len() - 1].to_string(),
+                ];
+                for probe in probes {
+                    let want = list.iter().any(|x| x.eq_ignore_ascii_case(&probe));
+                    assert_eq!(word_in(&probe, list), want, "{probe}");
+                }
+            }
+            assert!(!word_in("", list) && !word_in("zzz", list) && !word_in("é", list));
+        }
     }
 
     #[test]
