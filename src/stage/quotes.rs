@@ -2795,18 +2795,12 @@ impl Para<'_> {
 /// bytes, and the others, which give nothing, are never read.
 fn protected_tokens(s: &str, mut push: impl FnMut(Range<usize>)) {
     let b = s.as_bytes();
-    let has_url = (memchr(b':', b).is_some() && URL_SCHEME.find(b).is_some())
-        || (memchr(b'w', b).is_some() && URL_WWW.find(b).is_some());
-    let has_path = memchr(b'/', b).is_some() || memchr(b'\\', b).is_some();
-    if !(has_url || has_path) {
-        return;
-    }
     // The next `www.` at or after the last search's start (the end if none).
     let mut www = None;
     let mut pos = 0;
     while pos < b.len() {
         let slash = memchr::memchr2(b'/', b'\\', &b[pos..]).map(|k| pos + k);
-        if has_url && www.is_none_or(|w| w < pos) {
+        if www.is_none_or(|w| w < pos) {
             www = Some(URL_WWW.find(&b[pos..]).map_or(b.len(), |k| pos + k));
         }
         let hit = slash.unwrap_or(b.len()).min(www.unwrap_or(b.len()));
@@ -2823,7 +2817,9 @@ fn protected_tokens(s: &str, mut push: impl FnMut(Range<usize>)) {
             .position(u8::is_ascii_whitespace)
             .map_or(b.len(), |k| hit + k);
         pos = end;
-        if let Some(r) = token_protection(s, st, end, has_url) {
+        // (A token can only hold `://` or `www.` when the text does: the
+        // token is searched for them as if the text had been.)
+        if let Some(r) = token_protection(s, st, end, true) {
             push(r);
         }
     }
@@ -3421,6 +3417,8 @@ mod tests {
         assert!(spans("and/or 14/10/2015 24/7 S/RES/2254 a / b").is_empty());
         assert!(spans("www").is_empty());
         spans("  /a/b  /c/d\tw/x www.a/b  ");
+        spans("x:/a/b see: /usr/lib and www/a/b and wwwx.y/z");
+        spans("mail me@www.x.org, or ftp://a.b/c/ (http://q.r/s).");
         spans("/a/b/");
     }
 
