@@ -907,6 +907,9 @@ struct Mark {
     /// collected (the paragraph does not change while it is read).
     pv: Option<char>,
     nv: Option<char>,
+    /// `flanks(i, false)`, set by `static_dirs`: what `flanks(i, true)`
+    /// gives too unless the mark before ends where this one starts.
+    sflanks: Option<(bool, bool, Cls, Cls)>,
 }
 
 /// An open quotation on the stack.
@@ -1324,6 +1327,7 @@ impl Para<'_> {
                 del_with: "",
                 pv: None,
                 nv: None,
+                sflanks: None,
             };
             match c {
                 '"' | '\u{FF02}' | '\u{201F}' => {}
@@ -1407,7 +1411,9 @@ impl Para<'_> {
     fn static_dirs(&mut self) {
         let n = self.marks.len();
         for i in 0..n {
-            let (left, right, _, _) = self.flanks(i, false);
+            let fl = self.flanks(i, false);
+            self.marks[i].sflanks = Some(fl);
+            let (left, right, _, _) = fl;
             let m = &self.marks[i];
             // Straight marks after a digit may be primes (`6'2"`): no direction.
             let after_digit =
@@ -1634,7 +1640,13 @@ impl Para<'_> {
             };
             return;
         }
-        let (left, right, pc, nc) = self.flanks(i, true);
+        // The dynamic flanks differ from the static ones only after an
+        // adjacent mark.
+        let adjacent = i > 0 && self.marks[i - 1].end == m.start;
+        let (left, right, pc, nc) = match m.sflanks {
+            Some(fl) if !adjacent => fl,
+            _ => self.flanks(i, true),
+        };
         if m.kind == Kind::Single {
             self.resolve_single(i, left, right, p, nx);
             return;
