@@ -2132,6 +2132,8 @@ impl Para<'_> {
         let mut n = 0;
         let mut at = pos;
         let end;
+        // Whether the first word is a speech verb.
+        let mut verb_first = false;
         loop {
             let ws = at;
             let e = self.attr_word_end(at);
@@ -2140,7 +2142,91 @@ impl Para<'_> {
             }
             words[n] = ws..e;
             n += 1;
+            // Decided early (the words after do not matter): a first word
+            // that is neither a verb nor starts a speaker noun phrase, and
+            // a clause longer than either form allows (verb first: 12
+            // words; noun phrase: a verb among words 2–7, then 3 words at
+            // most, so 10).
+            if n == 1 {
+                let first = &self.text[ws..e];
+                verb_first = word_in(first, SPEECH_VERBS);
+                let cap = first.chars().next().is_some_and(char::is_uppercase);
+                if !verb_first && !(cap || word_in(first, NP_STARTERS)) {
+                    return None;
+                }
+            }
+            if n > if verb_first { 12 } else { 10 } {
+                return None;
+            }
             // One space, then another word?
+            let sp = self.skip_hspace(e);
+            if sp > e && n < 16 && self.next(sp).is_some_and(char::is_alphanumeric) {
+                at = sp;
+                continue;
+            }
+            end = e;
+            break;
+        }
+        if n >= 16 {
+            return None;
+        }
+        let term = self.next(end);
+        let term_ok = matches!(
+            term,
+            None | Some('.' | ',' | ';' | '!' | '?' | '\n' | '\r' | '\u{2026}')
+        );
+        let w = |k: usize| &self.text[words[k].clone()];
+        if verb_first {
+            if n > 1 && word_in(w(1), NOT_AFTER_VERB) {
+                return None;
+            }
+            if n > 12 {
+                return None;
+            }
+            return Some(Attr {
+                first: words[0].clone(),
+                verb_first: true,
+                end,
+            });
+        }
+        // Speaker noun phrase (its first word checked above), then the verb.
+        if !term_ok {
+            return None;
+        }
+        let k = (1..n.min(7)).find(|&k| word_in(w(k), SPEECH_VERBS))?;
+        if (0..k).any(|j| word_in(w(j), NOT_IN_NP)) {
+            return None;
+        }
+        let after = n - k - 1;
+        if after > 3 {
+            return None;
+        }
+        if after > 0 && (word_in(w(k + 1), NOT_AFTER_VERB) || word_in(w(k + 1), PRONOUNS)) {
+            return None;
+        }
+        Some(Attr {
+            first: words[0].clone(),
+            verb_first: false,
+            end,
+        })
+    }
+
+    /// [`Para::parse_attr`] reading every word before deciding: the
+    /// definition its early exits must match.
+    #[cfg(test)]
+    fn parse_attr_all_words(&self, pos: usize) -> Option<Attr> {
+        let mut words: [Range<usize>; 16] = Default::default();
+        let mut n = 0;
+        let mut at = pos;
+        let end;
+        loop {
+            let ws = at;
+            let e = self.attr_word_end(at);
+            if e == ws {
+                return None;
+            }
+            words[n] = ws..e;
+            n += 1;
             let sp = self.skip_hspace(e);
             if sp > e && n < 16 && self.next(sp).is_some_and(char::is_alphanumeric) {
                 at = sp;
@@ -2171,7 +2257,6 @@ impl Para<'_> {
                 end,
             });
         }
-        // Speaker noun phrase, then the verb.
         if !term_ok {
             return None;
         }
@@ -3707,6 +3792,57 @@ mod tests {
             }
             assert!(!word_in("", list) && !word_in("zzz", list) && !word_in("é", list));
         }
+    }
+
+    #[test]
+    fn parse_attr_early_exits_match_reading_every_word() {
+        let texts = [
+            "said the representative of the Kremlin. the Minister said, and he said so",
+            "Added he. Asked X, said to be here; the spokeswoman Zakharova stated earlier.",
+            "one two three four five six seven eight nine ten eleven twelve thirteen fourteen",
+            "said one two three four five six seven eight nine ten eleven twelve thirteen",
+            "said one two three four five six seven eight nine ten eleven",
+            "The a b c d e said f g h. The a b c d e f said. He said it. We told you.",
+            "and the rest said. in fact they said; Putin’s aide said… It's O'Brien-said x",
+            "X Y Z W said a b c d e f g h i j k l m n o p q r",
+        ];
+        let (mut some, mut early) = (0, 0);
+        for text in texts {
+            let p = Para {
+                text,
+                style: QuoteStyle::Curly,
+                ps: 0,
+                pe: text.len(),
+                marks: Vec::new(),
+                stack: Vec::new(),
+                depth_log: Vec::new(),
+                protected: Vec::new(),
+                edits: Vec::new(),
+                dbl_close_after: Vec::new(),
+                sgl_close_after: Vec::new(),
+                closed: None,
+                prev_open: false,
+                void_closer: None,
+            };
+            for (i, _) in text.char_indices() {
+                let fast = p.parse_attr(i).map(|a| (a.first, a.verb_first, a.end));
+                let all = p
+                    .parse_attr_all_words(i)
+                    .map(|a| (a.first, a.verb_first, a.end));
+                assert_eq!(fast, all, "{text:?} at {i}");
+                some += usize::from(fast.is_some());
+                // An early exit: a lowercase first word that is neither a
+                // verb nor a noun-phrase starter.
+                let w = &text[i..p.attr_word_end(i)];
+                early += usize::from(
+                    !w.is_empty()
+                        && !word_in(w, SPEECH_VERBS)
+                        && !word_in(w, NP_STARTERS)
+                        && w.starts_with(|c: char| c.is_lowercase()),
+                );
+            }
+        }
+        assert!(some > 20 && early > 50, "{some} {early}");
     }
 
     #[test]
