@@ -691,6 +691,17 @@ fn is_blank(s: &str) -> bool {
     s.chars().all(|c| is_space(c) || is_ignorable(c))
 }
 
+/// The length of the line break at `at` when the line there is empty (`\n`
+/// or `\r\n` right away): such a line is blank ([`is_blank`]), known
+/// without searching for its end.
+fn empty_line_len(b: &[u8], at: usize) -> Option<usize> {
+    match b.get(at..)? {
+        [b'\n', ..] => Some(1),
+        [b'\r', b'\n', ..] => Some(2),
+        _ => None,
+    }
+}
+
 /// A line that starts with a printable ASCII char other than `` ` `` and
 /// `~`: neither blank ([`is_blank`]) nor a fence ([`is_fence`]), told
 /// from its first byte.
@@ -710,6 +721,10 @@ impl Iterator for Paragraphs<'_> {
 
     fn next(&mut self) -> Option<Range<usize>> {
         loop {
+            if let Some(k) = empty_line_len(self.text.as_bytes(), self.pos) {
+                self.pos += k; // blank
+                continue;
+            }
             let (s, e, next) = self.line(self.pos)?;
             let line = &self.text[s..e];
             if starts_text(line) {
@@ -734,7 +749,11 @@ impl Iterator for Paragraphs<'_> {
             let start = s;
             let mut end = e;
             let mut at = next;
-            while let Some((s2, e2, n2)) = self.line(at) {
+            // (An empty line is blank: the paragraph ends before it.)
+            while empty_line_len(self.text.as_bytes(), at).is_none() {
+                let Some((s2, e2, n2)) = self.line(at) else {
+                    break;
+                };
                 let l = &self.text[s2..e2];
                 if !starts_text(l) && (is_blank(l) || is_fence(l)) {
                     break;
@@ -3726,6 +3745,15 @@ mod tests {
         assert_eq!(
             paras("a\nb\n\n```\nx\n\n```\n c\r\n\u{200B}\n~~~\nd"),
             vec![0..3, 16..18]
+        );
+        // Empty lines (`\n`, `\r\n`) end paragraphs without a search.
+        assert_eq!(empty_line_len(b"a\n\r\n", 2), Some(2));
+        assert_eq!(empty_line_len(b"a\n\n", 2), Some(1));
+        assert_eq!(empty_line_len(b"a\n\r", 2), None);
+        assert_eq!(empty_line_len(b"a\n \n", 2), None);
+        assert_eq!(
+            paras("a\r\n\r\nb\n\nc\n\r\n\n \nd\r\n\r"),
+            vec![0..1, 5..6, 8..9, 15..16]
         );
     }
 
