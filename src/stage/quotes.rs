@@ -2097,10 +2097,14 @@ impl Para<'_> {
             }
             // Plural possessive (`States' role`, `the U.S.' plan`) or a
             // dropped letter (`goin'`).
+            // (The char before the char before the mark: that one is one
+            // byte, unless it is an ignorable such as U+200B, which used to
+            // be sliced inside.)
             let abbrev = p == Some('.')
-                && self
-                    .prev(m.start - 1)
-                    .is_some_and(|c| c.is_ascii_uppercase());
+                && self.prev(m.start).is_some_and(|c| {
+                    self.prev(m.start - c.len_utf8())
+                        .is_some_and(|c| c.is_ascii_uppercase())
+                });
             self.marks[i].role = if p_alpha || abbrev {
                 Role::Apostrophe
             } else {
@@ -3621,7 +3625,7 @@ mod tests {
         // Mark soup: random paragraphs of marks, words, dashes and breaks.
         let alphabet = [
             "\"", "'", "“", "”", "‘", "’", "«", "»", "„", "`", " ", " ", "a", "Word", "s", ".",
-            ",", " – ", " - ", "said X", "\n", "\n\n", "/", "9", "\u{7}", "—",
+            ",", " – ", " - ", "said X", "\n", "\n\n", "/", "9", "\u{7}", "—", "\u{200B}", "U.",
         ];
         let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
         for _ in 0..3000 {
@@ -3871,6 +3875,16 @@ mod tests {
             }
         }
         assert!(some > 20 && early > 50, "{some} {early}");
+    }
+
+    #[test]
+    fn ignorable_before_an_abbreviation_apostrophe_does_not_panic() {
+        // Sliced inside the U+200B before this was fixed; now read as a
+        // one-byte ignorable always was (the char before it is the full
+        // stop, not a capital: the mark is left).
+        assert_eq!(curly("the U.S.\u{200B}' plan"), "the U.S.\u{200B}' plan");
+        assert_eq!(curly("the U.S.\u{7}' plan"), "the U.S.\u{7}' plan");
+        check("the U.S.' plan", "the U.S.’ plan");
     }
 
     #[test]
