@@ -2174,7 +2174,7 @@ impl Para<'_> {
                 let first = &self.text[ws..e];
                 verb_first = word_in(first, SPEECH_VERBS);
                 let cap = first.chars().next().is_some_and(char::is_uppercase);
-                if !verb_first && !(cap || word_in(first, NP_STARTERS)) {
+                if !(verb_first || cap || word_in(first, NP_STARTERS)) {
                     return None;
                 }
             }
