@@ -21,7 +21,7 @@ use std::sync::LazyLock;
 
 use memchr::{memchr, memchr3, memmem};
 
-use crate::edit::{self, Edit, Rule};
+use crate::edit::{self, Edit, EditKind, Rule};
 use crate::pipeline::{Context, QuoteStyle};
 use crate::stage::Stage;
 
@@ -288,31 +288,128 @@ const MAX_PASSES: usize = 4;
 /// (an inserted inner closer, a glyph turned round) can read differently to
 /// a second pass, above all in adversarial mark soup (`““»`). To be
 /// idempotent, the stage reads its own result again and folds what it finds
-/// into its edits, until a pass finds nothing ([`edit::settle`]). If that
-/// takes more than [`MAX_PASSES`] passes, the text is left as it is: a
-/// second run then meets the same text and decides the same, so the output
-/// is stable either way. Text that reads the same to a second pass (all
-/// real articles seen so far) costs one extra pass and keeps the first
-/// pass's edits unchanged.
+/// into its edits, until a pass finds nothing. If that takes more than
+/// [`MAX_PASSES`] passes, the text is left as it is: a second run then
+/// meets the same text and decides the same, so the output is stable
+/// either way. Text that reads the same to a second pass (all real
+/// articles seen so far) keeps the first pass's edits unchanged.
+///
+/// This is [`edit::settle`], step for step (the same edits, the same
+/// result), except that a later pass reads again only the paragraphs that
+/// the pass before changed or whose context changed ([`find_once`] with a
+/// [`Prior`]): a paragraph is read on its own, so one that a pass left as
+/// it was, read in the same context, finds again what it found (nothing).
 pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
+    let style = cx.config.quotes;
     let mut first = Vec::new();
-    find_once(text, cx, &mut first);
+    let mut recs = Vec::new();
+    find_once(text, style, None, &mut first, &mut recs);
     if first.is_empty() {
         return;
     }
-    if let Some(edits) = edit::settle(text, first, MAX_PASSES, |t, o| find_once(t, cx, o)) {
-        out.extend(edits);
+    // From here on as in `edit::settle`.
+    let mut edits = first;
+    let mut current = match edit::apply(text, &mut edits) {
+        Cow::Borrowed(_) => {
+            out.extend(edits);
+            return;
+        }
+        Cow::Owned(s) => s,
+    };
+    // The changes the last pass made, on its input (they made `current`).
+    let mut changes: Vec<Edit> = edits
+        .iter()
+        .filter(|e| e.kind() == EditKind::Change)
+        .cloned()
+        .collect();
+    let mut again = Vec::new();
+    let mut next_recs = Vec::new();
+    for _ in 1..MAX_PASSES {
+        again.clear();
+        next_recs.clear();
+        let prior = Prior {
+            changes: &changes,
+            recs: &recs,
+        };
+        find_once(&current, style, Some(prior), &mut again, &mut next_recs);
+        again.retain(|e| e.kind() == EditKind::Change);
+        let next = match edit::apply(&current, &mut again) {
+            Cow::Borrowed(_) => {
+                out.extend(edits);
+                return;
+            }
+            Cow::Owned(s) => s,
+        };
+        drop(current);
+        let mut composed = edit::compose(text, &edits, &again);
+        // As `edit::settle`: checked in debug builds only.
+        if cfg!(debug_assertions) && edit::apply(text, &mut composed) != next {
+            debug_assert!(false, "composed passes differ from the passes applied");
+            return;
+        }
+        edits = composed;
+        current = next;
+        std::mem::swap(&mut changes, &mut again);
+        std::mem::swap(&mut recs, &mut next_recs);
     }
 }
 
-/// One pass of the stage over `text`.
-fn find_once(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
+/// What a pass learnt about one paragraph, for the next pass ([`Prior`]).
+///
+/// A paragraph's edits depend on its own text and on two things outside
+/// it: whether the paragraph before ended inside a quotation (R6.4) and
+/// whether the text after it starts with a quote mark (R3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ParaRec {
+    /// The paragraph's span in the pass's input.
+    start: usize,
+    end: usize,
+    /// The previous paragraph ended inside a quotation.
+    prev_in: bool,
+    /// This paragraph ends inside a quotation (what the next one is told).
+    prev_out: bool,
+    /// The first non-space char after the paragraph is a quote mark.
+    continued: bool,
+    /// Some edit of the paragraph changes its text.
+    changed: bool,
+}
+
+/// The previous pass, for a pass over its result: the changes it made (on
+/// its input, sorted and non-overlapping, as [`edit::apply`] left them) and
+/// its paragraphs.
+#[derive(Clone, Copy)]
+struct Prior<'p> {
+    changes: &'p [Edit],
+    recs: &'p [ParaRec],
+}
+
+/// Whether the first non-space char of `rest` is a quote mark (R3: a
+/// quotation that goes on in the next paragraph).
+fn continues_with_quote(rest: &str) -> bool {
+    rest.chars()
+        .find(|c| !is_space(*c))
+        .is_some_and(is_quote_char)
+}
+
+/// One pass of the stage over `text`; `recs` gets a record of each
+/// paragraph. Returns the number of paragraphs read. With `prior` (the pass that made `text`), a paragraph that
+/// no change of that pass touched, and that it read at the same place (its
+/// text the same) in the same context and left unchanged, is not read
+/// again: it would find the same edits, none of which changes anything.
+fn find_once(
+    text: &str,
+    style: QuoteStyle,
+    prior: Option<Prior<'_>>,
+    out: &mut Vec<Edit>,
+    recs: &mut Vec<ParaRec>,
+) -> usize {
     if !has_candidates(text.as_bytes()) {
-        return;
+        return 0;
     }
+    let mut read = 0;
     let mut p = Para {
         text,
-        style: cx.config.quotes,
+        style,
         ps: 0,
         pe: 0,
         marks: Vec::new(),
@@ -326,23 +423,71 @@ fn find_once(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
         prev_open: false,
         void_closer: None,
     };
+    // Walk of the prior pass's changes: the next one not wholly before the
+    // paragraph, and the length the changes before it added.
+    let (mut ci, mut delta) = (0usize, 0isize);
+    // Walk of the prior pass's records.
+    let mut ri = 0usize;
     for para in Paragraphs::new(text) {
-        let bytes = &text.as_bytes()[para.clone()];
-        if !has_candidates(bytes) || (p.style == QuoteStyle::Ascii && ascii_settled(bytes)) {
-            p.prev_open = false;
-            continue;
+        let continued = continues_with_quote(&text[para.end..]);
+        let prev_in = p.prev_open;
+        if let Some(prior) = prior {
+            // The changes that end before the paragraph (in `text`).
+            while let Some(e) = prior.changes.get(ci) {
+                let out_end = e.span().start as isize + delta + e.inserted().len() as isize;
+                if out_end >= para.start as isize {
+                    break;
+                }
+                delta += e.inserted().len() as isize - e.span().len() as isize;
+                ci += 1;
+            }
+            let touched = prior
+                .changes
+                .get(ci)
+                .is_some_and(|e| e.span().start as isize + delta <= para.end as isize);
+            let old_start = para.start as isize - delta;
+            let old_end = para.end as isize - delta;
+            while prior
+                .recs
+                .get(ri)
+                .is_some_and(|r| (r.start as isize) < old_start)
+            {
+                ri += 1;
+            }
+            let same = prior.recs.get(ri).filter(|r| {
+                !touched
+                    && r.start as isize == old_start
+                    && r.end as isize == old_end
+                    && !r.changed
+                    && r.prev_in == prev_in
+                    && r.continued == continued
+            });
+            if let Some(r) = same {
+                p.prev_open = r.prev_out;
+                recs.push(ParaRec {
+                    start: para.start,
+                    end: para.end,
+                    ..*r
+                });
+                continue;
+            }
         }
-        let s = &text[para.clone()];
-        if !s.is_ascii() && mostly_cyrillic(s) {
-            p.prev_open = false;
-            continue; // P3
-        }
-        p.ps = para.start;
-        p.pe = para.end;
-        p.run();
-        p.prev_open = !p.stack.is_empty();
-        flush(&mut p.edits, out);
+        let from = out.len();
+        read += 1;
+        p.read(para.clone(), out);
+        let changed = out[from..]
+            .iter()
+            .any(|e| e.kind() == EditKind::Change && text.get(e.span()) != Some(e.inserted()));
+        recs.push(ParaRec {
+            start: para.start,
+            end: para.end,
+            prev_in,
+            prev_out: p.prev_open,
+            continued,
+            changed,
+        });
     }
+    read
 }
 
 /// Whether `bytes` holds any byte that can start something this stage
@@ -372,6 +517,80 @@ fn ascii_settled(bytes: &[u8]) -> bool {
     })
 }
 
+/// Text whose only quote-like marks are curly apostrophes inside words
+/// (`it’s`, `Russia’s`: `’` after an ASCII letter or digit, before an ASCII
+/// letter), with no `/`: nothing to do in curly or keep style. Such a
+/// mark is an apostrophe already written in the style, no quotation is
+/// opened, and without marks or slashes no rule has anything to act on.
+/// A text without candidates ([`has_candidates`]) is settled.
+fn curly_settled(b: &[u8]) -> bool {
+    if memchr3(b'"', b'\'', b'`', b).is_some() || memchr(b'/', b).is_some() {
+        return false;
+    }
+    // Only non-ASCII marks are left: each starts with one of these bytes.
+    let leads =
+        memchr::memchr3_iter(0xC2, 0xCA, 0xE2, b).chain(memchr::memchr2_iter(0xE3, 0xEF, b));
+    for at in leads {
+        let rest = &b[at..];
+        if rest.starts_with("\u{2019}".as_bytes()) {
+            let before = at.checked_sub(1).map(|k| b[k]);
+            let after = b.get(at + 3);
+            if !(before.is_some_and(|c| c.is_ascii_alphanumeric())
+                && after.is_some_and(u8::is_ascii_alphabetic))
+            {
+                return false;
+            }
+        } else if starts_with_mark(rest) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Whether `b` starts with the UTF-8 of a non-ASCII char that
+/// `Para::collect_marks` makes a mark of (`« » ´ ʼ ‘ ’ ‚ ‛ “ ” „ ‟ ‹ › ❝ ❞ 〝 〞 ＂`).
+fn starts_with_mark(b: &[u8]) -> bool {
+    matches!(
+        b,
+        [0xC2, 0xAB | 0xBB | 0xB4, ..]
+            | [0xCA, 0xBC, ..]
+            | [0xE2, 0x80, 0x98..=0x9F | 0xB9 | 0xBA, ..]
+            | [0xE2, 0x9D, 0x9D | 0x9E, ..]
+            | [0xE3, 0x80, 0x9D | 0x9E, ..]
+            | [0xEF, 0xBC, 0x82, ..]
+    )
+}
+
+/// Whether `Para::collect_marks` makes a mark of `c` (the list that
+/// [`starts_with_mark`] must match for the non-ASCII marks).
+#[cfg(test)]
+fn is_mark_char(c: char) -> bool {
+    matches!(
+        c,
+        '"' | '\''
+            | '`'
+            | '\u{FF02}'
+            | '\u{201F}'
+            | '\u{201C}'
+            | '\u{201E}'
+            | '\u{AB}'
+            | '\u{301D}'
+            | '\u{275D}'
+            | '\u{201D}'
+            | '\u{BB}'
+            | '\u{301E}'
+            | '\u{275E}'
+            | '\u{2018}'
+            | '\u{2019}'
+            | '\u{201A}'
+            | '\u{201B}'
+            | '\u{2039}'
+            | '\u{203A}'
+            | '\u{B4}'
+            | '\u{2BC}'
+    )
+}
+
 /// Sorts a paragraph's edits and moves those that do not overlap into `out`.
 fn flush(edits: &mut Vec<Edit>, out: &mut Vec<Edit>) {
     edits.sort_by_key(|e| (e.span().start, e.span().end));
@@ -391,12 +610,45 @@ fn flush(edits: &mut Vec<Edit>, out: &mut Vec<Edit>) {
 }
 
 /// Whether a paragraph is mostly Cyrillic (P3): more Cyrillic letters than Latin ones.
+///
+/// Counted on bytes: a Latin letter is one ASCII byte, and a Cyrillic char
+/// (U+0400–U+052F) is the one char whose UTF-8 lead byte is D0–D3, or D4
+/// followed by 80–AF (D4 B0 and up is Armenian). In valid UTF-8 a lead
+/// byte starts exactly one char, so this counts what a char loop counts.
 fn mostly_cyrillic(s: &str) -> bool {
-    // Cyrillic (U+0400–U+052F) is encoded with lead bytes D0–D4.
     let b = s.as_bytes();
     if memchr3(0xD0, 0xD1, 0xD2, b).is_none() && memchr::memchr2(0xD3, 0xD4, b).is_none() {
         return false;
     }
+    // Branch-free counts over fixed-size chunks with byte counters (which
+    // the compiler turns into vector code): `c | 0x20` folds A–Z onto a–z
+    // and moves no other byte into a–z.
+    let is_lat = |c: u8| u8::from((c | 0x20).wrapping_sub(b'a') < 26);
+    let is_cyr = |c: u8| u8::from(c.wrapping_sub(0xD0) < 4);
+    let (mut cyr, mut lat) = (0usize, 0usize);
+    let mut chunks = b.chunks_exact(128);
+    for chunk in &mut chunks {
+        let (mut l, mut c) = (0u8, 0u8);
+        for &x in chunk {
+            l += is_lat(x);
+            c += is_cyr(x);
+        }
+        lat += usize::from(l);
+        cyr += usize::from(c);
+    }
+    for &x in chunks.remainder() {
+        lat += usize::from(is_lat(x));
+        cyr += usize::from(is_cyr(x));
+    }
+    cyr += memchr::memchr_iter(0xD4, b)
+        .filter(|&k| b.get(k + 1).is_some_and(|&n| n < 0xB0))
+        .count();
+    cyr > lat
+}
+
+/// [`mostly_cyrillic`] as a char loop: the definition the byte count must match.
+#[cfg(test)]
+fn mostly_cyrillic_chars(s: &str) -> bool {
     let (mut cyr, mut lat) = (0usize, 0usize);
     for c in s.chars() {
         if c.is_ascii_alphabetic() {
@@ -439,6 +691,26 @@ fn is_blank(s: &str) -> bool {
     s.chars().all(|c| is_space(c) || is_ignorable(c))
 }
 
+/// The length of the line break at `at` when the line there is empty (`\n`
+/// or `\r\n` right away): such a line is blank ([`is_blank`]), known
+/// without searching for its end.
+fn empty_line_len(b: &[u8], at: usize) -> Option<usize> {
+    match b.get(at..)? {
+        [b'\n', ..] => Some(1),
+        [b'\r', b'\n', ..] => Some(2),
+        _ => None,
+    }
+}
+
+/// A line that starts with a printable ASCII char other than `` ` `` and
+/// `~`: neither blank ([`is_blank`]) nor a fence ([`is_fence`]), told
+/// from its first byte.
+fn starts_text(line: &str) -> bool {
+    line.as_bytes()
+        .first()
+        .is_some_and(|&b| b.is_ascii_graphic() && b != b'`' && b != b'~')
+}
+
 fn is_fence(s: &str) -> bool {
     let t = s.trim_start_matches([' ', '\t']);
     t.starts_with("```") || t.starts_with("~~~")
@@ -449,9 +721,15 @@ impl Iterator for Paragraphs<'_> {
 
     fn next(&mut self) -> Option<Range<usize>> {
         loop {
+            if let Some(k) = empty_line_len(self.text.as_bytes(), self.pos) {
+                self.pos += k; // blank
+                continue;
+            }
             let (s, e, next) = self.line(self.pos)?;
             let line = &self.text[s..e];
-            if is_fence(line) {
+            if starts_text(line) {
+                // Neither a fence nor blank: a paragraph (below).
+            } else if is_fence(line) {
                 // Skip to the closing fence (or the end).
                 let mut at = next;
                 self.pos = self.text.len();
@@ -463,8 +741,7 @@ impl Iterator for Paragraphs<'_> {
                     at = n2;
                 }
                 continue;
-            }
-            if is_blank(line) {
+            } else if is_blank(line) {
                 self.pos = next;
                 continue;
             }
@@ -472,9 +749,13 @@ impl Iterator for Paragraphs<'_> {
             let start = s;
             let mut end = e;
             let mut at = next;
-            while let Some((s2, e2, n2)) = self.line(at) {
+            // (An empty line is blank: the paragraph ends before it.)
+            while empty_line_len(self.text.as_bytes(), at).is_none() {
+                let Some((s2, e2, n2)) = self.line(at) else {
+                    break;
+                };
                 let l = &self.text[s2..e2];
-                if is_blank(l) || is_fence(l) {
+                if !starts_text(l) && (is_blank(l) || is_fence(l)) {
                     break;
                 }
                 end = e2;
@@ -641,6 +922,13 @@ struct Mark {
     paired: bool,
     /// Delete: what replaces the mark (a space when words would touch).
     del_with: &'static str,
+    /// `prev_vis(start)` and `next_vis(end)`, read once when the mark is
+    /// collected (the paragraph does not change while it is read).
+    pv: Option<char>,
+    nv: Option<char>,
+    /// `flanks(i, false)`, set by `static_dirs`: what `flanks(i, true)`
+    /// gives too unless the mark before ends where this one starts.
+    sflanks: Option<(bool, bool, Cls, Cls)>,
 }
 
 /// An open quotation on the stack.
@@ -777,7 +1065,12 @@ fn word_in(w: &str, list: &[&str]) -> bool {
         *d = c.to_ascii_lowercase();
     }
     let lower = &buf[..w.len()];
-    list.binary_search_by(|x| x.as_bytes().cmp(lower)).is_ok()
+    // The first bytes decide most steps (without a call to compare slices).
+    list.binary_search_by(|x| {
+        let x = x.as_bytes();
+        x.first().cmp(&lower.first()).then_with(|| x.cmp(lower))
+    })
+    .is_ok()
 }
 
 /// An attribution clause (`said the representative of the Kremlin`,
@@ -818,6 +1111,33 @@ struct Para<'a> {
 }
 
 impl Para<'_> {
+    /// Reads the paragraph `para` (unless it has nothing to do, or is
+    /// mostly Cyrillic), sets `prev_open` for the next paragraph, and moves
+    /// its edits into `out`.
+    fn read(&mut self, para: Range<usize>, out: &mut Vec<Edit>) {
+        let text = self.text;
+        let bytes = &text.as_bytes()[para.clone()];
+        // (A paragraph without candidates is curly-settled too.)
+        let settled = match self.style {
+            QuoteStyle::Ascii => !has_candidates(bytes) || ascii_settled(bytes),
+            QuoteStyle::Curly | QuoteStyle::Keep => curly_settled(bytes),
+        };
+        if settled {
+            self.prev_open = false;
+            return;
+        }
+        let s = &text[para.clone()];
+        if !s.is_ascii() && mostly_cyrillic(s) {
+            self.prev_open = false;
+            return; // P3
+        }
+        self.ps = para.start;
+        self.pe = para.end;
+        self.run();
+        self.prev_open = !self.stack.is_empty();
+        flush(&mut self.edits, out);
+    }
+
     fn prev(&self, i: usize) -> Option<char> {
         if i <= self.ps {
             None
@@ -867,11 +1187,17 @@ impl Para<'_> {
 
     /// Position after a run of horizontal spaces starting at `i`.
     fn skip_hspace(&self, mut i: usize) -> usize {
-        while let Some(c) = self.next(i) {
-            if !is_hspace(c) {
-                break;
+        let b = self.text.as_bytes();
+        while i < self.pe {
+            // ASCII told by its byte: only space and tab are horizontal spaces.
+            match b[i] {
+                b' ' | b'\t' => i += 1,
+                c if c.is_ascii() => break,
+                _ => match self.next(i) {
+                    Some(c) if is_hspace(c) => i += c.len_utf8(),
+                    _ => break,
+                },
             }
-            i += c.len_utf8();
         }
         i
     }
@@ -965,53 +1291,8 @@ impl Para<'_> {
             }
         }
         // URLs, e-mail-like tokens and paths: whole whitespace-separated tokens.
-        let has_url = (memchr(b':', b).is_some() && URL_SCHEME.find(b).is_some())
-            || (memchr(b'w', b).is_some() && URL_WWW.find(b).is_some());
-        let has_path = memchr(b'/', b).is_some() || memchr(b'\\', b).is_some();
-        if !(has_url || has_path) {
-            return;
-        }
-        let mut i = 0;
-        while i < b.len() {
-            if b[i].is_ascii_whitespace() {
-                i += 1;
-                continue;
-            }
-            let st = i;
-            while i < b.len() && !b[i].is_ascii_whitespace() {
-                i += 1;
-            }
-            let tok = &b[st..i];
-            let url = if has_url {
-                URL_SCHEME.find(tok).or_else(|| URL_WWW.find(tok))
-            } else {
-                None
-            };
-            if let Some(u) = url {
-                // From the scheme to the token end, less trailing quote marks and punctuation.
-                let mut us = u;
-                while us > 0 && tok[us - 1].is_ascii_alphanumeric() {
-                    us -= 1;
-                }
-                let wrapped = us > 0 && matches!(tok[us - 1], b'"' | b'\'' | b'(' | b'<');
-                let tok_s = &s[st..i];
-                let mut ue = tok.len();
-                while let Some(c) = tok_s[..ue].chars().next_back() {
-                    let trim = matches!(c, '.' | ',' | ')' | ';' | '>' | '!' | '?')
-                        || (is_quote_char(c) && (!c.is_ascii() || wrapped));
-                    if ue <= us || !trim {
-                        break;
-                    }
-                    ue -= c.len_utf8();
-                }
-                self.protected.push(self.ps + st + us..self.ps + st + ue);
-                continue;
-            }
-            if let Some(r) = path_span(&s[st..i]) {
-                self.protected
-                    .push(self.ps + st + r.start..self.ps + st + r.end);
-            }
-        }
+        let ps = self.ps;
+        protected_tokens(s, |r| self.protected.push(ps + r.start..ps + r.end));
     }
 
     // -- marks -------------------------------------------------------------
@@ -1020,21 +1301,27 @@ impl Para<'_> {
         let text = self.text;
         let b = text.as_bytes();
         let ascii = b[self.ps..self.pe].is_ascii();
+        let mut lead = LeadScan::default();
         let mut i = self.ps;
         while i < self.pe {
             // The next byte that can start a mark.
-            let rest = &b[i..self.pe];
             let skip = if ascii {
-                memchr3(b'"', b'\'', b'`', rest)
+                memchr3(b'"', b'\'', b'`', &b[i..self.pe]).map(|k| i + k)
             } else {
-                rest.iter().position(|&c| LEAD[usize::from(c)])
+                lead.next(b, i, self.pe)
             };
-            let Some(k) = skip else { break };
-            i += k;
+            let Some(at) = skip else { break };
+            i = at;
             let Some(c) = text[i..self.pe].chars().next() else {
                 break;
             };
             let cl = c.len_utf8();
+            // Most non-ASCII hits are dashes, ellipses and the like: not
+            // marks, passed over as the match below would.
+            if !c.is_ascii() && !starts_with_mark(&b[i..self.pe]) {
+                i += cl;
+                continue;
+            }
             if self.is_protected(i) {
                 i += cl;
                 continue;
@@ -1057,6 +1344,9 @@ impl Para<'_> {
                 del_rule: None,
                 paired: false,
                 del_with: "",
+                pv: None,
+                nv: None,
+                sflanks: None,
             };
             match c {
                 '"' | '\u{FF02}' | '\u{201F}' => {}
@@ -1103,6 +1393,8 @@ impl Para<'_> {
                 }
             }
             m.out = m.kind;
+            m.pv = self.prev_vis(m.start);
+            m.nv = self.next_vis(m.end);
             i = m.end;
             self.marks.push(m);
         }
@@ -1112,8 +1404,8 @@ impl Para<'_> {
     /// marks already resolved for an adjacent quote char.
     fn flanks(&self, idx: usize, dynamic: bool) -> (bool, bool, Cls, Cls) {
         let m = &self.marks[idx];
-        let p = self.prev_vis(m.start);
-        let n = self.next_vis(m.end);
+        let p = m.pv;
+        let n = m.nv;
         let mut pc = cls(p);
         if pc == Cls::Quote {
             let opened = if dynamic && idx > 0 && self.marks[idx - 1].end == m.start {
@@ -1138,11 +1430,13 @@ impl Para<'_> {
     fn static_dirs(&mut self) {
         let n = self.marks.len();
         for i in 0..n {
-            let (left, right, _, _) = self.flanks(i, false);
+            let fl = self.flanks(i, false);
+            self.marks[i].sflanks = Some(fl);
+            let (left, right, _, _) = fl;
             let m = &self.marks[i];
             // Straight marks after a digit may be primes (`6'2"`): no direction.
-            let after_digit = matches!(m.glyph, '"' | '\'')
-                && self.prev_vis(m.start).is_some_and(|c| c.is_ascii_digit());
+            let after_digit =
+                matches!(m.glyph, '"' | '\'') && m.pv.is_some_and(|c| c.is_ascii_digit());
             let sdir = match (left, right) {
                 _ if after_digit => 0,
                 (true, false) => 1,
@@ -1165,7 +1459,7 @@ impl Para<'_> {
             let sgl_close = m.kind == Kind::Single
                 && !m.subst
                 && m.sdir < 0
-                && !self.next_vis(m.end).is_some_and(char::is_alphanumeric);
+                && !m.nv.is_some_and(char::is_alphanumeric);
             self.dbl_close_after[i] = self.dbl_close_after[i + 1] + u32::from(dbl && m.sdir < 0);
             self.sgl_close_after[i] = self.sgl_close_after[i + 1] + u32::from(sgl_close);
         }
@@ -1258,9 +1552,7 @@ impl Para<'_> {
                 && self.stack.len() == 1
                 && self.marks[j].kind == Kind::Double
                 && self.marks[i].sdir > 0
-                && self
-                    .next_vis(self.marks[j].end)
-                    .is_some_and(is_sentence_end)
+                && self.marks[j].nv.is_some_and(is_sentence_end)
                 && match self.marks[i].kind {
                     Kind::Double => self.closers_before_next_opener(i) < 2,
                     // A single quotation right after: only when the outer
@@ -1354,8 +1646,8 @@ impl Para<'_> {
         any_before: bool,
     ) {
         let m = self.marks[i].clone();
-        let p = self.prev_vis(m.start);
-        let nx = self.next_vis(m.end);
+        let p = m.pv;
+        let nx = m.nv;
         if m.subst {
             // ´ ʼ: an apostrophe between letters or after a plural s.
             let between = p.is_some_and(char::is_alphabetic) && nx.is_some_and(char::is_alphabetic);
@@ -1367,7 +1659,13 @@ impl Para<'_> {
             };
             return;
         }
-        let (left, right, pc, nc) = self.flanks(i, true);
+        // The dynamic flanks differ from the static ones only after an
+        // adjacent mark.
+        let adjacent = i > 0 && self.marks[i - 1].end == m.start;
+        let (left, right, pc, nc) = match m.sflanks {
+            Some(fl) if !adjacent => fl,
+            _ => self.flanks(i, true),
+        };
         if m.kind == Kind::Single {
             self.resolve_single(i, left, right, p, nx);
             return;
@@ -1567,8 +1865,8 @@ impl Para<'_> {
     fn intraword(&self, i: usize) -> bool {
         let m = &self.marks[i];
         m.kind == Kind::Single
-            && self.prev_vis(m.start).is_some_and(char::is_alphanumeric)
-            && self.next_vis(m.end).is_some_and(char::is_alphanumeric)
+            && m.pv.is_some_and(char::is_alphanumeric)
+            && m.nv.is_some_and(char::is_alphanumeric)
     }
 
     /// The start of the first mark after `i` that is not an apostrophe in a word.
@@ -1601,7 +1899,7 @@ impl Para<'_> {
     fn early_closer_ok(&self, x: usize) -> bool {
         let m = &self.marks[x];
         self.marks[x].role == Role::Close
-            && self.prev_vis(m.start).is_some_and(is_sentence_end)
+            && m.pv.is_some_and(is_sentence_end)
             && self
                 .next(m.end)
                 .is_some_and(|c| is_hspace(c) || c.is_alphabetic())
@@ -1625,7 +1923,7 @@ impl Para<'_> {
     /// nothing open (`word. ” “The question`): deleted with its space.
     fn stray_closer(&mut self, i: usize) -> bool {
         let m = &self.marks[i];
-        let free = self.prev_vis(m.start).is_some_and(is_hspace);
+        let free = m.pv.is_some_and(is_hspace);
         let after_sentence = self
             .prev_nonspace(m.start)
             .is_some_and(|(_, c)| is_sentence_end(c));
@@ -1656,7 +1954,7 @@ impl Para<'_> {
             return;
         }
         // R6.3: `"A." B," a spokesman told`.
-        let attributed = self.prev_vis(m.start) == Some(',') && self.attr_after(m.end).is_some();
+        let attributed = m.pv == Some(',') && self.attr_after(m.end).is_some();
         if let Some((x, entry)) = *last_closed
             && attributed
             && self.early_closer_ok(x)
@@ -1799,10 +2097,14 @@ impl Para<'_> {
             }
             // Plural possessive (`States' role`, `the U.S.' plan`) or a
             // dropped letter (`goin'`).
+            // (The char before the char before the mark: that one is one
+            // byte, unless it is an ignorable such as U+200B, which used to
+            // be sliced inside.)
             let abbrev = p == Some('.')
-                && self
-                    .prev(m.start - 1)
-                    .is_some_and(|c| c.is_ascii_uppercase());
+                && self.prev(m.start).is_some_and(|c| {
+                    self.prev(m.start - c.len_utf8())
+                        .is_some_and(|c| c.is_ascii_uppercase())
+                });
             self.marks[i].role = if p_alpha || abbrev {
                 Role::Apostrophe
             } else {
@@ -1825,28 +2127,129 @@ impl Para<'_> {
 
     // -- R4 ----------------------------------------------------------------
 
+    /// The end of the run of word chars (alphanumerics, `'`, `’`, `-`) of
+    /// an attribution clause starting at `at`; ASCII is told by its byte.
+    fn attr_word_end(&self, at: usize) -> usize {
+        let b = self.text.as_bytes();
+        let mut e = at;
+        while e < self.pe {
+            let c0 = b[e];
+            if c0.is_ascii() {
+                if c0.is_ascii_alphanumeric() || c0 == b'\'' || c0 == b'-' {
+                    e += 1;
+                    continue;
+                }
+                break;
+            }
+            match self.next(e) {
+                Some(c) if c.is_alphanumeric() || c == '\u{2019}' => e += c.len_utf8(),
+                _ => break,
+            }
+        }
+        e
+    }
+
     /// Parses an attribution clause starting at `pos`.
     fn parse_attr(&self, pos: usize) -> Option<Attr> {
         let mut words: [Range<usize>; 16] = Default::default();
         let mut n = 0;
         let mut at = pos;
         let end;
+        // Whether the first word is a speech verb.
+        let mut verb_first = false;
         loop {
             let ws = at;
-            let mut e = at;
-            while let Some(c) = self.next(e) {
-                if c.is_alphanumeric() || matches!(c, '\'' | '\u{2019}' | '-') {
-                    e += c.len_utf8();
-                } else {
-                    break;
-                }
-            }
+            let e = self.attr_word_end(at);
             if e == ws {
                 return None;
             }
             words[n] = ws..e;
             n += 1;
+            // Decided early (the words after do not matter): a first word
+            // that is neither a verb nor starts a speaker noun phrase, and
+            // a clause longer than either form allows (verb first: 12
+            // words; noun phrase: a verb among words 2–7, then 3 words at
+            // most, so 10).
+            if n == 1 {
+                let first = &self.text[ws..e];
+                verb_first = word_in(first, SPEECH_VERBS);
+                let cap = first.chars().next().is_some_and(char::is_uppercase);
+                if !(verb_first || cap || word_in(first, NP_STARTERS)) {
+                    return None;
+                }
+            }
+            if n > if verb_first { 12 } else { 10 } {
+                return None;
+            }
             // One space, then another word?
+            let sp = self.skip_hspace(e);
+            if sp > e && n < 16 && self.next(sp).is_some_and(char::is_alphanumeric) {
+                at = sp;
+                continue;
+            }
+            end = e;
+            break;
+        }
+        if n >= 16 {
+            return None;
+        }
+        let term = self.next(end);
+        let term_ok = matches!(
+            term,
+            None | Some('.' | ',' | ';' | '!' | '?' | '\n' | '\r' | '\u{2026}')
+        );
+        let w = |k: usize| &self.text[words[k].clone()];
+        if verb_first {
+            if n > 1 && word_in(w(1), NOT_AFTER_VERB) {
+                return None;
+            }
+            if n > 12 {
+                return None;
+            }
+            return Some(Attr {
+                first: words[0].clone(),
+                verb_first: true,
+                end,
+            });
+        }
+        // Speaker noun phrase (its first word checked above), then the verb.
+        if !term_ok {
+            return None;
+        }
+        let k = (1..n.min(7)).find(|&k| word_in(w(k), SPEECH_VERBS))?;
+        if (0..k).any(|j| word_in(w(j), NOT_IN_NP)) {
+            return None;
+        }
+        let after = n - k - 1;
+        if after > 3 {
+            return None;
+        }
+        if after > 0 && (word_in(w(k + 1), NOT_AFTER_VERB) || word_in(w(k + 1), PRONOUNS)) {
+            return None;
+        }
+        Some(Attr {
+            first: words[0].clone(),
+            verb_first: false,
+            end,
+        })
+    }
+
+    /// [`Para::parse_attr`] reading every word before deciding: the
+    /// definition its early exits must match.
+    #[cfg(test)]
+    fn parse_attr_all_words(&self, pos: usize) -> Option<Attr> {
+        let mut words: [Range<usize>; 16] = Default::default();
+        let mut n = 0;
+        let mut at = pos;
+        let end;
+        loop {
+            let ws = at;
+            let e = self.attr_word_end(at);
+            if e == ws {
+                return None;
+            }
+            words[n] = ws..e;
+            n += 1;
             let sp = self.skip_hspace(e);
             if sp > e && n < 16 && self.next(sp).is_some_and(char::is_alphanumeric) {
                 at = sp;
@@ -1877,7 +2280,6 @@ impl Para<'_> {
                 end,
             });
         }
-        // Speaker noun phrase, then the verb.
         if !term_ok {
             return None;
         }
@@ -2196,7 +2598,7 @@ impl Para<'_> {
         if attr.end > to || !self.ends_clause(attr.end) {
             return cursor;
         }
-        let before = self.prev_vis(m.start);
+        let before = m.pv;
         let punct_inside = before.is_some_and(|c| matches!(c, ',' | '?' | '!' | '\u{2026}'));
         let close = match self.style {
             QuoteStyle::Keep => entry.close_glyph,
@@ -2305,7 +2707,7 @@ impl Para<'_> {
                             &R1_QUOTE_STYLE_GLYPH
                         };
                         let what = if open { "opens" } else { "closes" };
-                        let detail = format!("{cur} {what} a quotation; written {target}");
+                        let detail = [cur, " ", what, " a quotation; written ", &target].concat();
                         self.edits
                             .push(Edit::replace(m.start..m.end, target, rule).with_detail(detail));
                     }
@@ -2328,7 +2730,7 @@ impl Para<'_> {
                     if cur != target {
                         self.edits.push(
                             Edit::replace(m.start..m.end, target, &R7_APOSTROPHE_GLYPH)
-                                .with_detail(format!("R7: {cur} is an apostrophe")),
+                                .with_detail(["R7: ", cur, " is an apostrophe"].concat()),
                         );
                     }
                 }
@@ -2336,7 +2738,7 @@ impl Para<'_> {
                     let rule = m.del_rule.unwrap_or(&R6_STRAY_CLOSER);
                     self.edits.push(
                         Edit::replace(m.del_from.min(m.start)..m.end, m.del_with, rule)
-                            .with_detail(format!("R6: {cur} deleted")),
+                            .with_detail(["R6: ", cur, " deleted"].concat()),
                     );
                 }
                 Role::Pending | Role::Leave | Role::Consumed => {}
@@ -2373,7 +2775,7 @@ impl Para<'_> {
                 );
             }
             // Missing space outside before the opener.
-            let p = self.prev_vis(m.start);
+            let p = m.pv;
             if p.is_some_and(|c| {
                 c.is_alphanumeric() || matches!(c, '.' | ',' | ';' | ':' | '!' | '?')
             }) {
@@ -2398,7 +2800,7 @@ impl Para<'_> {
                         .with_detail("R5: space before a closing mark"),
                 );
             }
-            if self.next_vis(m.end).is_some_and(char::is_alphanumeric) {
+            if m.nv.is_some_and(char::is_alphanumeric) {
                 self.edits.push(
                     Edit::insert(m.end, " ", &R5_MISSING_SPACE_OUTSIDE_QUOTE)
                         .with_detail("R5: no space after a closing mark"),
@@ -2504,6 +2906,104 @@ impl Para<'_> {
     }
 }
 
+/// Calls `push` with the protected span (P2) of each URL, e-mail-like
+/// token and path in the paragraph `s`: whole whitespace-separated tokens,
+/// trimmed (see [`token_protection`]).
+///
+/// Only a token with `/` or `\\` can be a path (see [`path_span`]), and only
+/// one with `/` (`://`) or `www.` a URL: the tokens are found from those
+/// bytes, and the others, which give nothing, are never read.
+fn protected_tokens(s: &str, mut push: impl FnMut(Range<usize>)) {
+    let b = s.as_bytes();
+    // The next `www.` at or after the last search's start (the end if none).
+    let mut www = None;
+    let mut pos = 0;
+    while pos < b.len() {
+        let slash = memchr::memchr2(b'/', b'\\', &b[pos..]).map(|k| pos + k);
+        if www.is_none_or(|w| w < pos) {
+            www = Some(URL_WWW.find(&b[pos..]).map_or(b.len(), |k| pos + k));
+        }
+        let hit = slash.unwrap_or(b.len()).min(www.unwrap_or(b.len()));
+        if hit >= b.len() {
+            break;
+        }
+        // The whitespace-separated token around the hit.
+        let st = b[pos..hit]
+            .iter()
+            .rposition(u8::is_ascii_whitespace)
+            .map_or(pos, |k| pos + k + 1);
+        let end = b[hit..]
+            .iter()
+            .position(u8::is_ascii_whitespace)
+            .map_or(b.len(), |k| hit + k);
+        pos = end;
+        // (A token can only hold `://` or `www.` when the text does: the
+        // token is searched for them as if the text had been.)
+        if let Some(r) = token_protection(s, st, end, true) {
+            push(r);
+        }
+    }
+}
+
+/// [`protected_tokens`] reading every token: the definition the fast
+/// version must match.
+#[cfg(test)]
+fn protected_tokens_all(s: &str, mut push: impl FnMut(Range<usize>)) {
+    let b = s.as_bytes();
+    let has_url = (memchr(b':', b).is_some() && URL_SCHEME.find(b).is_some())
+        || (memchr(b'w', b).is_some() && URL_WWW.find(b).is_some());
+    let has_path = memchr(b'/', b).is_some() || memchr(b'\\', b).is_some();
+    if !(has_url || has_path) {
+        return;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        let st = i;
+        while i < b.len() && !b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if let Some(r) = token_protection(s, st, i, has_url) {
+            push(r);
+        }
+    }
+}
+
+/// The protected span in `s` of the token `s[st..i]`, if it is a URL (from
+/// the scheme or `www.`, less trailing quote marks and punctuation) or a
+/// path ([`path_span`]). `has_url`: `s` holds `://` or `www.`.
+fn token_protection(s: &str, st: usize, i: usize, has_url: bool) -> Option<Range<usize>> {
+    let tok = &s.as_bytes()[st..i];
+    let url = if has_url {
+        URL_SCHEME.find(tok).or_else(|| URL_WWW.find(tok))
+    } else {
+        None
+    };
+    if let Some(u) = url {
+        // From the scheme to the token end, less trailing quote marks and punctuation.
+        let mut us = u;
+        while us > 0 && tok[us - 1].is_ascii_alphanumeric() {
+            us -= 1;
+        }
+        let wrapped = us > 0 && matches!(tok[us - 1], b'"' | b'\'' | b'(' | b'<');
+        let tok_s = &s[st..i];
+        let mut ue = tok.len();
+        while let Some(c) = tok_s[..ue].chars().next_back() {
+            let trim = matches!(c, '.' | ',' | ')' | ';' | '>' | '!' | '?')
+                || (is_quote_char(c) && (!c.is_ascii() || wrapped));
+            if ue <= us || !trim {
+                break;
+            }
+            ue -= c.len_utf8();
+        }
+        return Some(st + us..st + ue);
+    }
+    path_span(&s[st..i]).map(|r| st + r.start..st + r.end)
+}
+
 /// The first `/` or line break in `b`.
 fn memchr2_line(b: &[u8]) -> Option<usize> {
     memchr::memchr3(b'/', b'\n', b'\r', b)
@@ -2540,9 +3040,47 @@ fn path_span(tok: &str) -> Option<Range<usize>> {
 static URL_SCHEME: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("://"));
 static URL_WWW: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("www."));
 
+/// Finds the next byte that can start a mark ([`LEAD`]) with three memchr
+/// searches (`"` `'` `` ` ``; C2 CA E2; E3 EF) whose hits are remembered:
+/// a search runs again only once the scan has passed its hit, so each
+/// search reads each byte at most once.
+#[derive(Default)]
+struct LeadScan {
+    /// Per search: the next hit at or after the last search's start (the
+    /// end when there is none), or `None` before the first search.
+    hit: [Option<usize>; 3],
+}
+
+impl LeadScan {
+    /// The first position in `i..end` of `b` whose byte is in [`LEAD`].
+    /// `i` must not decrease between calls.
+    fn next(&mut self, b: &[u8], i: usize, end: usize) -> Option<usize> {
+        let mut best = end;
+        for (k, hit) in self.hit.iter_mut().enumerate() {
+            let h = match *hit {
+                Some(h) if h >= i => h,
+                _ => {
+                    let rest = &b[i..end];
+                    let found = match k {
+                        0 => memchr3(b'"', b'\'', b'`', rest),
+                        1 => memchr3(0xC2, 0xCA, 0xE2, rest),
+                        _ => memchr::memchr2(0xE3, 0xEF, rest),
+                    };
+                    let h = found.map_or(end, |x| i + x);
+                    *hit = Some(h);
+                    h
+                }
+            };
+            best = best.min(h);
+        }
+        (best < end).then_some(best)
+    }
+}
+
 /// Bytes that can start a quote-like mark: `"`, `'`, `` ` `` and the UTF-8
 /// lead bytes of the non-ASCII marks (U+00AB/BB/B4, U+02BC, U+2018–203A,
-/// U+275D/E, U+301D/E, U+FF02).
+/// U+275D/E, U+301D/E, U+FF02): the set [`LeadScan`] must find.
+#[cfg(test)]
 static LEAD: [bool; 256] = {
     let mut t = [false; 256];
     t[b'"' as usize] = true;
@@ -2933,6 +3471,420 @@ mod tests {
             run("It's plain - yes.", QuoteStyle::Ascii),
             "It's plain - yes."
         );
+    }
+
+    #[test]
+    fn mostly_cyrillic_bytes_match_chars() {
+        let cases = [
+            "«Привет», – сказал он.",
+            "Hello, мир",
+            "Мир, hello world",
+            "ab Ԁԯ",   // U+0500, U+052F: Cyrillic Supplement (D4 80, D4 AF)
+            "ab Աբ",   // Armenian U+0531 (D4 B1): not Cyrillic
+            "xy ӿԀ z", // U+04FF and U+0500
+            "plain ascii",
+            "",
+        ];
+        let long_cyr = "Привет мир, hello. ".repeat(40);
+        let long_lat = "Привет, hello world. ".repeat(40);
+        for c in [long_cyr.as_str(), long_lat.as_str()] {
+            assert_eq!(mostly_cyrillic(c), mostly_cyrillic_chars(c));
+        }
+        assert!(mostly_cyrillic(&long_cyr) && !mostly_cyrillic(&long_lat));
+        for c in cases {
+            assert_eq!(mostly_cyrillic(c), mostly_cyrillic_chars(c), "{c}");
+        }
+        assert!(mostly_cyrillic("«Привет», – сказал он."));
+        assert!(!mostly_cyrillic("ab Աբ"));
+    }
+
+    #[test]
+    fn lead_scan_matches_the_table() {
+        let text = "a “b” — c «d» ’e ＂f＂ ＂ 〝g〞 ʼh ´ `j` \"k\" 'l' ❝m❞ no marks é";
+        let b = text.as_bytes();
+        let want: Vec<usize> = (0..b.len()).filter(|&i| LEAD[usize::from(b[i])]).collect();
+        let mut got = Vec::new();
+        let mut scan = LeadScan::default();
+        let mut i = 0;
+        while let Some(at) = scan.next(b, i, b.len()) {
+            got.push(at);
+            i = at + 1;
+        }
+        assert_eq!(got, want);
+        // Declined: nothing that can start a mark.
+        assert_eq!(
+            LeadScan::default().next(b"plain text, no marks", 0, 20),
+            None
+        );
+    }
+
+    #[test]
+    fn protected_tokens_read_only_candidate_tokens() {
+        let spans = |s: &str| {
+            let (mut fast, mut all) = (Vec::new(), Vec::new());
+            protected_tokens(s, |r| fast.push(r));
+            protected_tokens_all(s, |r| all.push(r));
+            assert_eq!(fast, all, "{s}");
+            fast
+        };
+        // Taken: tokens with `/`, `\\` or `www.`.
+        let s = "see /usr/local/bin and http://x.com/a/b/ now, www.example.com. C:\\dir \"./x\"";
+        assert_eq!(spans(s).len(), 5);
+        assert_eq!(spans("go to (https://a.org/x?q=\"y\").")[0], 7..27);
+        assert_eq!(spans("“http://x.org/”.")[0], 3..16);
+        // Declined: no candidate byte, or candidates that are no path.
+        assert!(spans("no paths here at all").is_empty());
+        assert!(spans("and/or 14/10/2015 24/7 S/RES/2254 a / b").is_empty());
+        assert!(spans("www").is_empty());
+        spans("  /a/b  /c/d\tw/x www.a/b  ");
+        spans("x:/a/b see: /usr/lib and www/a/b and wwwx.y/z");
+        spans("mail me@www.x.org, or ftp://a.b/c/ (http://q.r/s).");
+        spans("/a/b/");
+    }
+
+    /// The stage as `edit::settle` runs it: every pass reads every paragraph.
+    fn find_reference(text: &str, style: QuoteStyle) -> Vec<Edit> {
+        let mut first = Vec::new();
+        find_once(text, style, None, &mut first, &mut Vec::new());
+        if first.is_empty() {
+            return first;
+        }
+        edit::settle(text, first, MAX_PASSES, |t, o| {
+            find_once(t, style, None, o, &mut Vec::new());
+        })
+        .unwrap_or_default()
+    }
+
+    fn find_fast(text: &str, style: QuoteStyle) -> Vec<Edit> {
+        let cfg = Config {
+            quotes: style,
+            ..Default::default()
+        };
+        let cx = Context {
+            config: &cfg,
+            corpus: None,
+        };
+        let mut out = Vec::new();
+        find(text, &cx, &mut out);
+        out
+    }
+
+    #[test]
+    fn later_passes_read_only_what_changed() {
+        let style = QuoteStyle::Curly;
+        // Paragraph 1 changes, 2 and 4 are already right, 3 changes.
+        let text = "He said \"no\".\n\n“Fine,” she said.\n\nIt's late.\n\nDon’t.\n";
+        let mut first = Vec::new();
+        let mut recs = Vec::new();
+        assert_eq!(find_once(text, style, None, &mut first, &mut recs), 4);
+        let mut edits = first.clone();
+        let mid = edit::apply(text, &mut edits).into_owned();
+        let prior = Prior {
+            changes: &edits,
+            recs: &recs,
+        };
+        let (mut again, mut recs2) = (Vec::new(), Vec::new());
+        // Taken: only the two changed paragraphs are read again.
+        assert_eq!(
+            find_once(&mid, style, Some(prior), &mut again, &mut recs2),
+            2
+        );
+        let mut all = Vec::new();
+        find_once(&mid, style, None, &mut all, &mut Vec::new());
+        all.retain(|e| mid.get(e.span()) != Some(e.inserted()));
+        again.retain(|e| mid.get(e.span()) != Some(e.inserted()));
+        assert_eq!(again, all);
+        assert_eq!(recs2.len(), recs.len());
+        // Declined: a paragraph whose context changed is read again (the
+        // opener R6.4 inserts makes the first paragraph start with a quote
+        // mark, which the paragraph before it reads for R3).
+        let text = "“We fight the “Islamic state”.\n\nWe will go,” he said.";
+        let mut first = Vec::new();
+        let mut recs = Vec::new();
+        find_once(text, style, None, &mut first, &mut recs);
+        assert!(recs.iter().all(|r| r.changed));
+        assert_eq!(find_fast(text, style), find_reference(text, style));
+    }
+
+    #[test]
+    fn paragraph_settle_matches_settle() {
+        let cases = [
+            "He said \"no\".\n\n“Fine,” she said.\n\nIt's late.",
+            "“We fight the “Islamic state”.\n\nWe will go,” he said.",
+            "“A long quotation.\n\n“Goes on,” he said.\n\nAnd “more",
+            "He said: “We will go\n\nand fight,” he said.\n\n«x» y",
+            "““»\n\n““»”\n\n\"\"\"'\n\n„“”“»«",
+            "“Q, – said X. – R”\n\n“Q” – said X.\n\n“A, – said Putin. We hope so”.",
+            "```\n\"x\"\n```\n“a “b”.\n\n  \n\n'c' d's\r\n\r\n\"e\"",
+        ];
+        for style in [QuoteStyle::Curly, QuoteStyle::Ascii, QuoteStyle::Keep] {
+            for c in cases {
+                assert_eq!(find_fast(c, style), find_reference(c, style), "{c:?}");
+            }
+        }
+        // Mark soup: random paragraphs of marks, words, dashes and breaks.
+        let alphabet = [
+            "\"", "'", "“", "”", "‘", "’", "«", "»", "„", "`", " ", " ", "a", "Word", "s", ".",
+            ",", " – ", " - ", "said X", "\n", "\n\n", "/", "9", "\u{7}", "—", "\u{200B}", "U.",
+        ];
+        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..3000 {
+            let mut t = String::new();
+            let n = 1 + (seed >> 59) as usize * 3;
+            for _ in 0..n {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                t.push_str(alphabet[(seed % alphabet.len() as u64) as usize]);
+            }
+            for style in [QuoteStyle::Curly, QuoteStyle::Ascii] {
+                assert_eq!(find_fast(&t, style), find_reference(&t, style), "{t:?}");
+            }
+        }
+    }
+
+    /// The marks `collect_marks` makes of `text` (one paragraph).
+    fn marks_of(text: &str, style: QuoteStyle) -> (Vec<Mark>, Vec<Edit>, bool) {
+        let mut p = Para {
+            text,
+            style,
+            ps: 0,
+            pe: text.len(),
+            marks: Vec::new(),
+            stack: Vec::new(),
+            depth_log: Vec::new(),
+            protected: Vec::new(),
+            edits: Vec::new(),
+            dbl_close_after: Vec::new(),
+            sgl_close_after: Vec::new(),
+            closed: None,
+            prev_open: false,
+            void_closer: None,
+        };
+        p.run();
+        (p.marks, p.edits, !p.stack.is_empty())
+    }
+
+    #[test]
+    fn is_mark_char_matches_collect_marks() {
+        let mut n = 0;
+        for c in (0u32..0x1_0000).filter_map(char::from_u32) {
+            let mut buf = [0u8; 4];
+            let lead = c.encode_utf8(&mut buf).as_bytes()[0];
+            if !LEAD[usize::from(lead)] {
+                assert!(!is_mark_char(c));
+                continue;
+            }
+            let text = format!("x {c} y");
+            let made = marks_of(&text, QuoteStyle::Curly)
+                .0
+                .iter()
+                .any(|m| m.start == 2);
+            assert_eq!(made, is_mark_char(c), "{c:?}");
+            assert_eq!(
+                made && !c.is_ascii(),
+                starts_with_mark(c.to_string().as_bytes()),
+                "{c:?}"
+            );
+            n += usize::from(made);
+        }
+        assert_eq!(n, 22);
+    }
+
+    #[test]
+    fn curly_settled_paragraphs_find_nothing() {
+        // Taken: the slow path finds no edit and leaves nothing open.
+        for text in [
+            "Russia’s plan – it’s the 1990s end… 5 km — ok, O’Brien’s.",
+            "No marks at all, only a dash – and an ellipsis… and «» no: «x»",
+            "It’s",
+            "Пу’тин и «мир»",
+        ] {
+            let settled = curly_settled(text.as_bytes());
+            assert_eq!(settled, !text.contains('«'), "{text}");
+            if settled {
+                for style in [QuoteStyle::Curly, QuoteStyle::Keep] {
+                    let (_, edits, open) = marks_of(text, style);
+                    assert!(edits.is_empty() && !open, "{text}");
+                }
+            }
+        }
+        // Without candidates: settled.
+        for text in ["plain words", "Привет, мир", ""] {
+            assert!(!has_candidates(text.as_bytes()) && curly_settled(text.as_bytes()));
+        }
+        // Declined: any other mark, an apostrophe not inside a word, a slash.
+        for text in [
+            "Russia’s “plan”",
+            "the States’ role",
+            "’90s",
+            "it’ s",
+            "rock ’n’ roll",
+            "don\'t",
+            "a/b c",
+            "don´t",
+            "‘’double’’",
+            "x’’y",
+        ] {
+            assert!(!curly_settled(text.as_bytes()), "{text}");
+        }
+    }
+
+    #[test]
+    fn starts_text_lines_are_neither_blank_nor_fences() {
+        // Taken: told from the first byte, as the slow tests decide.
+        for line in ["Word", "\"Q\"", "1.", "-", "~x", "a```"] {
+            if starts_text(line) {
+                assert!(!is_blank(line) && !is_fence(line), "{line}");
+            }
+        }
+        assert!(starts_text("Word") && starts_text("\"Q\""));
+        // Declined: left to the slow tests.
+        for line in [
+            "", " ", "```rust", "~~~", "  ```", "\u{200B}", "\u{A0}x", "«x»", "\tx",
+        ] {
+            assert!(!starts_text(line), "{line:?}");
+        }
+        let paras = |t: &str| Paragraphs::new(t).collect::<Vec<_>>();
+        assert_eq!(
+            paras("a\nb\n\n```\nx\n\n```\n c\r\n\u{200B}\n~~~\nd"),
+            vec![0..3, 16..18]
+        );
+        // Empty lines (`\n`, `\r\n`) end paragraphs without a search.
+        assert_eq!(empty_line_len(b"a\n\r\n", 2), Some(2));
+        assert_eq!(empty_line_len(b"a\n\n", 2), Some(1));
+        assert_eq!(empty_line_len(b"a\n\r", 2), None);
+        assert_eq!(empty_line_len(b"a\n \n", 2), None);
+        assert_eq!(
+            paras("a\r\n\r\nb\n\nc\n\r\n\n \nd\r\n\r"),
+            vec![0..1, 5..6, 8..9, 15..16]
+        );
+    }
+
+    #[test]
+    fn byte_scans_match_char_scans() {
+        let text = "said  \u{A0}the\u{2009}Minister’s co-chair, it's Ünal\u{3000}x\tyo-yo; ¿q";
+        let p = Para {
+            text,
+            style: QuoteStyle::Curly,
+            ps: 0,
+            pe: text.len(),
+            marks: Vec::new(),
+            stack: Vec::new(),
+            depth_log: Vec::new(),
+            protected: Vec::new(),
+            edits: Vec::new(),
+            dbl_close_after: Vec::new(),
+            sgl_close_after: Vec::new(),
+            closed: None,
+            prev_open: false,
+            void_closer: None,
+        };
+        let mut spaced = 0;
+        for (i, _) in text.char_indices() {
+            // skip_hspace: as a char loop.
+            let mut j = i;
+            while let Some(c) = p.next(j).filter(|&c| is_hspace(c)) {
+                j += c.len_utf8();
+            }
+            assert_eq!(p.skip_hspace(i), j, "{i}");
+            spaced += usize::from(j > i);
+            // attr_word_end: as a char loop.
+            let mut e = i;
+            while let Some(c) = p
+                .next(e)
+                .filter(|&c| c.is_alphanumeric() || matches!(c, '\'' | '\u{2019}' | '-'))
+            {
+                e += c.len_utf8();
+            }
+            assert_eq!(p.attr_word_end(i), e, "{i}");
+        }
+        assert!(spaced > 5);
+        // word_in with the first-byte comparison.
+        for list in [
+            SPEECH_VERBS,
+            NOT_AFTER_VERB,
+            PRONOUNS,
+            NP_STARTERS,
+            NOT_IN_NP,
+            ELISIONS,
+        ] {
+            for w in list {
+                let probes = [
+                    w.to_string(),
+                    w.to_uppercase(),
+                    format!("{w}x"),
+                    w[1..].to_string(),
+                    w[..w.len() - 1].to_string(),
+                ];
+                for probe in probes {
+                    let want = list.iter().any(|x| x.eq_ignore_ascii_case(&probe));
+                    assert_eq!(word_in(&probe, list), want, "{probe}");
+                }
+            }
+            assert!(!word_in("", list) && !word_in("zzz", list) && !word_in("é", list));
+        }
+    }
+
+    #[test]
+    fn parse_attr_early_exits_match_reading_every_word() {
+        let texts = [
+            "said the representative of the Kremlin. the Minister said, and he said so",
+            "Added he. Asked X, said to be here; the spokeswoman Zakharova stated earlier.",
+            "one two three four five six seven eight nine ten eleven twelve thirteen fourteen",
+            "said one two three four five six seven eight nine ten eleven twelve thirteen",
+            "said one two three four five six seven eight nine ten eleven",
+            "The a b c d e said f g h. The a b c d e f said. He said it. We told you.",
+            "and the rest said. in fact they said; Putin’s aide said… It's O'Brien-said x",
+            "X Y Z W said a b c d e f g h i j k l m n o p q r",
+        ];
+        let (mut some, mut early) = (0, 0);
+        for text in texts {
+            let p = Para {
+                text,
+                style: QuoteStyle::Curly,
+                ps: 0,
+                pe: text.len(),
+                marks: Vec::new(),
+                stack: Vec::new(),
+                depth_log: Vec::new(),
+                protected: Vec::new(),
+                edits: Vec::new(),
+                dbl_close_after: Vec::new(),
+                sgl_close_after: Vec::new(),
+                closed: None,
+                prev_open: false,
+                void_closer: None,
+            };
+            for (i, _) in text.char_indices() {
+                let fast = p.parse_attr(i).map(|a| (a.first, a.verb_first, a.end));
+                let all = p
+                    .parse_attr_all_words(i)
+                    .map(|a| (a.first, a.verb_first, a.end));
+                assert_eq!(fast, all, "{text:?} at {i}");
+                some += usize::from(fast.is_some());
+                // An early exit: a lowercase first word that is neither a
+                // verb nor a noun-phrase starter.
+                let w = &text[i..p.attr_word_end(i)];
+                early += usize::from(
+                    !w.is_empty()
+                        && !word_in(w, SPEECH_VERBS)
+                        && !word_in(w, NP_STARTERS)
+                        && w.starts_with(|c: char| c.is_lowercase()),
+                );
+            }
+        }
+        assert!(some > 20 && early > 50, "{some} {early}");
+    }
+
+    #[test]
+    fn ignorable_before_an_abbreviation_apostrophe_does_not_panic() {
+        // Sliced inside the U+200B before this was fixed; now read as a
+        // one-byte ignorable always was (the char before it is the full
+        // stop, not a capital: the mark is left).
+        assert_eq!(curly("the U.S.\u{200B}' plan"), "the U.S.\u{200B}' plan");
+        assert_eq!(curly("the U.S.\u{7}' plan"), "the U.S.\u{7}' plan");
+        check("the U.S.' plan", "the U.S.’ plan");
     }
 
     #[test]
