@@ -352,30 +352,18 @@ fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
     fs::read(path).map_err(|e| Failure::new(path, e))
 }
 
-/// Reads a file of a run whose size the walk saw: into a buffer of that
-/// size plus one, so that a file that did not change is read in one call
-/// and its end found by the next (`fs::read` asks the size again first).
-/// A file that grew meanwhile is read to its end all the same.
+/// Reads a file of a run whose size the walk saw, into a buffer of that
+/// size plus one: a file that did not change is read without asking its
+/// size again (as `fs::read` does) and without growing or zeroing the
+/// buffer. A file that grew meanwhile is read to its end all the same.
 fn read_sized(path: &Path, size: u64) -> io::Result<Vec<u8>> {
-    let mut file = fs::File::open(path)?;
+    let file = fs::File::open(path)?;
     let want = usize::try_from(size)
         .unwrap_or(usize::MAX)
         .saturating_add(1);
-    let mut buf = vec![0u8; want.min(1 << 30)];
-    let mut len = 0;
-    while len < buf.len() {
-        match file.read(&mut buf[len..]) {
-            Ok(0) => {
-                buf.truncate(len);
-                return Ok(buf);
-            }
-            Ok(n) => len += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    // Larger than the walk saw: the rest, however long.
-    file.read_to_end(&mut buf)?;
+    let mut buf = Vec::with_capacity(want.min(1 << 30));
+    // `Take` hides the file's own `read_to_end`, which would ask the size.
+    file.take(u64::MAX).read_to_end(&mut buf)?;
     Ok(buf)
 }
 
