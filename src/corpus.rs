@@ -89,18 +89,39 @@ fn key(line: &str) -> u64 {
         let mut run = 0;
         let mut space = false; // a space is due before the next character
         let mut i = 0;
-        let mut stop = 0; // where to try skipping sixteen bytes at once again
+        // `mask` has a bit for each byte of `base..covered` that
+        // [`special_mask`] says needs a look; the others are skipped.
+        let (mut mask, mut base, mut covered) = (0u32, 0, 0);
         while i < bytes.len() {
-            if i >= stop {
-                // A space is kept only after a kept byte (`i > run`).
-                if let Some(chunk) = bytes.get(i..).and_then(<[u8]>::first_chunk::<17>)
-                    && (i > run || chunk[0] != b' ')
-                    && plain_chunk(chunk)
-                {
-                    i += 16;
+            // A space is kept only after a kept byte (`i > run`): the
+            // mask assumes that, so a space that starts a run needs a look.
+            if i > run || bytes[i] != b' ' {
+                if i >= covered {
+                    let rest = &bytes[i..];
+                    mask = match rest.first_chunk::<33>() {
+                        Some(chunk) => special_mask(chunk),
+                        None => {
+                            let mut chunk = [0u8; 33];
+                            chunk[..rest.len()].copy_from_slice(rest);
+                            special_mask(&chunk)
+                        }
+                    };
+                    if rest.len() < 32 {
+                        mask &= (1u32 << rest.len()) - 1;
+                    }
+                    base = i;
+                    covered = i + rest.len().min(32);
+                }
+                let ahead = mask >> (i - base);
+                if ahead == 0 {
+                    i = covered;
                     continue;
                 }
-                stop = i + 16;
+                let skip = ahead.trailing_zeros() as usize;
+                if skip > 0 {
+                    i += skip;
+                    continue;
+                }
             }
             let class = CLASS[usize::from(bytes[i])];
             if class == PLAIN
@@ -156,11 +177,15 @@ fn key(line: &str) -> u64 {
     })
 }
 
-/// Whether the first sixteen bytes of `chunk` go into the canonical form as
-/// they are, given that the byte before them does: bytes of the class
-/// `PLAIN` other than ASCII controls, and single spaces before such a byte.
-/// Branch-free, so that it compiles to vector instructions.
-fn plain_chunk(chunk: &[u8; 17]) -> bool {
+/// One bit for each of the first 32 bytes of `chunk` that may not go into
+/// the canonical form as it is, given that the byte before it does: set
+/// for every byte other than those of the class `PLAIN` that are not ASCII
+/// controls, and single spaces before such a byte. (Controls are `PLAIN`:
+/// their bit only sends them to the byte-by-byte path, which keeps them.)
+/// A zero byte after the text (padding) is not kept, so a final space has
+/// its bit. Branch-free, so that the comparisons compile to vector
+/// instructions; the bits are gathered eight bytes at a time.
+fn special_mask(chunk: &[u8; 33]) -> u32 {
     let kept = |b: u8| {
         (b > b' ')
             & (b != b'"')
@@ -169,11 +194,23 @@ fn plain_chunk(chunk: &[u8; 17]) -> bool {
             & (b != 0xC2)
             & !(0xE1..=0xE3).contains(&b)
     };
-    let mut all = true;
-    for k in 0..16 {
-        all &= kept(chunk[k]) | ((chunk[k] == b' ') & kept(chunk[k + 1]));
+    let mut keep = [false; 33];
+    for k in 0..33 {
+        keep[k] = kept(chunk[k]);
     }
-    all
+    let mut special = [0u8; 32];
+    for k in 0..32 {
+        let ok = keep[k] | ((chunk[k] == b' ') & keep[k + 1]);
+        special[k] = u8::from(!ok);
+    }
+    let mut mask = 0;
+    for n in 0..4 {
+        // Bytes 0 or 1: the multiplication moves byte `j`'s bit to bit
+        // `56 + j`, without carries.
+        let v = u64::from_le_bytes(std::array::from_fn(|j| special[n * 8 + j]));
+        mask |= ((v.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32) << (n * 8);
+    }
+    mask
 }
 
 /// Quotation marks other than the ASCII ones: dropped from keys.
@@ -486,10 +523,46 @@ mod tests {
         }
     }
 
+    #[test]
+    fn long_keys_skip_plain_blocks_and_look_at_the_rest() {
+        // Plain lines longer than a block: skipped 32 bytes at a time.
+        let plain = "The ministry said on Tuesday that the talks would go on next week";
+        assert_eq!(key(plain), hash(plain.as_bytes()));
+        assert_eq!(special_mask(&[b'a'; 33]), 0);
+        // Negative: bytes that need a look have their bit, wherever they are.
+        let mut chunk = [b'a'; 33];
+        chunk[0] = b'"';
+        chunk[5] = b' ';
+        chunk[6] = b' ';
+        chunk[20] = 0xE2;
+        chunk[31] = b' ';
+        chunk[32] = 0xC2;
+        // Byte 6, a space before a plain byte, has none: after byte 5 it starts
+        // a run, which `key` checks itself.
+        assert_eq!(special_mask(&chunk), 1 | 1 << 5 | 1 << 20 | 1 << 31);
+        for line in [
+            format!("{plain} \u{201C}quoted\u{201D}  twice {plain}"),
+            format!("{plain}\" {plain}"),
+            format!("{plain} \u{2013} {plain} ' {plain}\u{A0}"),
+            format!("{}\u{2014}x", "a".repeat(31)),
+            format!("{} \"  b{}", "a".repeat(30), "c".repeat(40)),
+            format!("{}\t\u{1}{} ", "a".repeat(32), "b ".repeat(40)),
+        ] {
+            assert_eq!(key(&line), hash(canonical(&line).as_bytes()), "{line:?}");
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn keys_hash_the_canonical_form_of_any_line(
             line in "[ a-z\"'`\t\u{A0}\u{2013}\u{201C}\u{2019}\u{3000}\u{1}é\u{1EA0}\u{1680}\u{2026}\u{B4}\u{A9}\u{2212}\u{2014}Пд東]{0,24}|([a-zП-я]{1,9} ?){0,12}( |  |'|\u{A0}|\u{201C}|\t|\u{2013}|\u{A9})?([a-zП-я]{1,9} ?){0,12}"
+        ) {
+            proptest::prop_assert_eq!(key(&line), hash(canonical(&line).as_bytes()));
+        }
+
+        #[test]
+        fn keys_of_long_lines_hash_the_canonical_form(
+            line in "([a-zП-я]{1,12}( |  |'|\"|\u{A0}|\u{201C}|\t|\u{2013}|\u{A9}| \u{2019} |, )){0,40}"
         ) {
             proptest::prop_assert_eq!(key(&line), hash(canonical(&line).as_bytes()));
         }
