@@ -391,10 +391,11 @@ fn trim(s: &str) -> &str {
 ///
 /// The same as
 /// `s.split(char::is_whitespace).filter(|w| w.chars().any(is_word_char)).count()`
-/// (with `split_ascii_whitespace` for pure ASCII), eight bytes at a time:
+/// (with `split_ascii_whitespace` for pure ASCII), 64 bytes at a time:
 /// each 64-byte block becomes a bit mask of spaces and one of characters
-/// that make a word (marked on their first byte; continuation bytes are
-/// neither), and one addition finds the runs with a word character.
+/// that make a word ([`block_masks`]: marked on their first byte;
+/// continuation bytes are neither), and one addition finds the runs with a
+/// word character.
 fn count_words(s: &str) -> usize {
     let b = s.as_bytes();
     let vt_is_space = !s.is_ascii();
@@ -402,28 +403,15 @@ fn count_words(s: &str) -> usize {
     // `prev`: the last block ended inside a run.
     let (mut n, mut pending, mut prev) = (0, false, false);
     for (block, chunk) in b.chunks(64).enumerate() {
-        let (mut space, mut word) = (!0u64, 0u64);
-        if chunk.is_ascii() {
-            (space, word) = match chunk.first_chunk::<64>() {
-                Some(w) => ascii_masks(w, vt_is_space),
-                None => {
-                    // The padding is spaces, as are the bits past the text.
-                    let mut w = [b' '; 64];
-                    w[..chunk.len()].copy_from_slice(chunk);
-                    ascii_masks(&w, vt_is_space)
-                }
-            };
-        } else {
-            for (k, eight) in chunk.chunks(8).enumerate() {
-                let at = block * 64 + k * 8;
-                let mut w = [b' '; 8];
-                w[..eight.len()].copy_from_slice(eight);
-                let (sp, wd) = classify(s, at, u64::from_le_bytes(w), vt_is_space);
-                space &= !(0xFF << (k * 8));
-                space |= sp << (k * 8);
-                word |= wd << (k * 8);
+        let (space, word) = match chunk.first_chunk::<64>() {
+            Some(w) => block_masks(w, s, block * 64, vt_is_space),
+            None => {
+                // The padding is spaces, as are the bits past the text.
+                let mut w = [b' '; 64];
+                w[..chunk.len()].copy_from_slice(chunk);
+                block_masks(&w, s, block * 64, vt_is_space)
             }
-        }
+        };
         let run = !space;
         // Bytes of a run that are not word characters: adding a run's first
         // bit carries through them to the run's first word character, or
@@ -441,21 +429,40 @@ fn count_words(s: &str) -> usize {
     n
 }
 
-/// Space and word-character bits (one per byte) of 64 ASCII bytes: what
-/// [`classify`] finds for each eight of them, with branch-free loops over
-/// the whole block that compile to vector compares.
-fn ascii_masks(block: &[u8; 64], vt_is_space: bool) -> (u64, u64) {
+/// Space and word-character bits (one per byte, byte `k` to bit `k`) of
+/// the 64 bytes `block` at `at` in `s` (padded with spaces past its end).
+///
+/// ASCII bytes and the lead bytes 0xD0 and 0xD1 (they start
+/// U+0400..=U+047F, all letters) are classified by branch-free loops over
+/// the whole block, which compile to vector compares; the characters of
+/// other lead bytes are decoded one by one. Continuation bytes are neither.
+fn block_masks(block: &[u8; 64], s: &str, at: usize, vt_is_space: bool) -> (u64, u64) {
     let mut space = [0u8; 64];
     let mut word = [0u8; 64];
+    let mut other = [0u8; 64];
     for k in 0..64 {
         let b = block[k];
         space[k] = u8::from(
             (b == b' ') | ((b'\t'..=b'\r').contains(&b) & (vt_is_space | (b != 0x0B))),
         );
-        word[k] =
-            u8::from(((b | 0x20).wrapping_sub(b'a') < 26) | (b.wrapping_sub(b'0') < 10));
+        let cyrillic = (b & 0xFE) == 0xD0;
+        word[k] = u8::from(
+            ((b | 0x20).wrapping_sub(b'a') < 26) | (b.wrapping_sub(b'0') < 10) | cyrillic,
+        );
+        other[k] = u8::from((b >= 0xC0) & !cyrillic);
     }
-    (bits(&space), bits(&word))
+    let (mut space, mut word, mut rest) = (bits(&space), bits(&word), bits(&other));
+    while rest != 0 {
+        let j = rest.trailing_zeros() as usize;
+        rest &= rest - 1;
+        let c = s[at + j..].chars().next().unwrap_or_default();
+        if is_unicode_space(c) {
+            space |= 1 << j;
+        } else if is_word_char(c) {
+            word |= 1 << j;
+        }
+    }
+    (space, word)
 }
 
 /// One bit per byte of `flags` (each 0 or 1), byte `k` to bit `k`.
@@ -467,57 +474,6 @@ fn bits(flags: &[u8; 64]) -> u64 {
         m |= (v.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (n * 8);
     }
     m
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// The high bit of each byte of `v` that equals `c`.
-fn eq_bytes(v: u64, c: u8) -> u64 {
-    let x = v ^ (ONES * u64::from(c));
-    !(((x & !HIGH) + !HIGH) | x | !HIGH)
-}
-
-/// The high bit of each byte of `v` (all below 0x80) in `lo..=hi`.
-fn in_range(v: u64, lo: u8, hi: u8) -> u64 {
-    let ge = (v | HIGH) - ONES * u64::from(lo);
-    let le = ((ONES * u64::from(hi)) | HIGH) - v;
-    ge & le & HIGH
-}
-
-/// One bit per byte, from the bytes' high bits.
-fn gather(m: u64) -> u64 {
-    ((m >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
-}
-
-/// Space and word-character bits (one per byte) of the eight bytes `v`
-/// at `at` in `s`.
-fn classify(s: &str, at: usize, v: u64, vt_is_space: bool) -> (u64, u64) {
-    let ascii = !v & HIGH;
-    let x = v & !HIGH;
-    let mut space = (in_range(x, b'\t', b'\r') | eq_bytes(x, b' ')) & ascii;
-    if !vt_is_space {
-        space &= !eq_bytes(x, 0x0B);
-    }
-    let mut word = (in_range(x | (ONES * 0x20), b'a', b'z') | in_range(x, b'0', b'9')) & ascii;
-    if ascii != HIGH {
-        // Lead bytes; 0xD0 and 0xD1 start U+0400..=U+047F, all letters.
-        let lead = v & (v << 1) & HIGH;
-        let cyrillic = eq_bytes(v & !ONES, 0xD0) & lead;
-        word |= cyrillic;
-        let mut rest = gather(lead & !cyrillic);
-        while rest != 0 {
-            let j = rest.trailing_zeros() as usize;
-            rest &= rest - 1;
-            let c = s[at + j..].chars().next().unwrap_or_default();
-            if is_unicode_space(c) {
-                space |= 0x80 << (8 * j);
-            } else if is_word_char(c) {
-                word |= 0x80 << (8 * j);
-            }
-        }
-    }
-    (gather(space), gather(word))
 }
 
 /// `char::is_whitespace`, without a table.
@@ -1854,10 +1810,10 @@ mod tests {
         ] {
             assert_eq!(count_words(s), split(s), "{s:?}");
         }
-        // Blocks of 64 ASCII bytes take the vector path, others the
-        // eight-byte one; a vertical tab is a space only in non-ASCII text.
+        // Blocks with and without characters to decode; a vertical tab is
+        // a space only in non-ASCII text.
         let long = "one two\u{B}three, 4 -- five ".repeat(5);
-        assert_eq!(ascii_masks(&[b'a'; 64], false), (0, !0));
+        assert_eq!(block_masks(&[b'a'; 64], "", 0, false), (0, !0));
         assert_eq!(count_words(&long), 20);
         let mixed = format!("{long}\u{E9}");
         assert_eq!(count_words(&mixed), 26);
