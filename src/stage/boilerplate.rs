@@ -382,8 +382,18 @@ fn is_odd_space(c: char) -> bool {
     )
 }
 
+/// `s` without leading and trailing whitespace, U+200B and U+FEFF.
+///
+/// ASCII whitespace (the line end) is cut byte by byte first; the
+/// character-by-character trim runs only when a non-ASCII byte is then at
+/// an end. The same result: what is cut first would be cut anyway.
 fn trim(s: &str) -> &str {
-    s.trim_matches(|c: char| c.is_whitespace() || c == '\u{200B}' || c == '\u{FEFF}')
+    let t = s.trim_ascii();
+    match (t.as_bytes().first(), t.as_bytes().last()) {
+        // `trim_ascii` keeps U+000B, which `char::is_whitespace` cuts.
+        (Some(&a), Some(&z)) if a.is_ascii() && z.is_ascii() && a != 0x0B && z != 0x0B => t,
+        _ => t.trim_matches(|c: char| c.is_whitespace() || c == '\u{200B}' || c == '\u{FEFF}'),
+    }
 }
 
 /// Runs of non-spaces with a letter or digit. Pure ASCII splits at ASCII
@@ -1115,19 +1125,47 @@ fn dominant_script(lines: &[Line<'_>], drops: &[Option<Drop>]) -> Option<Script>
         .then_some([Script::Latin, Script::Cyrillic, Script::Other][i])
 }
 
-/// Latin, Cyrillic and other letters of `t`.
+/// Latin, Cyrillic and other letters of `t` ([`script_of`] of each
+/// character).
+///
+/// Counted by bytes, 64 at a time with branch-free loops (vector compares):
+/// ASCII letters; the lead bytes 0xC3..=0xC8 (U+00C0..=U+023F: Latin
+/// letters but for `×` and `÷`, counted apart); 0xD0 and 0xD1
+/// (U+0400..=U+047F: Cyrillic letters). Only the characters of other lead
+/// bytes are decoded one by one, and only in lines that have some.
 fn letters(t: &str) -> [usize; 3] {
-    let mut n = [0; 3];
-    if t.is_ascii() {
-        n[0] = t.bytes().filter(u8::is_ascii_alphabetic).count();
-        return n;
+    let b = t.as_bytes();
+    let (mut latin, mut cyrillic, mut other) = (0, 0, 0);
+    for block in b.chunks(64) {
+        let (mut l, mut c, mut o) = (0u8, 0u8, 0u8);
+        for &x in block {
+            let lead = x >= 0xC0;
+            let latin_lead = (0xC3..=0xC8).contains(&x);
+            let cyrillic_lead = (x & 0xFE) == 0xD0;
+            l += u8::from(((x | 0x20).wrapping_sub(b'a') < 26) | latin_lead);
+            c += u8::from(cyrillic_lead);
+            o += u8::from(lead & !latin_lead & !cyrillic_lead);
+        }
+        latin += usize::from(l);
+        cyrillic += usize::from(c);
+        other += usize::from(o);
     }
-    for c in t.chars() {
-        match script_of(c) {
-            Some(Script::Latin) => n[0] += 1,
-            Some(Script::Cyrillic) => n[1] += 1,
-            Some(Script::Other) => n[2] += 1,
-            None => {}
+    if latin > 0 && memchr::memchr(0xC3, b).is_some() {
+        // `×` and `÷` (C3 97, C3 B7) are not letters.
+        latin -= memchr::memmem::find_iter(b, "\u{D7}").count();
+        latin -= memchr::memmem::find_iter(b, "\u{F7}").count();
+    }
+    let mut n = [latin, cyrillic, 0];
+    if other > 0 {
+        for (i, &x) in b.iter().enumerate() {
+            if x >= 0xC0 && !(0xC3..=0xC8).contains(&x) && (x & 0xFE) != 0xD0 {
+                match t[i..].chars().next().and_then(script_of) {
+                    Some(Script::Latin) => n[0] += 1,
+                    Some(Script::Cyrillic) => n[1] += 1,
+                    Some(Script::Other) => n[2] += 1,
+                    None => {}
+                }
+            }
         }
     }
     n
@@ -1728,6 +1766,63 @@ mod tests {
         assert!(!credit_paren_may_match(
             "Talks (in Geneva) resumed (on Tuesday)"
         ));
+    }
+
+    #[test]
+    fn trim_cuts_ascii_ends_first_and_the_rest_by_character() {
+        fn slow(s: &str) -> &str {
+            s.trim_matches(|c: char| c.is_whitespace() || c == '\u{200B}' || c == '\u{FEFF}')
+        }
+        for s in [
+            // Ends in ASCII after the ASCII cut: no character-by-character trim.
+            "  A line. \r\n",
+            "plain",
+            "",
+            " \t\n",
+            // Negative: a non-ASCII or U+000B end needs the full trim.
+            "\u{A0}A line\u{200B}\n",
+            "\u{B}A line\u{B}\n",
+            "A line\u{FEFF} \n",
+            "\u{3000}",
+            "Путин",
+        ] {
+            assert_eq!(trim(s), slow(s), "{s:?}");
+        }
+        assert_eq!(trim("\u{B}A line\u{B}\n"), "A line");
+    }
+
+    #[test]
+    fn letters_by_bytes_agree_with_script_of_each_character() {
+        fn plain(t: &str) -> [usize; 3] {
+            let mut n = [0; 3];
+            for c in t.chars() {
+                match script_of(c) {
+                    Some(Script::Latin) => n[0] += 1,
+                    Some(Script::Cyrillic) => n[1] += 1,
+                    Some(Script::Other) => n[2] += 1,
+                    None => {}
+                }
+            }
+            n
+        }
+        // Every character of the two-byte range and more, one by one and
+        // in a line (blocks of 64 bytes).
+        let mut all = String::new();
+        for c in (0..0x3100u32).chain(0x1F600..0x1F610).filter_map(char::from_u32) {
+            let one = c.to_string();
+            assert_eq!(letters(&one), plain(&one), "{c:?}");
+            all.push(c);
+        }
+        assert_eq!(letters(&all), plain(&all));
+        // Lines with and without characters decoded one by one.
+        for t in [
+            "Plain ASCII line, 42 words.",
+            "Путин сказал × 2 ÷ 3, café Ångström",
+            "Ελληνικά and 中文 and ɐ and Путин",
+            "",
+        ] {
+            assert_eq!(letters(t), plain(t), "{t:?}");
+        }
     }
 
     #[test]
