@@ -461,7 +461,10 @@ fn block_masks(block: &[u8; 64], s: &str, at: usize, vt_is_space: bool) -> (u64,
         );
         other[k] = u8::from((b >= 0xC0) & !cyrillic);
     }
-    let (mut space, mut word, mut rest) = (bits(&space), bits(&word), bits(&other));
+    // Most blocks have no character to decode: skip gathering their bits.
+    let any_other = other.iter().fold(0, |a, &o| a | o) != 0;
+    let (mut space, mut word) = (bits(&space), bits(&word));
+    let mut rest = if any_other { bits(&other) } else { 0 };
     while rest != 0 {
         let j = rest.trailing_zeros() as usize;
         rest &= rest - 1;
@@ -476,6 +479,7 @@ fn block_masks(block: &[u8; 64], s: &str, at: usize, vt_is_space: bool) -> (u64,
 }
 
 /// One bit per byte of `flags` (each 0 or 1), byte `k` to bit `k`.
+#[inline]
 fn bits(flags: &[u8; 64]) -> u64 {
     let mut m = 0;
     for n in 0..8 {
