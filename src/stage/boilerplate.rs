@@ -452,13 +452,11 @@ fn block_masks(block: &[u8; 64], s: &str, at: usize, vt_is_space: bool) -> (u64,
     let mut other = [0u8; 64];
     for k in 0..64 {
         let b = block[k];
-        space[k] = u8::from(
-            (b == b' ') | ((b'\t'..=b'\r').contains(&b) & (vt_is_space | (b != 0x0B))),
-        );
+        space[k] =
+            u8::from((b == b' ') | ((b'\t'..=b'\r').contains(&b) & (vt_is_space | (b != 0x0B))));
         let cyrillic = (b & 0xFE) == 0xD0;
-        word[k] = u8::from(
-            ((b | 0x20).wrapping_sub(b'a') < 26) | (b.wrapping_sub(b'0') < 10) | cyrillic,
-        );
+        word[k] =
+            u8::from(((b | 0x20).wrapping_sub(b'a') < 26) | (b.wrapping_sub(b'0') < 10) | cyrillic);
         other[k] = u8::from((b >= 0xC0) & !cyrillic);
     }
     // Most blocks have no character to decode: skip gathering their bits.
@@ -1812,7 +1810,10 @@ mod tests {
         // Every character of the two-byte range and more, one by one and
         // in a line (blocks of 64 bytes).
         let mut all = String::new();
-        for c in (0..0x3100u32).chain(0x1F600..0x1F610).filter_map(char::from_u32) {
+        for c in (0..0x3100u32)
+            .chain(0x1F600..0x1F610)
+            .filter_map(char::from_u32)
+        {
             let one = c.to_string();
             assert_eq!(letters(&one), plain(&one), "{c:?}");
             all.push(c);
