@@ -1098,8 +1098,11 @@ fn script_of(c: char) -> Option<Script> {
     }
     // Letters of the common ranges without a table lookup.
     let alphabetic = match c as u32 {
-        0xD7 | 0xF7 => false,
+        0xAA | 0xB5 | 0xBA => true,
+        0x80..=0xBF | 0xD7 | 0xF7 => false,
         0xC0..=0x24F | 0x410..=0x44F => true,
+        // General Punctuation (spaces, dashes, quotes): no letters.
+        0x2000..=0x206F => false,
         _ => c.is_alphabetic(),
     };
     if !alphabetic {
@@ -1137,30 +1140,26 @@ fn dominant_script(lines: &[Line<'_>], drops: &[Option<Drop>]) -> Option<Script>
 /// bytes are decoded one by one, and only in lines that have some.
 fn letters(t: &str) -> [usize; 3] {
     let b = t.as_bytes();
-    let (mut latin, mut cyrillic, mut other) = (0, 0, 0);
-    for block in b.chunks(64) {
+    let mut n = [0; 3];
+    for (at, block) in b.chunks(64).enumerate() {
         let (mut l, mut c, mut o) = (0u8, 0u8, 0u8);
-        for &x in block {
+        let mut others = [0u8; 64];
+        for (&x, other) in block.iter().zip(others.iter_mut()) {
             let lead = x >= 0xC0;
             let latin_lead = (0xC3..=0xC8).contains(&x);
             let cyrillic_lead = (x & 0xFE) == 0xD0;
             l += u8::from(((x | 0x20).wrapping_sub(b'a') < 26) | latin_lead);
             c += u8::from(cyrillic_lead);
-            o += u8::from(lead & !latin_lead & !cyrillic_lead);
+            *other = u8::from(lead & !latin_lead & !cyrillic_lead);
+            o |= *other;
         }
-        latin += usize::from(l);
-        cyrillic += usize::from(c);
-        other += usize::from(o);
-    }
-    if latin > 0 && memchr::memchr(0xC3, b).is_some() {
-        // `×` and `÷` (C3 97, C3 B7) are not letters.
-        latin -= memchr::memmem::find_iter(b, "\u{D7}").count();
-        latin -= memchr::memmem::find_iter(b, "\u{F7}").count();
-    }
-    let mut n = [latin, cyrillic, 0];
-    if other > 0 {
-        for (i, &x) in b.iter().enumerate() {
-            if x >= 0xC0 && !(0xC3..=0xC8).contains(&x) && (x & 0xFE) != 0xD0 {
+        n[0] += usize::from(l);
+        n[1] += usize::from(c);
+        if o != 0 {
+            let mut rest = bits(&others);
+            while rest != 0 {
+                let i = at * 64 + rest.trailing_zeros() as usize;
+                rest &= rest - 1;
                 match t[i..].chars().next().and_then(script_of) {
                     Some(Script::Latin) => n[0] += 1,
                     Some(Script::Cyrillic) => n[1] += 1,
@@ -1169,6 +1168,11 @@ fn letters(t: &str) -> [usize; 3] {
                 }
             }
         }
+    }
+    if n[0] > 0 && memchr::memchr(0xC3, b).is_some() {
+        // `×` and `÷` (C3 97, C3 B7) are not letters.
+        n[0] -= memchr::memmem::find_iter(b, "\u{D7}").count();
+        n[0] -= memchr::memmem::find_iter(b, "\u{F7}").count();
     }
     n
 }
@@ -1806,6 +1810,10 @@ mod tests {
                 }
             }
             n
+        }
+        // The ranges `script_of` decides without a table agree with it.
+        for c in (0..0x3100u32).filter_map(char::from_u32) {
+            assert_eq!(script_of(c).is_some(), c.is_alphabetic(), "{c:?}");
         }
         // Every character of the two-byte range and more, one by one and
         // in a line (blocks of 64 bytes).
