@@ -1547,10 +1547,16 @@ fn enough_marks(t: &[u8], words: usize) -> bool {
 /// `June 9 -- Coral Sky Amphitheatre, West Palm Beach, FL`): a row of a list.
 fn data_line(l: &Line<'_>) -> bool {
     let t = l.text;
-    (3..=25).contains(&l.words)
-        && !bulleted(t)
-        && !t.contains('|')
-        && t.bytes().any(|b| b.is_ascii_digit())
+    if !(3..=25).contains(&l.words) || bulleted(t) {
+        return false;
+    }
+    // Digits and `|` are looked for in one branch-free pass (vector
+    // compares), not two byte-by-byte searches.
+    let (digit, pipe) = t.bytes().fold((false, false), |(d, p), b| {
+        (d | b.is_ascii_digit(), p | (b == b'|'))
+    });
+    !pipe
+        && digit
         && (t.contains(": ")
             || t.contains(" \u{2013} ")
             || t.contains(" -- ")
