@@ -139,7 +139,7 @@ fn key(line: &str) -> u64 {
                 _ => char::from(bytes[i]),
             };
             let dash = matches!(c, '\u{2013}' | '\u{2014}' | '\u{2212}');
-            if class == MULTI && !c.is_whitespace() && !is_quote(c) && !dash {
+            if class == MULTI && !is_space(c) && !is_quote(c) && !dash {
                 i += c.len_utf8();
                 continue;
             }
@@ -150,7 +150,7 @@ fn key(line: &str) -> u64 {
                 }
                 canon.extend_from_slice(&bytes[run..i]);
             }
-            if c.is_whitespace() {
+            if is_space(c) {
                 space = !canon.is_empty();
             } else if dash {
                 if space {
@@ -222,6 +222,14 @@ fn trim(line: &str) -> &str {
         (Some(&a), Some(&z)) if a.is_ascii() && z.is_ascii() && a != 0x0B && z != 0x0B => t,
         _ => t.trim(),
     }
+}
+
+/// `char::is_whitespace`, without a table lookup.
+fn is_space(c: char) -> bool {
+    matches!(
+        c as u32,
+        0x9..=0xD | 0x20 | 0x85 | 0xA0 | 0x1680 | 0x2000..=0x200A | 0x2028 | 0x2029 | 0x202F | 0x205F | 0x3000
+    )
 }
 
 /// Quotation marks other than the ASCII ones: dropped from keys.
@@ -462,6 +470,13 @@ mod tests {
             "Путин ",
         ] {
             assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn is_space_is_char_is_whitespace() {
+        for c in (0..0x11_0000).filter_map(char::from_u32) {
+            assert_eq!(is_space(c), c.is_whitespace(), "{c:?}");
         }
     }
 
