@@ -940,6 +940,21 @@ fn may_start(t: &str, firsts: &[u8]) -> bool {
     }
 }
 
+/// Whether [`WIDGET`] can match `t`: each of its alternatives starts with
+/// one of the letters `stepflwrcnvjambi` or a digit (`\d`, any decimal
+/// digit). Under `(?i)` those letters match only their ASCII pair and
+/// U+017F (for `s`), so a line that starts with another character, such
+/// as a Cyrillic letter, is not tried.
+fn widget_may_start(t: &str) -> bool {
+    match t.chars().next() {
+        Some(c) if c.is_ascii() => {
+            c.is_ascii_digit() || "stepflwrcnvjambi".contains(c.to_ascii_lowercase())
+        }
+        Some(c) => c == '\u{17F}' || c.is_numeric(),
+        None => false,
+    }
+}
+
 /// The links of the phrase chain between `Trends` and the site-name suffix.
 fn mid_phrase(t: &str, w: usize, keys: u8) -> Option<Hit> {
     // Scanned at most once, and only when a legal rule is reached.
@@ -948,7 +963,7 @@ fn mid_phrase(t: &str, w: usize, keys: u8) -> Option<Hit> {
         || *cue.get_or_init(|| w <= 150 && keys & KEY_LEGAL != 0 && LEGAL_CUES.is_match(t));
     if w <= 150 && legal_cue() && COOKIES.is_match(t) {
         Some((&LEGAL_NOTICE, phrase_detail(&COOKIES, t)))
-    } else if w <= 6 && WIDGET.is_match(unbullet(t)) {
+    } else if w <= 6 && widget_may_start(unbullet(t)) && WIDGET.is_match(unbullet(t)) {
         Some((&PAGE_WIDGET, format!("widget label `{t}`")))
     } else if w <= 20 && may_start(t, b"ceyrf") && CONTACT.is_match(t) {
         Some((&AUTHOR_CONTACT, phrase_detail(&CONTACT, t)))
@@ -1841,6 +1856,33 @@ mod tests {
             "",
         ] {
             assert_eq!(letters(t), plain(t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn widget_gate_passes_every_first_character_the_regex_can_take() {
+        // Every alternative of WIDGET starts with one of these.
+        let firsts = Regex::new(r"(?i)^[stepflwrcnvjambi\d]").expect("valid");
+        for c in (0..0x11_0000u32).filter_map(char::from_u32) {
+            let one = c.to_string();
+            assert!(!firsts.is_match(&one) || widget_may_start(&one), "{c:?}");
+        }
+        for t in [
+            "Share",
+            "tweet",
+            "12 comments",
+            "3 / 10",
+            "Image 2 of 5",
+            "Skip to content",
+            "\u{17F}hare",
+            "Back to top",
+            "Join the discussion",
+        ] {
+            assert!(WIDGET.is_match(t) && widget_may_start(t), "{t}");
+        }
+        // Negative: lines the gate keeps from the regex.
+        for t in ["Путин", "Home", "Durchsuchen", "", "Об этом"] {
+            assert!(!widget_may_start(t) && !WIDGET.is_match(t), "{t}");
         }
     }
 
