@@ -89,18 +89,39 @@ fn key(line: &str) -> u64 {
         let mut run = 0;
         let mut space = false; // a space is due before the next character
         let mut i = 0;
-        let mut stop = 0; // where to try skipping sixteen bytes at once again
+        // `mask` has a bit for each byte of `base..covered` that
+        // [`special_mask`] says needs a look; the others are skipped.
+        let (mut mask, mut base, mut covered) = (0u32, 0, 0);
         while i < bytes.len() {
-            if i >= stop {
-                // A space is kept only after a kept byte (`i > run`).
-                if let Some(chunk) = bytes.get(i..).and_then(<[u8]>::first_chunk::<17>)
-                    && (i > run || chunk[0] != b' ')
-                    && plain_chunk(chunk)
-                {
-                    i += 16;
+            // A space is kept only after a kept byte (`i > run`): the
+            // mask assumes that, so a space that starts a run needs a look.
+            if i > run || bytes[i] != b' ' {
+                if i >= covered {
+                    let rest = &bytes[i..];
+                    mask = match rest.first_chunk::<33>() {
+                        Some(chunk) => special_mask(chunk),
+                        None => {
+                            let mut chunk = [0u8; 33];
+                            chunk[..rest.len()].copy_from_slice(rest);
+                            special_mask(&chunk)
+                        }
+                    };
+                    if rest.len() < 32 {
+                        mask &= (1u32 << rest.len()) - 1;
+                    }
+                    base = i;
+                    covered = i + rest.len().min(32);
+                }
+                let ahead = mask >> (i - base);
+                if ahead == 0 {
+                    i = covered;
                     continue;
                 }
-                stop = i + 16;
+                let skip = ahead.trailing_zeros() as usize;
+                if skip > 0 {
+                    i += skip;
+                    continue;
+                }
             }
             let class = CLASS[usize::from(bytes[i])];
             if class == PLAIN
@@ -118,7 +139,7 @@ fn key(line: &str) -> u64 {
                 _ => char::from(bytes[i]),
             };
             let dash = matches!(c, '\u{2013}' | '\u{2014}' | '\u{2212}');
-            if class == MULTI && !c.is_whitespace() && !is_quote(c) && !dash {
+            if class == MULTI && !is_space(c) && !is_quote(c) && !dash {
                 i += c.len_utf8();
                 continue;
             }
@@ -129,7 +150,7 @@ fn key(line: &str) -> u64 {
                 }
                 canon.extend_from_slice(&bytes[run..i]);
             }
-            if c.is_whitespace() {
+            if is_space(c) {
                 space = !canon.is_empty();
             } else if dash {
                 if space {
@@ -156,11 +177,15 @@ fn key(line: &str) -> u64 {
     })
 }
 
-/// Whether the first sixteen bytes of `chunk` go into the canonical form as
-/// they are, given that the byte before them does: bytes of the class
-/// `PLAIN` other than ASCII controls, and single spaces before such a byte.
-/// Branch-free, so that it compiles to vector instructions.
-fn plain_chunk(chunk: &[u8; 17]) -> bool {
+/// One bit for each of the first 32 bytes of `chunk` that may not go into
+/// the canonical form as it is, given that the byte before it does: set
+/// for every byte other than those of the class `PLAIN` that are not ASCII
+/// controls, and single spaces before such a byte. (Controls are `PLAIN`:
+/// their bit only sends them to the byte-by-byte path, which keeps them.)
+/// A zero byte after the text (padding) is not kept, so a final space has
+/// its bit. Branch-free, so that the comparisons compile to vector
+/// instructions; the bits are gathered eight bytes at a time.
+fn special_mask(chunk: &[u8; 33]) -> u32 {
     let kept = |b: u8| {
         (b > b' ')
             & (b != b'"')
@@ -169,11 +194,42 @@ fn plain_chunk(chunk: &[u8; 17]) -> bool {
             & (b != 0xC2)
             & !(0xE1..=0xE3).contains(&b)
     };
-    let mut all = true;
-    for k in 0..16 {
-        all &= kept(chunk[k]) | ((chunk[k] == b' ') & kept(chunk[k + 1]));
+    let mut keep = [false; 33];
+    for k in 0..33 {
+        keep[k] = kept(chunk[k]);
     }
-    all
+    let mut special = [0u8; 32];
+    for k in 0..32 {
+        let ok = keep[k] | ((chunk[k] == b' ') & keep[k + 1]);
+        special[k] = u8::from(!ok);
+    }
+    let mut mask = 0;
+    for n in 0..4 {
+        // Bytes 0 or 1: the multiplication moves byte `j`'s bit to bit
+        // `56 + j`, without carries.
+        let v = u64::from_le_bytes(std::array::from_fn(|j| special[n * 8 + j]));
+        mask |= ((v.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32) << (n * 8);
+    }
+    mask
+}
+
+/// `str::trim`, with a fast path: ASCII whitespace (the line end) is cut
+/// byte by byte, and the character-by-character trim runs only when a
+/// non-ASCII byte or U+000B (which `trim_ascii` keeps) is then at an end.
+fn trim(line: &str) -> &str {
+    let t = line.trim_ascii();
+    match (t.as_bytes().first(), t.as_bytes().last()) {
+        (Some(&a), Some(&z)) if a.is_ascii() && z.is_ascii() && a != 0x0B && z != 0x0B => t,
+        _ => t.trim(),
+    }
+}
+
+/// `char::is_whitespace`, without a table lookup.
+fn is_space(c: char) -> bool {
+    matches!(
+        c as u32,
+        0x9..=0xD | 0x20 | 0x85 | 0xA0 | 0x1680 | 0x2000..=0x200A | 0x2028 | 0x2029 | 0x202F | 0x205F | 0x3000
+    )
 }
 
 /// Quotation marks other than the ASCII ones: dropped from keys.
@@ -261,7 +317,7 @@ impl Corpus {
         let ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain([text.len()]);
         let mut start = 0;
         for end in ends {
-            let line = text[start..end].trim();
+            let line = trim(&text[start..end]);
             start = end + 1;
             if !line.is_empty() {
                 let k = key(line);
@@ -295,7 +351,7 @@ impl Corpus {
 
     /// In how many documents the trimmed `line` occurs.
     pub fn doc_count(&self, line: &str) -> u32 {
-        let k = key(line.trim());
+        let k = key(trim(line));
         if !self.admitted(k) {
             return 1; // not counted: read as seen once, so never chrome
         }
@@ -401,6 +457,30 @@ mod tests {
     }
 
     #[test]
+    fn trim_is_str_trim() {
+        for s in [
+            // Ends in ASCII after the ASCII cut.
+            "  Subscribe \r",
+            "x",
+            "",
+            " \t ",
+            // Negative: the full trim is needed.
+            "\u{A0}Subscribe\u{3000}\r",
+            "\u{B}Subscribe\u{B}",
+            "Путин ",
+        ] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn is_space_is_char_is_whitespace() {
+        for c in (0..0x11_0000).filter_map(char::from_u32) {
+            assert_eq!(is_space(c), c.is_whitespace(), "{c:?}");
+        }
+    }
+
+    #[test]
     fn counts_documents_not_occurrences() {
         let mut c = Corpus::new();
         c.add_document("Subscribe\r\nA story.\nSubscribe");
@@ -486,10 +566,46 @@ mod tests {
         }
     }
 
+    #[test]
+    fn long_keys_skip_plain_blocks_and_look_at_the_rest() {
+        // Plain lines longer than a block: skipped 32 bytes at a time.
+        let plain = "The ministry said on Tuesday that the talks would go on next week";
+        assert_eq!(key(plain), hash(plain.as_bytes()));
+        assert_eq!(special_mask(&[b'a'; 33]), 0);
+        // Negative: bytes that need a look have their bit, wherever they are.
+        let mut chunk = [b'a'; 33];
+        chunk[0] = b'"';
+        chunk[5] = b' ';
+        chunk[6] = b' ';
+        chunk[20] = 0xE2;
+        chunk[31] = b' ';
+        chunk[32] = 0xC2;
+        // Byte 6, a space before a plain byte, has none: after byte 5 it starts
+        // a run, which `key` checks itself.
+        assert_eq!(special_mask(&chunk), 1 | 1 << 5 | 1 << 20 | 1 << 31);
+        for line in [
+            format!("{plain} \u{201C}quoted\u{201D}  twice {plain}"),
+            format!("{plain}\" {plain}"),
+            format!("{plain} \u{2013} {plain} ' {plain}\u{A0}"),
+            format!("{}\u{2014}x", "a".repeat(31)),
+            format!("{} \"  b{}", "a".repeat(30), "c".repeat(40)),
+            format!("{}\t\u{1}{} ", "a".repeat(32), "b ".repeat(40)),
+        ] {
+            assert_eq!(key(&line), hash(canonical(&line).as_bytes()), "{line:?}");
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn keys_hash_the_canonical_form_of_any_line(
             line in "[ a-z\"'`\t\u{A0}\u{2013}\u{201C}\u{2019}\u{3000}\u{1}é\u{1EA0}\u{1680}\u{2026}\u{B4}\u{A9}\u{2212}\u{2014}Пд東]{0,24}|([a-zП-я]{1,9} ?){0,12}( |  |'|\u{A0}|\u{201C}|\t|\u{2013}|\u{A9})?([a-zП-я]{1,9} ?){0,12}"
+        ) {
+            proptest::prop_assert_eq!(key(&line), hash(canonical(&line).as_bytes()));
+        }
+
+        #[test]
+        fn keys_of_long_lines_hash_the_canonical_form(
+            line in "([a-zП-я]{1,12}( |  |'|\"|\u{A0}|\u{201C}|\t|\u{2013}|\u{A9}| \u{2019} |, )){0,40}"
         ) {
             proptest::prop_assert_eq!(key(&line), hash(canonical(&line).as_bytes()));
         }

@@ -382,8 +382,18 @@ fn is_odd_space(c: char) -> bool {
     )
 }
 
+/// `s` without leading and trailing whitespace, U+200B and U+FEFF.
+///
+/// ASCII whitespace (the line end) is cut byte by byte first; the
+/// character-by-character trim runs only when a non-ASCII byte is then at
+/// an end. The same result: what is cut first would be cut anyway.
 fn trim(s: &str) -> &str {
-    s.trim_matches(|c: char| c.is_whitespace() || c == '\u{200B}' || c == '\u{FEFF}')
+    let t = s.trim_ascii();
+    match (t.as_bytes().first(), t.as_bytes().last()) {
+        // `trim_ascii` keeps U+000B, which `char::is_whitespace` cuts.
+        (Some(&a), Some(&z)) if a.is_ascii() && z.is_ascii() && a != 0x0B && z != 0x0B => t,
+        _ => t.trim_matches(|c: char| c.is_whitespace() || c == '\u{200B}' || c == '\u{FEFF}'),
+    }
 }
 
 /// Runs of non-spaces with a letter or digit. Pure ASCII splits at ASCII
@@ -391,10 +401,11 @@ fn trim(s: &str) -> &str {
 ///
 /// The same as
 /// `s.split(char::is_whitespace).filter(|w| w.chars().any(is_word_char)).count()`
-/// (with `split_ascii_whitespace` for pure ASCII), eight bytes at a time:
+/// (with `split_ascii_whitespace` for pure ASCII), 64 bytes at a time:
 /// each 64-byte block becomes a bit mask of spaces and one of characters
-/// that make a word (marked on their first byte; continuation bytes are
-/// neither), and one addition finds the runs with a word character.
+/// that make a word ([`block_masks`]: marked on their first byte;
+/// continuation bytes are neither), and one addition finds the runs with a
+/// word character.
 fn count_words(s: &str) -> usize {
     let b = s.as_bytes();
     let vt_is_space = !s.is_ascii();
@@ -402,17 +413,15 @@ fn count_words(s: &str) -> usize {
     // `prev`: the last block ended inside a run.
     let (mut n, mut pending, mut prev) = (0, false, false);
     for (block, chunk) in b.chunks(64).enumerate() {
-        let (mut space, mut word) = (!0u64, 0u64);
-        for (k, eight) in chunk.chunks(8).enumerate() {
-            let at = block * 64 + k * 8;
-            let mut w = [b' '; 8];
-            w[..eight.len()].copy_from_slice(eight);
-            // The padding is spaces, as are the bits past the text.
-            let (sp, wd) = classify(s, at, u64::from_le_bytes(w), vt_is_space);
-            space &= !(0xFF << (k * 8));
-            space |= sp << (k * 8);
-            word |= wd << (k * 8);
-        }
+        let (space, word) = match chunk.first_chunk::<64>() {
+            Some(w) => block_masks(w, s, block * 64, vt_is_space),
+            None => {
+                // The padding is spaces, as are the bits past the text.
+                let mut w = [b' '; 64];
+                w[..chunk.len()].copy_from_slice(chunk);
+                block_masks(&w, s, block * 64, vt_is_space)
+            }
+        };
         let run = !space;
         // Bytes of a run that are not word characters: adding a run's first
         // bit carries through them to the run's first word character, or
@@ -430,55 +439,53 @@ fn count_words(s: &str) -> usize {
     n
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// The high bit of each byte of `v` that equals `c`.
-fn eq_bytes(v: u64, c: u8) -> u64 {
-    let x = v ^ (ONES * u64::from(c));
-    !(((x & !HIGH) + !HIGH) | x | !HIGH)
-}
-
-/// The high bit of each byte of `v` (all below 0x80) in `lo..=hi`.
-fn in_range(v: u64, lo: u8, hi: u8) -> u64 {
-    let ge = (v | HIGH) - ONES * u64::from(lo);
-    let le = ((ONES * u64::from(hi)) | HIGH) - v;
-    ge & le & HIGH
-}
-
-/// One bit per byte, from the bytes' high bits.
-fn gather(m: u64) -> u64 {
-    ((m >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
-}
-
-/// Space and word-character bits (one per byte) of the eight bytes `v`
-/// at `at` in `s`.
-fn classify(s: &str, at: usize, v: u64, vt_is_space: bool) -> (u64, u64) {
-    let ascii = !v & HIGH;
-    let x = v & !HIGH;
-    let mut space = (in_range(x, b'\t', b'\r') | eq_bytes(x, b' ')) & ascii;
-    if !vt_is_space {
-        space &= !eq_bytes(x, 0x0B);
+/// Space and word-character bits (one per byte, byte `k` to bit `k`) of
+/// the 64 bytes `block` at `at` in `s` (padded with spaces past its end).
+///
+/// ASCII bytes and the lead bytes 0xD0 and 0xD1 (they start
+/// U+0400..=U+047F, all letters) are classified by branch-free loops over
+/// the whole block, which compile to vector compares; the characters of
+/// other lead bytes are decoded one by one. Continuation bytes are neither.
+fn block_masks(block: &[u8; 64], s: &str, at: usize, vt_is_space: bool) -> (u64, u64) {
+    let mut space = [0u8; 64];
+    let mut word = [0u8; 64];
+    let mut other = [0u8; 64];
+    for k in 0..64 {
+        let b = block[k];
+        space[k] =
+            u8::from((b == b' ') | ((b'\t'..=b'\r').contains(&b) & (vt_is_space | (b != 0x0B))));
+        let cyrillic = (b & 0xFE) == 0xD0;
+        word[k] =
+            u8::from(((b | 0x20).wrapping_sub(b'a') < 26) | (b.wrapping_sub(b'0') < 10) | cyrillic);
+        other[k] = u8::from((b >= 0xC0) & !cyrillic);
     }
-    let mut word = (in_range(x | (ONES * 0x20), b'a', b'z') | in_range(x, b'0', b'9')) & ascii;
-    if ascii != HIGH {
-        // Lead bytes; 0xD0 and 0xD1 start U+0400..=U+047F, all letters.
-        let lead = v & (v << 1) & HIGH;
-        let cyrillic = eq_bytes(v & !ONES, 0xD0) & lead;
-        word |= cyrillic;
-        let mut rest = gather(lead & !cyrillic);
-        while rest != 0 {
-            let j = rest.trailing_zeros() as usize;
-            rest &= rest - 1;
-            let c = s[at + j..].chars().next().unwrap_or_default();
-            if is_unicode_space(c) {
-                space |= 0x80 << (8 * j);
-            } else if is_word_char(c) {
-                word |= 0x80 << (8 * j);
-            }
+    // Most blocks have no character to decode: skip gathering their bits.
+    let any_other = other.iter().fold(0, |a, &o| a | o) != 0;
+    let (mut space, mut word) = (bits(&space), bits(&word));
+    let mut rest = if any_other { bits(&other) } else { 0 };
+    while rest != 0 {
+        let j = rest.trailing_zeros() as usize;
+        rest &= rest - 1;
+        let c = s[at + j..].chars().next().unwrap_or_default();
+        if is_unicode_space(c) {
+            space |= 1 << j;
+        } else if is_word_char(c) {
+            word |= 1 << j;
         }
     }
-    (gather(space), gather(word))
+    (space, word)
+}
+
+/// One bit per byte of `flags` (each 0 or 1), byte `k` to bit `k`.
+#[inline]
+fn bits(flags: &[u8; 64]) -> u64 {
+    let mut m = 0;
+    for n in 0..8 {
+        let v = u64::from_le_bytes(std::array::from_fn(|j| flags[n * 8 + j]));
+        // Byte `j` (0 or 1) moves to bit `56 + j`, without carries.
+        m |= (v.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (n * 8);
+    }
+    m
 }
 
 /// `char::is_whitespace`, without a table.
@@ -933,6 +940,21 @@ fn may_start(t: &str, firsts: &[u8]) -> bool {
     }
 }
 
+/// Whether [`WIDGET`] can match `t`: each of its alternatives starts with
+/// one of the letters `stepflwrcnvjambi` or a digit (`\d`, any decimal
+/// digit). Under `(?i)` those letters match only their ASCII pair and
+/// U+017F (for `s`), so a line that starts with another character, such
+/// as a Cyrillic letter, is not tried.
+fn widget_may_start(t: &str) -> bool {
+    match t.chars().next() {
+        Some(c) if c.is_ascii() => {
+            c.is_ascii_digit() || "stepflwrcnvjambi".contains(c.to_ascii_lowercase())
+        }
+        Some(c) => c == '\u{17F}' || c.is_numeric(),
+        None => false,
+    }
+}
+
 /// The links of the phrase chain between `Trends` and the site-name suffix.
 fn mid_phrase(t: &str, w: usize, keys: u8) -> Option<Hit> {
     // Scanned at most once, and only when a legal rule is reached.
@@ -941,7 +963,7 @@ fn mid_phrase(t: &str, w: usize, keys: u8) -> Option<Hit> {
         || *cue.get_or_init(|| w <= 150 && keys & KEY_LEGAL != 0 && LEGAL_CUES.is_match(t));
     if w <= 150 && legal_cue() && COOKIES.is_match(t) {
         Some((&LEGAL_NOTICE, phrase_detail(&COOKIES, t)))
-    } else if w <= 6 && WIDGET.is_match(unbullet(t)) {
+    } else if w <= 6 && widget_may_start(unbullet(t)) && WIDGET.is_match(unbullet(t)) {
         Some((&PAGE_WIDGET, format!("widget label `{t}`")))
     } else if w <= 20 && may_start(t, b"ceyrf") && CONTACT.is_match(t) {
         Some((&AUTHOR_CONTACT, phrase_detail(&CONTACT, t)))
@@ -1091,8 +1113,11 @@ fn script_of(c: char) -> Option<Script> {
     }
     // Letters of the common ranges without a table lookup.
     let alphabetic = match c as u32 {
-        0xD7 | 0xF7 => false,
+        0xAA | 0xB5 | 0xBA => true,
+        0x80..=0xBF | 0xD7 | 0xF7 => false,
         0xC0..=0x24F | 0x410..=0x44F => true,
+        // General Punctuation (spaces, dashes, quotes): no letters.
+        0x2000..=0x206F => false,
         _ => c.is_alphabetic(),
     };
     if !alphabetic {
@@ -1120,20 +1145,49 @@ fn dominant_script(lines: &[Line<'_>], drops: &[Option<Drop>]) -> Option<Script>
         .then_some([Script::Latin, Script::Cyrillic, Script::Other][i])
 }
 
-/// Latin, Cyrillic and other letters of `t`.
+/// Latin, Cyrillic and other letters of `t` ([`script_of`] of each
+/// character).
+///
+/// Counted by bytes, 64 at a time with branch-free loops (vector compares):
+/// ASCII letters; the lead bytes 0xC3..=0xC8 (U+00C0..=U+023F: Latin
+/// letters but for `×` and `÷`, counted apart); 0xD0 and 0xD1
+/// (U+0400..=U+047F: Cyrillic letters). Only the characters of other lead
+/// bytes are decoded one by one, and only in lines that have some.
 fn letters(t: &str) -> [usize; 3] {
+    let b = t.as_bytes();
     let mut n = [0; 3];
-    if t.is_ascii() {
-        n[0] = t.bytes().filter(u8::is_ascii_alphabetic).count();
-        return n;
-    }
-    for c in t.chars() {
-        match script_of(c) {
-            Some(Script::Latin) => n[0] += 1,
-            Some(Script::Cyrillic) => n[1] += 1,
-            Some(Script::Other) => n[2] += 1,
-            None => {}
+    for (at, block) in b.chunks(64).enumerate() {
+        let (mut l, mut c, mut o) = (0u8, 0u8, 0u8);
+        let mut others = [0u8; 64];
+        for (&x, other) in block.iter().zip(others.iter_mut()) {
+            let lead = x >= 0xC0;
+            let latin_lead = (0xC3..=0xC8).contains(&x);
+            let cyrillic_lead = (x & 0xFE) == 0xD0;
+            l += u8::from(((x | 0x20).wrapping_sub(b'a') < 26) | latin_lead);
+            c += u8::from(cyrillic_lead);
+            *other = u8::from(lead & !latin_lead & !cyrillic_lead);
+            o |= *other;
         }
+        n[0] += usize::from(l);
+        n[1] += usize::from(c);
+        if o != 0 {
+            let mut rest = bits(&others);
+            while rest != 0 {
+                let i = at * 64 + rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                match t[i..].chars().next().and_then(script_of) {
+                    Some(Script::Latin) => n[0] += 1,
+                    Some(Script::Cyrillic) => n[1] += 1,
+                    Some(Script::Other) => n[2] += 1,
+                    None => {}
+                }
+            }
+        }
+    }
+    if n[0] > 0 && memchr::memchr(0xC3, b).is_some() {
+        // `×` and `÷` (C3 97, C3 B7) are not letters.
+        n[0] -= memchr::memmem::find_iter(b, "\u{D7}").count();
+        n[0] -= memchr::memmem::find_iter(b, "\u{F7}").count();
     }
     n
 }
@@ -1468,15 +1522,8 @@ fn line_weight(l: &Line<'_>) -> f64 {
     let listy = bulleted(l.text) || l.text.starts_with('|');
     // Prose has punctuation; a long line without any is a tag cloud or a
     // menu. Counted only as far as needed: `marks * 25 < words`.
-    if l.words >= 20 {
-        let mut marks = 0;
-        let few = !l.text.bytes().any(|b| {
-            marks += usize::from(matches!(b, b'.' | b',' | b';' | b':' | b'!' | b'?'));
-            marks * 25 >= l.words
-        });
-        if few {
-            return -SHORT_PENALTY;
-        }
+    if l.words >= 20 && !enough_marks(l.text.as_bytes(), l.words) {
+        return -SHORT_PENALTY;
     }
     if (l.words >= 10 && (sentence || l.words >= 20)) && !listy {
         w
@@ -1490,14 +1537,41 @@ fn line_weight(l: &Line<'_>) -> f64 {
     }
 }
 
+/// Whether `t` has at least one sentence mark (`.`, `,`, `;`, `:`, `!`,
+/// `?`) per 25 words: `marks * 25 >= words`.
+///
+/// Counted 32 bytes at a time with a branch-free inner loop (which the
+/// compiler turns into vector compares), stopping at the first block that
+/// reaches the bound: the same answer as counting byte by byte, since the
+/// count only grows.
+fn enough_marks(t: &[u8], words: usize) -> bool {
+    let mut marks = 0;
+    for block in t.chunks(32) {
+        marks += block
+            .iter()
+            .map(|&b| u8::from(matches!(b, b'.' | b',' | b';' | b':' | b'!' | b'?')))
+            .fold(0u8, u8::wrapping_add) as usize;
+        if marks * 25 >= words {
+            return true;
+        }
+    }
+    marks * 25 >= words
+}
+
 /// A short unbulleted line with a digit and a separator (`10 de março – Interlagos`,
 /// `June 9 -- Coral Sky Amphitheatre, West Palm Beach, FL`): a row of a list.
 fn data_line(l: &Line<'_>) -> bool {
     let t = l.text;
-    (3..=25).contains(&l.words)
-        && !bulleted(t)
-        && !t.contains('|')
-        && t.bytes().any(|b| b.is_ascii_digit())
+    if !(3..=25).contains(&l.words) || bulleted(t) {
+        return false;
+    }
+    // Digits and `|` are looked for in one branch-free pass (vector
+    // compares), not two byte-by-byte searches.
+    let (digit, pipe) = t.bytes().fold((false, false), |(d, p), b| {
+        (d | b.is_ascii_digit(), p | (b == b'|'))
+    });
+    !pipe
+        && digit
         && (t.contains(": ")
             || t.contains(" \u{2013} ")
             || t.contains(" -- ")
@@ -1722,6 +1796,124 @@ mod tests {
     }
 
     #[test]
+    fn trim_cuts_ascii_ends_first_and_the_rest_by_character() {
+        fn slow(s: &str) -> &str {
+            s.trim_matches(|c: char| c.is_whitespace() || c == '\u{200B}' || c == '\u{FEFF}')
+        }
+        for s in [
+            // Ends in ASCII after the ASCII cut: no character-by-character trim.
+            "  A line. \r\n",
+            "plain",
+            "",
+            " \t\n",
+            // Negative: a non-ASCII or U+000B end needs the full trim.
+            "\u{A0}A line\u{200B}\n",
+            "\u{B}A line\u{B}\n",
+            "A line\u{FEFF} \n",
+            "\u{3000}",
+            "Путин",
+        ] {
+            assert_eq!(trim(s), slow(s), "{s:?}");
+        }
+        assert_eq!(trim("\u{B}A line\u{B}\n"), "A line");
+    }
+
+    #[test]
+    fn letters_by_bytes_agree_with_script_of_each_character() {
+        fn plain(t: &str) -> [usize; 3] {
+            let mut n = [0; 3];
+            for c in t.chars() {
+                match script_of(c) {
+                    Some(Script::Latin) => n[0] += 1,
+                    Some(Script::Cyrillic) => n[1] += 1,
+                    Some(Script::Other) => n[2] += 1,
+                    None => {}
+                }
+            }
+            n
+        }
+        // The ranges `script_of` decides without a table agree with it.
+        for c in (0..0x3100u32).filter_map(char::from_u32) {
+            assert_eq!(script_of(c).is_some(), c.is_alphabetic(), "{c:?}");
+        }
+        // Every character of the two-byte range and more, one by one and
+        // in a line (blocks of 64 bytes).
+        let mut all = String::new();
+        for c in (0..0x3100u32)
+            .chain(0x1F600..0x1F610)
+            .filter_map(char::from_u32)
+        {
+            let one = c.to_string();
+            assert_eq!(letters(&one), plain(&one), "{c:?}");
+            all.push(c);
+        }
+        assert_eq!(letters(&all), plain(&all));
+        // Lines with and without characters decoded one by one.
+        for t in [
+            "Plain ASCII line, 42 words.",
+            "Путин сказал × 2 ÷ 3, café Ångström",
+            "Ελληνικά and 中文 and ɐ and Путин",
+            "",
+        ] {
+            assert_eq!(letters(t), plain(t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn widget_gate_passes_every_first_character_the_regex_can_take() {
+        // Every alternative of WIDGET starts with one of these.
+        let firsts = Regex::new(r"(?i)^[stepflwrcnvjambi\d]").expect("valid");
+        for c in (0..0x11_0000u32).filter_map(char::from_u32) {
+            let one = c.to_string();
+            assert!(!firsts.is_match(&one) || widget_may_start(&one), "{c:?}");
+        }
+        for t in [
+            "Share",
+            "tweet",
+            "12 comments",
+            "3 / 10",
+            "Image 2 of 5",
+            "Skip to content",
+            "\u{17F}hare",
+            "Back to top",
+            "Join the discussion",
+        ] {
+            assert!(WIDGET.is_match(t) && widget_may_start(t), "{t}");
+        }
+        // Negative: lines the gate keeps from the regex.
+        for t in ["Путин", "Home", "Durchsuchen", "", "Об этом"] {
+            assert!(!widget_may_start(t) && !WIDGET.is_match(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn enough_marks_agrees_with_counting_byte_by_byte() {
+        let plain = |t: &str, words: usize| {
+            let marks = t
+                .bytes()
+                .filter(|b| matches!(b, b'.' | b',' | b';' | b':' | b'!' | b'?'))
+                .count();
+            marks * 25 >= words
+        };
+        let long = "word ".repeat(40);
+        let cases = [
+            // Stops in the first block.
+            ("One, two. Three", 20),
+            // Reaches the bound only in a later block.
+            (&*format!("{long}, {long}."), 50),
+            // Never reaches it.
+            (&*format!("{long}, {long}"), 60),
+            (&*long, 20),
+            ("", 20),
+        ];
+        for (t, words) in cases {
+            assert_eq!(enough_marks(t.as_bytes(), words), plain(t, words), "{t:?}");
+        }
+        assert!(enough_marks(b"One, two. Three", 20));
+        assert!(!enough_marks(long.as_bytes(), 20));
+    }
+
+    #[test]
     fn suffix_of_finds_the_last_dash_in_the_window() {
         let long = format!("{} - Sputnik International", "x".repeat(200));
         let edge = format!("{} - Sputnik", "x".repeat(149));
@@ -1774,6 +1966,15 @@ mod tests {
         ] {
             assert_eq!(count_words(s), split(s), "{s:?}");
         }
+        // Blocks with and without characters to decode; a vertical tab is
+        // a space only in non-ASCII text.
+        let long = "one two\u{B}three, 4 -- five ".repeat(5);
+        assert_eq!(block_masks(&[b'a'; 64], "", 0, false), (0, !0));
+        assert_eq!(count_words(&long), 20);
+        let mixed = format!("{long}\u{E9}");
+        assert_eq!(count_words(&mixed), 26);
+        assert_eq!(count_words(&format!("\u{E9} {long}")), 26);
+        assert_eq!(count_words(&mixed), split(&mixed));
         // Random strings over characters of every class, across block edges.
         let alphabet = [
             "a",
