@@ -95,12 +95,18 @@ impl std::error::Error for RecordError {}
 /// (a large text field is not copied before it is decoded).
 type Fields<'a> = IndexMap<String, &'a RawValue>;
 
-/// Cleans the text field of one JSON-lines record.
-pub fn clean_record(
-    pipeline: &Pipeline,
-    line: &str,
-    opts: &Options,
-) -> Result<Output, RecordError> {
+/// A record read from its line: every field but the text as raw JSON (in
+/// order; `None` marks where the text field goes) and the decoded text.
+/// It borrows nothing, so the line can be dropped before the text is
+/// cleaned: a large record is not held twice.
+#[derive(Debug)]
+pub struct Parsed {
+    fields: Vec<(String, Option<String>)>,
+    text: String,
+}
+
+/// Reads a record: a JSON object with a string field `opts.text_field`.
+pub fn parse(line: &str, opts: &Options) -> Result<Parsed, RecordError> {
     let fields: Fields =
         serde_json::from_str(line).map_err(|e| RecordError::Json(e.to_string()))?;
     let raw = fields
@@ -108,14 +114,41 @@ pub fn clean_record(
         .ok_or_else(|| RecordError::NoText(opts.text_field.clone()))?;
     let text: String = serde_json::from_str(raw.get())
         .map_err(|_| RecordError::NoText(opts.text_field.clone()))?;
+    let fields = fields
+        .into_iter()
+        .map(|(k, v)| {
+            let raw = (k != opts.text_field).then(|| v.get().to_owned());
+            (k, raw)
+        })
+        .collect();
+    Ok(Parsed { fields, text })
+}
+
+/// Cleans the text field of one JSON-lines record.
+pub fn clean_record(
+    pipeline: &Pipeline,
+    line: &str,
+    opts: &Options,
+) -> Result<Output, RecordError> {
+    Ok(clean_parsed(pipeline, parse(line, opts)?, opts))
+}
+
+/// Cleans the text of a record read by [`parse`] and builds its output.
+pub fn clean_parsed(pipeline: &Pipeline, parsed: Parsed, opts: &Options) -> Output {
+    let Parsed { fields, text } = parsed;
     let cleaned = pipeline.clean_str(&text);
     // The input text is needed again only for attributes; a large record
     // should not hold it while its output is built.
     let text = opts.attributes.then_some(text);
-    let id = fields.get("id").map_or("null", |v| v.get());
+    let id = fields
+        .iter()
+        .find(|(k, _)| k == "id")
+        .and_then(|(_, v)| v.as_deref())
+        .unwrap_or("null");
 
     // Built as bytes, each JSON string written in place by serde_json.
-    let mut record: Vec<u8> = Vec::with_capacity(line.len() + 64);
+    let others: usize = fields.iter().flat_map(|f| &f.1).map(|v| v.len() + 8).sum();
+    let mut record: Vec<u8> = Vec::with_capacity(cleaned.text.len() * 9 / 8 + others + 64);
     let push_json = |out: &mut Vec<u8>, s: &str| {
         // Writing a string into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut *out, s);
@@ -132,10 +165,9 @@ pub fn clean_record(
         first = false;
         push_json(&mut record, k);
         record.push(b':');
-        if *k == opts.text_field {
-            push_json(&mut record, &cleaned.text);
-        } else {
-            record.extend_from_slice(v.get().as_bytes());
+        match v {
+            None => push_json(&mut record, &cleaned.text),
+            Some(raw) => record.extend_from_slice(raw.as_bytes()),
         }
     }
     if opts.notes == NotesMode::Inline {
@@ -161,12 +193,12 @@ pub fn clean_record(
         )
     });
     let attributes = text.map(|text| attributes_line(id, &text, &cleaned, pipeline));
-    Ok(Output {
+    Output {
         record,
         notes,
         attributes,
         cleaned,
-    })
+    }
 }
 
 #[derive(Serialize)]

@@ -112,7 +112,7 @@ pub struct Context<'a> {
 
 /// The largest buffer [`Pipeline`] keeps for the next stage's text: past
 /// this, saving page faults is not worth holding one more copy of a document.
-const SPARE_MAX: usize = 64 << 20;
+const SPARE_MAX: usize = 4 << 20;
 
 /// A cleaned document: the text, and the notes that explain and undo it.
 #[derive(Clone, Debug)]

@@ -285,16 +285,21 @@ fn clean_batch(pipeline: &Pipeline, batch: Batch, opts: &Options, totals: &Total
         .lines
         .into_par_iter()
         .map(|(n, line)| {
-            let r = match std::str::from_utf8(&line) {
-                Ok(s) => jsonl::clean_record(pipeline, s, opts)
-                    .map(|o| {
-                        totals.add(&o.cleaned);
-                        (o.record, o.notes, o.attributes)
-                    })
-                    .map_err(|e| e.to_string()),
+            let parsed = match std::str::from_utf8(&line) {
+                Ok(s) => jsonl::parse(s, opts).map_err(|e| e.to_string()),
                 Err(e) => Err(format!("not UTF-8 at byte {}", e.valid_up_to())),
             };
-            (n, r.map_err(|msg| (msg, line)))
+            match parsed {
+                Ok(parsed) => {
+                    // The line is not needed once read: a large record is
+                    // not held twice while it is cleaned.
+                    drop(line);
+                    let o = jsonl::clean_parsed(pipeline, parsed, opts);
+                    totals.add(&o.cleaned);
+                    (n, Ok((o.record, o.notes, o.attributes)))
+                }
+                Err(msg) => (n, Err((msg, line))),
+            }
         })
         .collect();
     Done {
