@@ -294,6 +294,19 @@ mod tests {
     }
 
     #[test]
+    fn a_parsed_record_owns_its_fields_and_cleans_like_the_line() {
+        let p = Pipeline::default();
+        let line = String::from(r#"{"id":3,"text":"a\u00a0\"b\"","tags":["x"]}"#);
+        let parsed = parse(&line, &Options::default()).expect("parses");
+        drop(line); // nothing borrowed
+        assert_eq!(parsed.text, "a\u{a0}\"b\"");
+        let out = clean_parsed(&p, parsed, &Options::default());
+        assert_eq!(out.record, r#"{"id":3,"text":"a “b”\n","tags":["x"]}"#);
+        let err = parse(r#"{"id":3,"text":7}"#, &Options::default()).unwrap_err();
+        assert_eq!(err, RecordError::NoText("text".to_owned()));
+    }
+
+    #[test]
     fn notes_line_restores_the_text() {
         let p = Pipeline::default();
         let opts = Options {
