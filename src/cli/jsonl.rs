@@ -1,6 +1,7 @@
 //! `mend clean --format jsonl`: streams JSON-lines files (plain, `.gz`,
 //! `.zst`), cleaning records in parallel batches with ordered output.
-//! Memory is bounded by one batch (a few MB of records), not the file.
+//! Memory is bounded by the batches under way (at most [`IN_FLIGHT`] of
+//! a few MB each) and the records being cleaned, not by the file.
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -277,7 +278,7 @@ fn read_batch(
 }
 
 /// Cleans the records of a batch in parallel. Each record's `Cleaned` is
-/// counted and dropped here, and so is its input line once it is clean:
+/// counted and dropped here, and its input line once it is parsed:
 /// only the output lines (or, for a bad record, its line, for the rejects
 /// file) wait for their turn.
 fn clean_batch(pipeline: &Pipeline, batch: Batch, opts: &Options, totals: &Totals) -> Done {
