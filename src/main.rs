@@ -479,10 +479,10 @@ fn clean_folder(pipeline: &Pipeline, args: &CleanArgs, out_dir: &Path) -> u8 {
     let mut jobs: Vec<Job> = Vec::with_capacity(found.jobs.len());
     let state = std::hash::RandomState::new();
     for job in found.jobs {
-        let out = outputs(out_dir, &job.rel).0;
-        let key = std::hash::BuildHasher::hash_one(&state, &out);
+        // The output name is the folder and the stem (see `outputs`).
+        let key = std::hash::BuildHasher::hash_one(&state, (job.rel.parent(), job.rel.file_stem()));
         match seen.get(&key) {
-            Some(&first) if outputs(out_dir, &jobs[first].rel).0 == out => {
+            Some(&first) if outputs(out_dir, &jobs[first].rel) == outputs(out_dir, &job.rel) => {
                 failures.push(Failure::new(
                     &job.path,
                     "another input maps to the same output name; skipped",
@@ -527,8 +527,8 @@ fn clean_folder(pipeline: &Pipeline, args: &CleanArgs, out_dir: &Path) -> u8 {
             if interrupted.load(Ordering::Relaxed) {
                 return Ok(Outcome::NotRun);
             }
-            let text_path = outputs(out_dir, &job.rel).0;
-            let dir = text_path.parent();
+            let paths = outputs(out_dir, &job.rel);
+            let dir = paths.0.parent();
             let r = match dir {
                 Some(d) if refused.contains(d) => Err(Failure::new(
                     &job.path,
@@ -537,7 +537,7 @@ fn clean_folder(pipeline: &Pipeline, args: &CleanArgs, out_dir: &Path) -> u8 {
                 _ => clean_job(
                     pipeline,
                     job,
-                    out_dir,
+                    &paths,
                     corpus.as_ref(),
                     &config,
                     args.force || dir.is_some_and(|d| fresh.contains(d)),
@@ -754,14 +754,14 @@ fn clean_with_notes(
     let cleaned = pipeline
         .clean_in(&bytes, corpus)
         .map_err(|e| Failure::new(&job.path, e))?;
-    let notes = notes::write(&cleaned, &bytes, &rel_name(&job.rel), pipeline.config());
+    let notes = pipeline.notes(&cleaned, &bytes, &rel_name(&job.rel));
     Ok((cleaned, notes))
 }
 
 fn clean_job(
     pipeline: &Pipeline,
     job: &Job,
-    out_dir: &Path,
+    (text_path, notes_path): &(PathBuf, PathBuf),
     corpus: Option<&Corpus>,
     config: &serde_json::Value,
     // Whether to clean without looking for up-to-date outputs (`--force`,
@@ -770,12 +770,11 @@ fn clean_job(
     totals: &Totals,
 ) -> Result<Outcome, Failure> {
     let bytes = read_job(job)?;
-    let (text_path, notes_path) = outputs(out_dir, &job.rel);
     let rel = rel_name(&job.rel);
     if !force
         && state::up_to_date(&state::Want {
-            text: &text_path,
-            notes: &notes_path,
+            text: text_path,
+            notes: notes_path,
             input: &bytes,
             rel: &rel,
             config,
@@ -787,12 +786,12 @@ fn clean_job(
     let cleaned = pipeline
         .clean_in(&bytes, corpus)
         .map_err(|e| Failure::new(&job.path, e))?;
-    let notes = notes::write(&cleaned, &bytes, &rel, pipeline.config());
+    let notes = pipeline.notes(&cleaned, &bytes, &rel);
     drop(bytes);
     // The text first, then its notes: a run killed between the two leaves
     // notes that do not describe the text, which the next run redoes.
-    write_atomic(&text_path, cleaned.text.as_bytes()).map_err(|e| Failure::new(&text_path, e))?;
-    write_atomic(&notes_path, notes.as_bytes()).map_err(|e| Failure::new(&notes_path, e))?;
+    write_atomic(text_path, cleaned.text.as_bytes()).map_err(|e| Failure::new(text_path, e))?;
+    write_atomic(notes_path, notes.as_bytes()).map_err(|e| Failure::new(notes_path, e))?;
     totals.add(&cleaned);
     Ok(Outcome::Cleaned)
 }
@@ -852,7 +851,7 @@ fn emit(
         return EXIT_ERROR;
     }
     if let Some(np) = notes_path {
-        let notes = notes::write(&cleaned, bytes, name, pipeline.config());
+        let notes = pipeline.notes(&cleaned, bytes, name);
         if let Err(e) = make_dir_of(np).and_then(|()| write_atomic(np, notes.as_bytes())) {
             report(&Failure::new(np, e));
             return EXIT_ERROR;

@@ -11,6 +11,7 @@ use std::fmt;
 
 use encoding_rs::Encoding;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::edit::{Edit, EditKind};
@@ -167,19 +168,33 @@ impl fmt::Display for NotesError {
 impl std::error::Error for NotesError {}
 
 /// Writes the notes of `cleaned` (header then one line per edit) as JSON Lines.
+///
+/// Builds the header's `config` from `config` on every call; a run over
+/// many documents uses [`Pipeline::notes`](crate::Pipeline::notes), which
+/// builds it once.
 pub fn write(cleaned: &Cleaned, original: &[u8], path: &str, config: &Config) -> String {
-    let header = Header {
-        mend: "notes".to_owned(),
+    write_with(cleaned, original, path, &config_json(config))
+}
+
+/// [`write`] with the header's `config` already serialized ([`config_json`]).
+pub(crate) fn write_with(
+    cleaned: &Cleaned,
+    original: &[u8],
+    path: &str,
+    config: &RawValue,
+) -> String {
+    let header = HeaderOut {
+        mend: "notes",
         format: FORMAT,
-        source: SourceInfo {
-            path: path.to_owned(),
+        source: SourceOut {
+            path,
             size: original.len(),
             sha256: decode::to_hex(&Sha256::digest(original)),
         },
-        encoding: cleaned.encoding.name().to_owned(),
-        detection: cleaned.detection.name().to_owned(),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        config: config_value(config),
+        encoding: cleaned.encoding.name(),
+        detection: cleaned.detection.name(),
+        version: env!("CARGO_PKG_VERSION"),
+        config,
         corpus: cleaned.corpus.map(|f| format!("{f:016x}")),
     };
     let mut out = Vec::with_capacity(256 + cleaned.edits.len() * 160);
@@ -191,9 +206,40 @@ pub fn write(cleaned: &Cleaned, original: &[u8], path: &str, config: &Config) ->
     String::from_utf8(out).unwrap_or_default()
 }
 
+/// A [`Header`] as [`write_with`] writes it: the same fields in the same
+/// order, borrowed, with `config` already serialized.
+#[derive(Serialize)]
+struct HeaderOut<'a> {
+    mend: &'static str,
+    format: u32,
+    source: SourceOut<'a>,
+    encoding: &'static str,
+    detection: &'static str,
+    version: &'static str,
+    config: &'a RawValue,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    corpus: Option<String>,
+}
+
+/// A [`SourceInfo`] as [`write_with`] writes it.
+#[derive(Serialize)]
+struct SourceOut<'a> {
+    path: &'a str,
+    size: usize,
+    sha256: String,
+}
+
 /// The configuration as the notes header records it.
 pub fn config_value(config: &Config) -> serde_json::Value {
     serde_json::to_value(config.info()).unwrap_or(serde_json::Value::Null)
+}
+
+/// [`config_value`], serialized: what [`write_with`] puts in every header.
+/// (Through a `Value`, whose keys are sorted, so that it is written exactly
+/// as a `Header` read back and written again would be.)
+pub(crate) fn config_json(config: &Config) -> Box<RawValue> {
+    // A `Value` always serializes (the default is `null`).
+    serde_json::value::to_raw_value(&config_value(config)).unwrap_or_default()
 }
 
 /// One JSON line, serialized straight into `out` (no string per line).
@@ -355,6 +401,48 @@ mod tests {
         let (h, n) = read(&write(&c, input, "x", p.config())).expect("reads");
         let tampered = c.text.replace('b', "c");
         assert!(restore(&tampered, &h, &n).is_err());
+    }
+
+    /// The header written with the configuration serialized once is the
+    /// one a `Header` value makes, field for field and byte for byte, for
+    /// every kind of configuration (rules text with quotes and newlines, a
+    /// forced encoding, records without a final newline, a corpus).
+    #[test]
+    fn pipeline_notes_match_write_and_the_header_type() {
+        use crate::pipeline::{Config, LossyMode, QuoteStyle};
+        use crate::rules::RulesFile;
+        use std::sync::Arc;
+        let rules = RulesFile::parse(
+            "disable = [\"normalize/nbsp-run\"]\n[[boilerplate]]\nname = \"acme\"\npattern = \"^ACME \\\"x\\\"\"\n",
+        )
+        .expect("parses");
+        let configs = [
+            Config::default(),
+            Config {
+                quotes: QuoteStyle::Ascii,
+                lossy: LossyMode::Mark,
+                encoding: Some(encoding_rs::KOI8_R),
+                rules: Some(Arc::new(rules)),
+                final_newline: false,
+                stages: [Stage::Decode, Stage::Quotes].into_iter().collect(),
+            },
+        ];
+        let input = "\u{FEFF}“Привет, – сказал он. – Да” \r\n\u{a0}\n".as_bytes();
+        for config in configs {
+            let p = Pipeline::new(config);
+            let mut c = p.clean(input).expect("cleans");
+            for corpus in [None, Some(0x00ab_cdef_0123_4567)] {
+                c.corpus = corpus;
+                let fast = p.notes(&c, input, "dir/\"a\".txt");
+                assert_eq!(fast, write(&c, input, "dir/\"a\".txt", p.config()));
+                let (header, _) = read(&fast).expect("reads");
+                let mut again = serde_json::to_string(&header).expect("serializes");
+                again.push('\n');
+                assert_eq!(fast.lines().next(), again.lines().next());
+                assert_eq!(header.config, config_value(p.config()));
+                assert_eq!(header.corpus.is_some(), corpus.is_some());
+            }
+        }
     }
 
     #[test]

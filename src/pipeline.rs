@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use encoding_rs::{Encoding, UTF_8};
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 use crate::corpus::Corpus;
 use crate::edit::{self, OffsetMap};
@@ -156,15 +157,34 @@ impl Cleaned {
 }
 
 /// A configured pipeline. Cheap to share: `Send + Sync`, reuse it across threads.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Pipeline {
     config: Config,
+    /// The configuration as every notes header records it, serialized once.
+    notes_config: Box<RawValue>,
+}
+
+impl Default for Pipeline {
+    fn default() -> Self {
+        Pipeline::new(Config::default())
+    }
 }
 
 impl Pipeline {
     /// A pipeline with `config`.
     pub fn new(config: Config) -> Pipeline {
-        Pipeline { config }
+        let notes_config = crate::notes::config_json(&config);
+        Pipeline {
+            config,
+            notes_config,
+        }
+    }
+
+    /// The notes of `cleaned` (cleaned by this pipeline from `original`,
+    /// named `path` in the header): what [`notes::write`](crate::notes::write)
+    /// writes, without building the header's configuration again.
+    pub fn notes(&self, cleaned: &Cleaned, original: &[u8], path: &str) -> String {
+        crate::notes::write_with(cleaned, original, path, &self.notes_config)
     }
 
     /// The configuration.
