@@ -44,6 +44,51 @@ fn order_is_kept_whatever_the_thread_count_and_fields_are_untouched() {
     );
 }
 
+/// Long records (each a batch of its own, more than the usual window lets
+/// in behind it) among many short ones: every record comes out once, in
+/// input order, the same with one thread and two.
+#[test]
+fn long_records_among_short_ones_keep_their_order() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let input = tmp.path().join("in.jsonl");
+    let long = "Long paragraph of the record. ".repeat(100_000);
+    let mut text = String::new();
+    for i in 0..30_000 {
+        if i % 10_000 == 5_000 {
+            text.push_str(&format!("{{\"id\":{i},\"text\":\"{long}{i}\"}}\n"));
+        } else {
+            text.push_str(&format!("{{\"id\":{i},\"text\":\"short {i}\"}}\n"));
+        }
+    }
+    fs::write(&input, text).expect("write");
+    let mut outs = Vec::new();
+    for j in ["1", "2"] {
+        let out = tmp.path().join(format!("out{j}.jsonl"));
+        let o = run(mend()
+            .args(["clean", "--format", "jsonl", "--only", "normalize", "-j", j])
+            .arg(&input)
+            .arg("-o")
+            .arg(&out));
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        outs.push(fs::read_to_string(&out).expect("read"));
+    }
+    assert_eq!(outs[0], outs[1]);
+    let ids: Vec<usize> = outs[0]
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("json");
+            let id = v["id"].as_u64().expect("id") as usize;
+            let text = v["text"].as_str().expect("text");
+            assert!(
+                text.ends_with(&id.to_string()),
+                "record {id} has another's text"
+            );
+            id
+        })
+        .collect();
+    assert_eq!(ids, (0..30_000).collect::<Vec<_>>());
+}
+
 #[test]
 fn compressed_shards_notes_attributes_and_rejects() {
     let tmp = tempfile::tempdir().expect("tempdir");

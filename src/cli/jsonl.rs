@@ -1,7 +1,8 @@
 //! `mend clean --format jsonl`: streams JSON-lines files (plain, `.gz`,
 //! `.zst`), cleaning records in parallel batches with ordered output.
-//! Memory is bounded by the batches under way (at most [`IN_FLIGHT`] of
-//! a few MB each) and the records being cleaned, not by the file.
+//! Memory is bounded by the batches under way (at most [`IN_FLIGHT_BYTES`]
+//! of input, plus as much as the longest record under way, up to 32 MB) and
+//! the records being cleaned, not by the file.
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -214,9 +215,19 @@ fn open_opt(path: Option<&Path>) -> io::Result<Option<Sink>> {
     path.map(|p| Sink::open(Some(p))).transpose()
 }
 
-/// Batches being cleaned or waiting to be written, at most: enough to keep
-/// every worker busy past a long record, few enough to bound memory.
-const IN_FLIGHT: usize = 4;
+/// Bytes of input in the batches being cleaned or waiting to be written,
+/// at most (four full batches), besides [`long_record_slack`].
+const IN_FLIGHT_BYTES: usize = 4 * BATCH_BYTES;
+
+/// More input allowed in flight behind a batch of `largest` bytes: as much
+/// again, up to 32 MB. A long record takes one worker for as long as the
+/// others take to clean about as many bytes of short ones; with only
+/// [`IN_FLIGHT_BYTES`] behind it, they would run dry and wait (a 20 MB
+/// record left a core idle for about 0.3 s). The cap keeps a huge record
+/// from letting as much again into memory.
+fn long_record_slack(largest: usize) -> usize {
+    largest.min(32 << 20)
+}
 
 /// One batch of input lines: (line number, raw bytes), and their size.
 struct Batch {
@@ -363,9 +374,12 @@ pub(crate) fn run(
     // Batches are cleaned on the thread pool while this thread reads the
     // next ones and writes the finished ones, in input order: reading,
     // cleaning and writing overlap, and a long record holds up one worker,
-    // not the whole pool. At most `IN_FLIGHT` batches are held at once.
+    // not the whole pool. At most `IN_FLIGHT_BYTES` of input (and the slack
+    // a long record allows) are held at once.
     rayon::in_place_scope(|scope| -> Result<(), Failure> {
-        let mut in_flight: VecDeque<Receiver<Done>> = VecDeque::new();
+        // Each batch under way, with its input bytes; and their sum.
+        let mut in_flight: VecDeque<(Receiver<Done>, usize)> = VecDeque::new();
+        let mut held = 0usize;
         loop {
             let batch = read_batch(&mut reader, &name, &mut line_no, max, &bad, report)?;
             let at_end = batch.lines.is_empty();
@@ -382,16 +396,24 @@ pub(crate) fn run(
                 }
                 let (tx, rx) = sync_channel(1);
                 let opts = &opts;
+                let bytes = batch.bytes;
                 scope.spawn(move |_| {
                     // The receiver is gone only when writing failed.
                     let _ = tx.send(clean_batch(pipeline, batch, opts, totals));
                 });
-                in_flight.push_back(rx);
+                in_flight.push_back((rx, bytes));
+                held += bytes;
             }
-            while in_flight.len() >= IN_FLIGHT || (at_end && !in_flight.is_empty()) {
-                let Some(rx) = in_flight.pop_front() else {
+            loop {
+                let largest = in_flight.iter().map(|b| b.1).max().unwrap_or(0);
+                let full = held >= IN_FLIGHT_BYTES + long_record_slack(largest);
+                if !(full || at_end) {
+                    break;
+                }
+                let Some((rx, bytes)) = in_flight.pop_front() else {
                     break;
                 };
+                held -= bytes;
                 let done = rx.recv().map_err(|_| {
                     Failure::new(&name, "a batch of records was lost (a worker failed)")
                 })?;
