@@ -136,10 +136,13 @@ pub fn clean_record(
 /// Cleans the text of a record read by [`parse`] and builds its output.
 pub fn clean_parsed(pipeline: &Pipeline, parsed: Parsed, opts: &Options) -> Output {
     let Parsed { fields, text } = parsed;
-    let cleaned = pipeline.clean_str(&text);
-    // The input text is needed again only for attributes; a large record
-    // should not hold it while its output is built.
-    let text = opts.attributes.then_some(text);
+    // The input text is needed again only for attributes; otherwise it is
+    // handed over, and a large record is not held beside its texts.
+    let (cleaned, text) = if opts.attributes {
+        (pipeline.clean_str(&text), Some(text))
+    } else {
+        (pipeline.clean_string(text), None)
+    };
     let id = fields
         .iter()
         .find(|(k, _)| k == "id")

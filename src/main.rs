@@ -783,11 +783,12 @@ fn clean_job(
     {
         return Ok(Outcome::UpToDate);
     }
+    // The input is handed over: a large one is not held beside its texts.
+    let digest = notes::InputDigest::of(&bytes);
     let cleaned = pipeline
-        .clean_in(&bytes, corpus)
+        .clean_owned_in(bytes, corpus)
         .map_err(|e| Failure::new(&job.path, e))?;
-    let notes = pipeline.notes(&cleaned, &bytes, &rel);
-    drop(bytes);
+    let notes = pipeline.notes_of(&cleaned, &digest, &rel);
     // The text first, then its notes: a run killed between the two leaves
     // notes that do not describe the text, which the next run redoes.
     write_atomic(text_path, cleaned.text.as_bytes()).map_err(|e| Failure::new(text_path, e))?;

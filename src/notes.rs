@@ -173,13 +173,36 @@ impl std::error::Error for NotesError {}
 /// many documents uses [`Pipeline::notes`](crate::Pipeline::notes), which
 /// builds it once.
 pub fn write(cleaned: &Cleaned, original: &[u8], path: &str, config: &Config) -> String {
-    write_with(cleaned, original, path, &config_json(config))
+    write_with(
+        cleaned,
+        &InputDigest::of(original),
+        path,
+        &config_json(config),
+    )
+}
+
+/// What a notes header records of the input: its size and SHA-256. Taken
+/// before the input is handed to [`Pipeline::clean_owned_in`](crate::Pipeline::clean_owned_in).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InputDigest {
+    size: usize,
+    sha256: [u8; 32],
+}
+
+impl InputDigest {
+    /// The digest of `original`.
+    pub fn of(original: &[u8]) -> InputDigest {
+        InputDigest {
+            size: original.len(),
+            sha256: Sha256::digest(original).into(),
+        }
+    }
 }
 
 /// [`write`] with the header's `config` already serialized ([`config_json`]).
 pub(crate) fn write_with(
     cleaned: &Cleaned,
-    original: &[u8],
+    input: &InputDigest,
     path: &str,
     config: &RawValue,
 ) -> String {
@@ -188,8 +211,8 @@ pub(crate) fn write_with(
         format: FORMAT,
         source: SourceOut {
             path,
-            size: original.len(),
-            sha256: decode::to_hex(&Sha256::digest(original)),
+            size: input.size,
+            sha256: decode::to_hex(&input.sha256),
         },
         encoding: cleaned.encoding.name(),
         detection: cleaned.detection.name(),

@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 use crate::corpus::Corpus;
 use crate::edit::{self, OffsetMap};
 use crate::error::Error;
-use crate::notes::Note;
+use crate::notes::{InputDigest, Note};
 use crate::rules::RulesFile;
 use crate::stage::decode::{self, Detection, SourceMap};
 use crate::stage::{Stage, StageSet};
@@ -184,7 +184,13 @@ impl Pipeline {
     /// named `path` in the header): what [`notes::write`](crate::notes::write)
     /// writes, without building the header's configuration again.
     pub fn notes(&self, cleaned: &Cleaned, original: &[u8], path: &str) -> String {
-        crate::notes::write_with(cleaned, original, path, &self.notes_config)
+        self.notes_of(cleaned, &InputDigest::of(original), path)
+    }
+
+    /// [`notes`](Self::notes) from the input's digest, for a document
+    /// cleaned by [`clean_owned_in`](Self::clean_owned_in).
+    pub fn notes_of(&self, cleaned: &Cleaned, input: &InputDigest, path: &str) -> String {
+        crate::notes::write_with(cleaned, input, path, &self.notes_config)
     }
 
     /// The configuration.
@@ -201,16 +207,15 @@ impl Pipeline {
 
     /// Cleans text that is already decoded (no decode stage edits).
     pub fn clean_str(&self, text: &str) -> Cleaned {
-        self.run(
-            decode::Decoded {
-                text: Cow::Borrowed(text),
-                encoding: UTF_8,
-                detection: Detection::Utf8,
-                edits: Vec::new(),
-            },
-            text.as_bytes(),
-            None,
-        )
+        self.run(utf8(Cow::Borrowed(text)), Vec::new(), text.len(), None)
+    }
+
+    /// [`clean_str`](Self::clean_str), taking the text: its buffer is
+    /// reused for a later stage's text once a stage has changed it, so a
+    /// large document is held in memory once less.
+    pub fn clean_string(&self, text: String) -> Cleaned {
+        let len = text.len();
+        self.run(utf8(Cow::Owned(text)), Vec::new(), len, None)
     }
 
     /// Counts the lines of one document of a run into `corpus`, decoding it
@@ -237,14 +242,63 @@ impl Pipeline {
         let decoded = decode::decode(bytes, self.config.encoding, detect).map_err(|e| match e {
             decode::DecodeError::Binary { offset } => Error::Binary { offset },
         })?;
-        Ok(self.run(decoded, bytes, corpus))
+        let decode_notes = decoded
+            .edits
+            .iter()
+            .map(|e| Note::decode(e, bytes))
+            .collect();
+        Ok(self.run(decoded, decode_notes, bytes.len(), corpus))
     }
 
-    /// Runs the text stages over decoded text and builds the notes.
+    /// [`clean_in`](Self::clean_in), taking the bytes. Input that is all
+    /// UTF-8 (no BOM, nothing malformed) becomes the first text without a
+    /// copy, and that buffer is reused for a later stage's text: a large
+    /// document is held in memory once less. The notes need the input's
+    /// digest: take it first ([`InputDigest::of`], [`notes_of`](Self::notes_of)).
+    pub fn clean_owned_in(
+        &self,
+        bytes: Vec<u8>,
+        corpus: Option<&Corpus>,
+    ) -> Result<Cleaned, Error> {
+        let detect = self.config.stages.contains(Stage::Decode);
+        let decoded =
+            decode::decode(&bytes, self.config.encoding, detect).map_err(|e| match e {
+                decode::DecodeError::Binary { offset } => Error::Binary { offset },
+            })?;
+        let whole = matches!(decoded.text, Cow::Borrowed(t) if t.len() == bytes.len())
+            && decoded.edits.is_empty();
+        if !whole {
+            let decode_notes = decoded
+                .edits
+                .iter()
+                .map(|e| Note::decode(e, &bytes))
+                .collect();
+            return Ok(self.run(decoded, decode_notes, bytes.len(), corpus));
+        }
+        let (encoding, detection) = (decoded.encoding, decoded.detection);
+        drop(decoded);
+        // Decode found the bytes valid; this checks again, at a few GB/s.
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => return self.clean_in(e.as_bytes(), corpus),
+        };
+        let len = text.len();
+        let decoded = decode::Decoded {
+            text: Cow::Owned(text),
+            encoding,
+            detection,
+            edits: Vec::new(),
+        };
+        Ok(self.run(decoded, Vec::new(), len, corpus))
+    }
+
+    /// Runs the text stages over decoded text and builds the notes, after
+    /// the decode notes (`notes`) of an input of `source_len` bytes.
     fn run(
         &self,
-        decoded: decode::Decoded<'_>,
-        original: &[u8],
+        mut decoded: decode::Decoded<'_>,
+        mut notes: Vec<Note>,
+        source_len: usize,
         corpus: Option<&Corpus>,
     ) -> Cleaned {
         let cx = Context {
@@ -257,11 +311,10 @@ impl Pipeline {
         // (but see `SPARE_MAX`).
         let mut current: Option<String> = None;
         let mut spare = String::new();
-        let mut notes: Vec<Note> = decoded
-            .edits
-            .iter()
-            .map(|e| Note::decode(e, original))
-            .collect();
+        // Whether decoded offsets are the source's: UTF-8 with no decode
+        // edit. Then the decoded text is not needed for the source spans,
+        // and an owned one can serve as a buffer once a stage has changed it.
+        let identity = decoded.encoding == UTF_8 && decoded.edits.is_empty();
         // Per stage that changed or found something: the index of its first
         // note and its offset map. Notes are made while the stage's input is
         // at hand, so at most two texts are alive at a time.
@@ -283,30 +336,51 @@ impl Pipeline {
             notes.extend(edits.iter().map(|e| Note::of_edit(stage, e, text, [0, 0])));
             if changed {
                 let next = std::mem::take(&mut spare);
-                if let Some(old) = current.replace(next) {
-                    // A very large document keeps one text less instead.
-                    if old.capacity() <= SPARE_MAX {
-                        spare = old;
-                    }
+                let old = match current.replace(next) {
+                    Some(old) => old,
+                    // The first change: the decoded text is read no more.
+                    None if identity => match &mut decoded.text {
+                        Cow::Owned(text) => std::mem::take(text),
+                        Cow::Borrowed(_) => String::new(),
+                    },
+                    None => String::new(),
+                };
+                // A very large document keeps one text less instead.
+                if old.capacity() <= SPARE_MAX {
+                    spare = old;
                 }
             }
         }
         drop(spare);
-        set_sources(&decoded, &mut notes, &maps);
+        // With identity offsets the decoded text may be gone (see above).
+        let source =
+            (!identity).then(|| SourceMap::new(&decoded.text, decoded.encoding, &decoded.edits));
+        set_sources(source, &mut notes, &maps);
         Cleaned {
             text: current.unwrap_or_else(|| decoded.text.into_owned()),
             encoding: decoded.encoding,
             detection: decoded.detection,
             edits: notes,
-            source_len: original.len(),
+            source_len,
             corpus: corpus.map(Corpus::fingerprint),
         }
     }
 }
 
+/// Decoded text that came as UTF-8 text.
+fn utf8(text: Cow<'_, str>) -> decode::Decoded<'_> {
+    decode::Decoded {
+        text,
+        encoding: UTF_8,
+        detection: Detection::Utf8,
+        edits: Vec::new(),
+    }
+}
+
 /// Fills in each note's `src`: its span mapped back through the earlier
-/// stages to the decoded text, then to the original bytes.
-fn set_sources(decoded: &decode::Decoded<'_>, notes: &mut [Note], maps: &[(usize, OffsetMap)]) {
+/// stages to the decoded text, then to the original bytes by `source`
+/// (`None`: the decoded text's offsets are the original's).
+fn set_sources(source: Option<SourceMap<'_>>, notes: &mut [Note], maps: &[(usize, OffsetMap)]) {
     let Some(&(first, _)) = maps.first() else {
         return;
     };
@@ -322,7 +396,9 @@ fn set_sources(decoded: &decode::Decoded<'_>, notes: &mut [Note], maps: &[(usize
             positions.push((span.end, true));
         }
     }
-    SourceMap::new(&decoded.text, decoded.encoding, &decoded.edits).map(&mut positions);
+    if let Some(source) = source {
+        source.map(&mut positions);
+    }
     for (n, p) in notes[first..].iter_mut().zip(positions.chunks_exact(2)) {
         n.src = [p[0].0, p[1].0.max(p[0].0)];
     }
@@ -355,6 +431,47 @@ mod tests {
             ]
         );
         assert_eq!(c.restore().expect("restores"), bytes.as_ref());
+    }
+
+    /// Handing the bytes over gives what borrowing them gives, for a text
+    /// past `SPARE_MAX` (whose buffers are not kept) and a small one, in
+    /// UTF-8 (whose buffer is reused) and in windows-1251 (which keeps its
+    /// decoded text for the source spans), with several stages changing it.
+    #[test]
+    fn owned_input_cleans_as_borrowed_input() {
+        let line = "Путин\u{a0}сказал  &amp; \"да\"\r\n";
+        let big = line.repeat(SPARE_MAX / line.len() + 10);
+        let (cp1251, _, _) = encoding_rs::WINDOWS_1251.encode(line);
+        let config = Config {
+            stages: [
+                Stage::Decode,
+                Stage::Markup,
+                Stage::Quotes,
+                Stage::Normalize,
+            ]
+            .into_iter()
+            .collect(),
+            ..Config::default()
+        };
+        let p = Pipeline::new(config);
+        for bytes in [line.as_bytes(), big.as_bytes(), &cp1251, b"no change\n"] {
+            let borrowed = p.clean_in(bytes, None).expect("cleans");
+            let owned = p.clean_owned_in(bytes.to_vec(), None).expect("cleans");
+            assert_eq!(owned.text, borrowed.text);
+            assert_eq!(owned.edits, borrowed.edits);
+            assert_eq!(owned.source_len, bytes.len());
+            assert_eq!(owned.restore().expect("restores"), bytes);
+        }
+        // Source spans: bytes of UTF-8 (“Путин” is 10), of windows-1251 (5).
+        let nbsp_src = |c: &Cleaned| c.edits.iter().find(|n| n.rule == "nbsp-run").map(|n| n.src);
+        let owned = p
+            .clean_owned_in(line.as_bytes().to_vec(), None)
+            .expect("cleans");
+        assert_eq!(nbsp_src(&owned), Some([10, 12]));
+        let owned = p.clean_owned_in(cp1251.to_vec(), None).expect("cleans");
+        assert_eq!(owned.encoding, encoding_rs::WINDOWS_1251);
+        assert_eq!(nbsp_src(&owned), Some([5, 6]));
+        assert_eq!(p.clean_string(big.clone()).edits, p.clean_str(&big).edits);
     }
 
     #[test]

@@ -166,6 +166,23 @@ fn check_with(bytes: &[u8], mask: u8, idempotent: bool) -> Result<(), TestCaseEr
         return Ok(());
     };
     let text = notes::write(&cleaned, bytes, "x", p.config());
+    // Handing the bytes over (whose buffer is then reused) changes nothing.
+    let owned = p
+        .clean_owned_in(bytes.to_vec(), None)
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    prop_assert_eq!(&owned.text, &cleaned.text);
+    prop_assert_eq!(&owned.edits, &cleaned.edits);
+    prop_assert_eq!(owned.source_len, cleaned.source_len);
+    prop_assert_eq!(
+        &p.notes_of(&owned, &notes::InputDigest::of(bytes), "x"),
+        &text
+    );
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        let borrowed = p.clean_str(s);
+        let given = p.clean_string(s.to_owned());
+        prop_assert_eq!(&given.text, &borrowed.text);
+        prop_assert_eq!(&given.edits, &borrowed.edits);
+    }
     let (header, edits) = notes::read(&text).map_err(|e| TestCaseError::fail(e.to_string()))?;
     let restored = notes::restore(&cleaned.text, &header, &edits)
         .map_err(|e| TestCaseError::fail(e.to_string()))?;
