@@ -265,7 +265,9 @@ impl Pipeline {
             decode::decode(&bytes, self.config.encoding, detect).map_err(|e| match e {
                 decode::DecodeError::Binary { offset } => Error::Binary { offset },
             })?;
-        let whole = matches!(decoded.text, Cow::Borrowed(t) if t.len() == bytes.len())
+        // The text is the input itself: the same bytes, seen as a `str`.
+        let whole = matches!(decoded.text, Cow::Borrowed(t)
+            if t.as_ptr() == bytes.as_ptr() && t.len() == bytes.len())
             && decoded.edits.is_empty();
         if !whole {
             let decode_notes = decoded
@@ -277,11 +279,10 @@ impl Pipeline {
         }
         let (encoding, detection) = (decoded.encoding, decoded.detection);
         drop(decoded);
-        // Decode found the bytes valid; this checks again, at a few GB/s.
-        let text = match String::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(e) => return self.clean_in(e.as_bytes(), corpus),
-        };
+        // SAFETY: `decoded.text` was a `&str` over exactly these bytes (same
+        // start and length), so they are valid UTF-8. (`String::from_utf8`
+        // would check them again: 3% of a run's instructions.)
+        let text = unsafe { String::from_utf8_unchecked(bytes) };
         let len = text.len();
         let decoded = decode::Decoded {
             text: Cow::Owned(text),
