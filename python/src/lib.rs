@@ -232,10 +232,11 @@ fn clean<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let p = pipeline(quotes, only, skip, lossy)?;
     let text = text_arg(text, "text")?;
+    // The text is handed over: a large one is not held beside its copies.
     let cleaned = if text.len() > 64 * 1024 {
-        py.detach(|| p.clean_str(&text))
+        py.detach(|| p.clean_string(text))
     } else {
-        p.clean_str(&text)
+        p.clean_string(text)
     };
     cleaned_dict(py, &cleaned)
 }
