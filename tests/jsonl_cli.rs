@@ -19,24 +19,32 @@ fn records(n: usize) -> String {
         .collect()
 }
 
-#[test]
-fn order_is_kept_whatever_the_thread_count_and_fields_are_untouched() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let input = tmp.path().join("in.jsonl");
-    fs::write(&input, records(10_000)).expect("write");
+/// Cleans `input` (JSON lines, with `args`) with one thread and with two
+/// into `dir`; asserts both succeed with the same output, and returns it.
+fn same_with_one_and_two_threads(dir: &Path, input: &Path, args: &[&str]) -> String {
     let mut outs = Vec::new();
     for j in ["1", "2"] {
-        let out = tmp.path().join(format!("out{j}.jsonl"));
+        let out = dir.join(format!("out{j}.jsonl"));
         let o = run(mend()
             .args(["clean", "--format", "jsonl", "-j", j])
-            .arg(&input)
+            .args(args)
+            .arg(input)
             .arg("-o")
             .arg(&out));
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         outs.push(fs::read_to_string(&out).expect("read"));
     }
     assert_eq!(outs[0], outs[1]);
-    let lines: Vec<&str> = outs[0].lines().collect();
+    outs.swap_remove(0)
+}
+
+#[test]
+fn order_is_kept_whatever_the_thread_count_and_fields_are_untouched() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let input = tmp.path().join("in.jsonl");
+    fs::write(&input, records(10_000)).expect("write");
+    let out = same_with_one_and_two_threads(tmp.path(), &input, &[]);
+    let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 10_000);
     assert_eq!(
         lines[9_999],
@@ -61,19 +69,8 @@ fn long_records_among_short_ones_keep_their_order() {
         }
     }
     fs::write(&input, text).expect("write");
-    let mut outs = Vec::new();
-    for j in ["1", "2"] {
-        let out = tmp.path().join(format!("out{j}.jsonl"));
-        let o = run(mend()
-            .args(["clean", "--format", "jsonl", "--only", "normalize", "-j", j])
-            .arg(&input)
-            .arg("-o")
-            .arg(&out));
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        outs.push(fs::read_to_string(&out).expect("read"));
-    }
-    assert_eq!(outs[0], outs[1]);
-    let ids: Vec<usize> = outs[0]
+    let out = same_with_one_and_two_threads(tmp.path(), &input, &["--only", "normalize"]);
+    let ids: Vec<usize> = out
         .lines()
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).expect("json");
