@@ -470,9 +470,17 @@ fn build_tables() -> Tables {
             }
         }
     }
-    // Each character's class once: `info` and `class` both need it.
+    // Each character's class once: `info` and `class` both need it. In
+    // `NO_CLASS` (no Latin letters there) the class is worked out when
+    // asked: the Unicode look-ups cost more than the rare use.
     let class: Vec<K> = (0x80..LIMIT as u32)
-        .map(|u| char::from_u32(u).map_or(K::Other, class_slow))
+        .map(|u| {
+            if NO_CLASS.contains(&u) {
+                K::Other
+            } else {
+                char::from_u32(u).map_or(K::Other, class_slow)
+            }
+        })
         .collect();
     let mut info = vec![0u64; LIMIT - 0x80];
     for (j, slot) in info.iter_mut().enumerate() {
@@ -662,7 +670,11 @@ enum K {
     Other,
 }
 
-/// The class of `c`: a table look-up below U+2600.
+/// Characters with no entry in `Tables::class` (Armenian to Mongolian and
+/// the like): no codepage maps to them, and none is a Latin letter.
+const NO_CLASS: Range<u32> = 0x530..0x1E00;
+
+/// The class of `c`: a table look-up below U+2600 (but [`NO_CLASS`]).
 #[inline]
 fn class(c: char) -> K {
     let u = c as usize;
@@ -673,7 +685,7 @@ fn class(c: char) -> K {
             '0'..='9' => K::Digit,
             _ => K::AsciiPunct,
         }
-    } else if u < LIMIT {
+    } else if u < LIMIT && !NO_CLASS.contains(&(u as u32)) {
         TABLES.class[u - 0x80]
     } else {
         class_slow(c)
@@ -3131,6 +3143,18 @@ mod tests {
                 }
             }
             proptest::prop_assert_eq!(triggers::<true>(&s), triggers::<false>(&s));
+        }
+    }
+
+    #[test]
+    fn class_table_is_class_slow() {
+        let t = &*TABLES;
+        for u in 0x80..LIMIT as u32 {
+            let Some(c) = char::from_u32(u) else { continue };
+            let k = class_slow(c);
+            assert_eq!(class(c), k, "{c:?}");
+            let latin = matches!(k, K::LatLo | K::LatUp);
+            assert_eq!(t.info(c) & LATIN != 0, latin, "{c:?}");
         }
     }
 
