@@ -1533,11 +1533,15 @@ fn is_char_start(bytes: &[u8], k: usize) -> bool {
 #[derive(Default)]
 struct Scratch {
     chars: Vec<(usize, char)>,
+    /// `Tables::info` of each of `chars`.
+    infos: Vec<u64>,
+    /// `script(class(c))` of each of `chars`.
+    scripts: Vec<u8>,
     per_cp: Vec<Vec<Hit>>,
 }
 
 /// One UTF-8 sequence found in a line, as char indices.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 struct Hit {
     i: usize,
     n: usize,
@@ -1546,7 +1550,7 @@ struct Hit {
 }
 
 /// How a sloppy sequence lost its last byte.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 struct Lost {
     /// The byte became this character (`?`, U+FFFD, or a space for 0xA0);
     /// `None` when it was dropped.
@@ -1559,7 +1563,102 @@ struct Lost {
 /// `?` or U+FFFD.
 const UNDEFINED_1252: [u8; 5] = [0x9D, 0x81, 0x8D, 0x8F, 0x90];
 
-fn find_hits(cs: &[(usize, char)], cp: usize, t: &Tables, out: &mut Vec<Hit>) {
+/// The UTF-8 sequences of codepage `cp` in `cs` (with `infos`, their
+/// `Tables::info`), sloppy ones included, left to right.
+///
+/// A character is a lead byte in `cp` exactly when its `LEAD` bit for `cp`
+/// is set, and a continuation byte when its `CONT` bit is, so the info
+/// words pick the characters to look at ([`find_hits_slow`], in tests, asks
+/// the codepage of each).
+fn find_hits(cs: &[(usize, char)], infos: &[u64], cp: usize, t: &Tables, out: &mut Vec<Hit>) {
+    out.clear();
+    let lead_bit = 1u64 << (LEAD_SHIFT + cp as u32);
+    let cont_bit = 1u64 << (CONT_SHIFT + cp as u32);
+    let mut i = 0;
+    while i < cs.len() {
+        if infos[i] & lead_bit == 0 {
+            i += 1;
+            continue;
+        }
+        let Some(b) = t.enc(cp, cs[i].1) else {
+            i += 1;
+            continue;
+        };
+        let need = utf8_need(b);
+        if need == 0 {
+            i += 1;
+            continue;
+        }
+        let mut buf = [b, 0, 0, 0];
+        let mut k = 0;
+        while k < need && i + 1 + k < cs.len() && infos[i + 1 + k] & cont_bit != 0 {
+            match t.enc(cp, cs[i + 1 + k].1) {
+                Some(x) => {
+                    buf[k + 1] = x;
+                    k += 1;
+                }
+                None => break,
+            }
+        }
+        if k == need {
+            if let Some(ch) = std::str::from_utf8(&buf[..=need])
+                .ok()
+                .and_then(|s| s.chars().next())
+            {
+                out.push(Hit {
+                    i,
+                    n: need + 1,
+                    ch,
+                    sloppy: None,
+                });
+                i += need + 1;
+                continue;
+            }
+            i += 1;
+            continue;
+        }
+        if (cp == CP1252 || cp == LATIN1) && k + 1 == need {
+            let next = cs.get(i + 1 + k).map(|x| x.1);
+            // A space for NO-BREAK SPACE when that gives Latin-1 or plain
+            // Cyrillic (`Ã ` is `à`, `Ð ` is `Р`); `Ñ ` is `с` with its
+            // byte dropped before a real space.
+            let nbsp_reads = std::str::from_utf8(&[b, 0xA0])
+                .ok()
+                .and_then(|s| s.chars().next())
+                .is_some_and(|c| matches!(c as u32, 0xA0..=0xFF) || plain_cyr_index(c).is_some());
+            let (marker, bytes): (Option<char>, &[u8]) = match next {
+                Some(' ') if need == 1 && nbsp_reads => (Some(' '), &[0xA0]),
+                Some(m @ ('?' | '\u{FFFD}')) => (Some(m), &UNDEFINED_1252),
+                _ => (None, &UNDEFINED_1252),
+            };
+            let mut cands = Vec::new();
+            for &x in bytes {
+                buf[need] = x;
+                if let Some(ch) = std::str::from_utf8(&buf[..=need])
+                    .ok()
+                    .and_then(|s| s.chars().next())
+                {
+                    cands.push(ch);
+                }
+            }
+            if !cands.is_empty() {
+                let n = need + usize::from(marker.is_some());
+                out.push(Hit {
+                    i,
+                    n,
+                    ch: cands[0],
+                    sloppy: Some(Lost { marker, cands }),
+                });
+                i += n;
+                continue;
+            }
+        }
+        i += 1;
+    }
+}
+
+#[cfg(test)]
+fn find_hits_slow(cs: &[(usize, char)], cp: usize, t: &Tables, out: &mut Vec<Hit>) {
     out.clear();
     let mut i = 0;
     while i < cs.len() {
@@ -1663,9 +1762,18 @@ fn repair_line(
     out: &mut Vec<Edit>,
 ) {
     let s = &text[line.clone()];
-    let Scratch { chars: cs, per_cp } = scratch;
+    let Scratch {
+        chars: cs,
+        infos,
+        scripts: char_scripts,
+        per_cp,
+    } = scratch;
     cs.clear();
     cs.extend(s.char_indices().map(|(o, c)| (o + line.start, c)));
+    infos.clear();
+    infos.extend(cs.iter().map(|x| t.info(x.1)));
+    char_scripts.clear();
+    char_scripts.extend(cs.iter().map(|x| script(class(x.1))));
     let byte_at = |ci: usize, cs: &[(usize, char)]| cs.get(ci).map_or(line.end, |x| x.0);
 
     // 1. UTF-8 through a single-byte codepage: the codepage whose
@@ -1673,7 +1781,7 @@ fn repair_line(
     per_cp.resize_with(NCP, Vec::new);
     let non_ascii = cs.iter().filter(|x| !x.1.is_ascii()).count();
     // Codepages in which some character of the line is a lead byte.
-    let leads = cs.iter().fold(0u64, |m, x| m | t.info(x.1)) & MASK13;
+    let leads = infos.iter().fold(0u64, |m, x| m | x) & MASK13;
     let mut repairs: Vec<Repair> = Vec::new();
     let mut scripts;
     let mut next_cp = 0;
@@ -1690,7 +1798,7 @@ fn repair_line(
             if leads & (1 << cp) == 0 {
                 continue;
             }
-            find_hits(cs, cp, t, hits);
+            find_hits(cs, infos, cp, t, hits);
             let cover: usize = hits
                 .iter()
                 .filter(|h| h.sloppy.is_none())
@@ -1714,14 +1822,14 @@ fn repair_line(
             scripts = [0; 6];
             let mut hi = 0;
             let hits = &per_cp[cp];
-            for (ci, x) in cs.iter().enumerate() {
+            for (ci, &sc) in char_scripts.iter().enumerate() {
                 while hi < hits.len() && hits[hi].i + hits[hi].n <= ci {
                     hi += 1;
                 }
                 if hi < hits.len() && hits[hi].i <= ci {
                     continue;
                 }
-                scripts[usize::from(script(class(x.1)))] += 1;
+                scripts[usize::from(sc)] += 1;
             }
             let mut found = Vec::new();
             for cluster in clusters(cs, &per_cp[cp]) {
@@ -2114,11 +2222,12 @@ fn peel(
         return None;
     }
     let cs: Vec<(usize, char)> = s.char_indices().collect();
+    let infos: Vec<u64> = cs.iter().map(|x| t.info(x.1)).collect();
     let mut hits = Vec::new();
     let base = bad_in_context(before, s.chars(), after, dominant);
     let mut best: Option<(u32, String, usize)> = None;
     for cp in 0..NCP {
-        find_hits(&cs, cp, t, &mut hits);
+        find_hits(&cs, &infos, cp, t, &mut hits);
         if hits.is_empty() || hits.iter().any(|h| h.sloppy.is_some()) {
             continue;
         }
@@ -3155,6 +3264,45 @@ mod tests {
             assert_eq!(class(c), k, "{c:?}");
             let latin = matches!(k, K::LatLo | K::LatUp);
             assert_eq!(t.info(c) & LATIN != 0, latin, "{c:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+        #[test]
+        fn find_hits_is_find_hits_slow(
+            ks in proptest::collection::vec(0..SCAN_CHARS.len() + 12, 0..60),
+        ) {
+            const MORE: [&str; 12] = [
+                "€", "™", "œ", "¤", "ï", "Ï", "ð", "╤", "√", "ﬁ", "\u{81}", "\u{9D}",
+            ];
+            let s: String = ks
+                .iter()
+                .map(|&k| SCAN_CHARS.get(k).copied().unwrap_or_else(|| MORE[k - SCAN_CHARS.len()]))
+                .collect();
+            let t = &*TABLES;
+            let cs: Vec<(usize, char)> = s.char_indices().collect();
+            let infos: Vec<u64> = cs.iter().map(|x| t.info(x.1)).collect();
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            for cp in 0..NCP {
+                find_hits(&cs, &infos, cp, t, &mut fast);
+                find_hits_slow(&cs, cp, t, &mut slow);
+                proptest::prop_assert_eq!(&fast, &slow, "{} {:?}", cp, s);
+            }
+        }
+    }
+
+    #[test]
+    fn find_hits_is_find_hits_slow_on_mojibake() {
+        let t = &*TABLES;
+        let text = "donâ€™t РџСѓС‚РёРЅ Ã©tÃ© â€œHiâ€� GrÃ cies п÷я┐я┌п╦п╫ ╨Я╤Г caf√© ĹĽĂłĹ‚w Ξ‘ΞΈΞ®Ξ½Ξ± Ä°stanbul LietuvÄ— caf├⌐";
+        let cs: Vec<(usize, char)> = text.char_indices().collect();
+        let infos: Vec<u64> = cs.iter().map(|x| t.info(x.1)).collect();
+        let (mut fast, mut slow) = (Vec::new(), Vec::new());
+        for cp in 0..NCP {
+            find_hits(&cs, &infos, cp, t, &mut fast);
+            find_hits_slow(&cs, cp, t, &mut slow);
+            assert_eq!(fast, slow, "{cp}");
         }
     }
 
