@@ -1574,9 +1574,14 @@ fn find_hits(cs: &[(usize, char)], infos: &[u64], cp: usize, t: &Tables, out: &m
     out.clear();
     let lead_bit = 1u64 << (LEAD_SHIFT + cp as u32);
     let cont_bit = 1u64 << (CONT_SHIFT + cp as u32);
+    // Only windows-1252 and Latin-1 know sloppy sequences; elsewhere a lead
+    // counts only before a continuation.
+    let sloppy_cp = cp == CP1252 || cp == LATIN1;
     let mut i = 0;
     while i < cs.len() {
-        if infos[i] & lead_bit == 0 {
+        if infos[i] & lead_bit == 0
+            || (!sloppy_cp && infos.get(i + 1).is_none_or(|&x| x & cont_bit == 0))
+        {
             i += 1;
             continue;
         }
