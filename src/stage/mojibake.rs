@@ -425,6 +425,8 @@ struct Tables {
     info: Vec<u64>,
     /// `info` of U+0400..U+047F (lead bytes 0xD0 and 0xD1), by [`cyr_index`].
     cyr: [u64; 128],
+    /// [`rarity_slow`] of chars 0x80..LIMIT.
+    rare: Vec<u8>,
     class: Vec<K>,
     extra: Vec<(char, [u8; NCP])>,
     /// Letter-pair log probabilities, `NL * NL`.
@@ -518,10 +520,14 @@ fn build_tables() -> Tables {
     for (k, slot) in cyr.iter_mut().enumerate() {
         *slot = info[0x400 + k - 0x80];
     }
+    let rare = (0x80..LIMIT as u32)
+        .map(|u| char::from_u32(u).map_or(0, |c| rarity_slow(c) as u8))
+        .collect();
     Tables {
         high,
         enc,
         cyr,
+        rare,
         info,
         class,
         extra,
@@ -746,8 +752,19 @@ fn script(k: K) -> u8 {
     }
 }
 
-/// A character unlikely in real text (weight of its badness).
+/// A character unlikely in real text (weight of its badness): a table
+/// look-up below U+2600.
+#[inline]
 fn rarity(c: char) -> u32 {
+    let u = c as usize;
+    if (0x80..LIMIT).contains(&u) {
+        u32::from(TABLES.rare[u - 0x80])
+    } else {
+        rarity_slow(c)
+    }
+}
+
+fn rarity_slow(c: char) -> u32 {
     let u = c as u32;
     match u {
         0x80..=0x9F => 3,
@@ -1788,6 +1805,10 @@ fn repair_line(
     infos.extend(cs.iter().map(|x| t.info(x.1)));
     char_scripts.clear();
     char_scripts.extend(cs.iter().map(|x| script(class(x.1))));
+    let mut all_scripts = [0usize; 6];
+    for &sc in char_scripts.iter() {
+        all_scripts[usize::from(sc)] += 1;
+    }
     let byte_at = |ci: usize, cs: &[(usize, char)]| cs.get(ci).map_or(line.end, |x| x.0);
 
     // 1. UTF-8 through a single-byte codepage: the codepage whose
@@ -1832,18 +1853,12 @@ fn repair_line(
                 break;
             }
             // The line's scripts, without the characters suspected of
-            // being mojibake in this codepage.
-            scripts = [0; 6];
-            let mut hi = 0;
-            let hits = &per_cp[cp];
-            for (ci, &sc) in char_scripts.iter().enumerate() {
-                while hi < hits.len() && hits[hi].i + hits[hi].n <= ci {
-                    hi += 1;
+            // being mojibake in this codepage (hits are disjoint).
+            scripts = all_scripts;
+            for h in &per_cp[cp] {
+                for &sc in char_scripts.get(h.i..h.i + h.n).into_iter().flatten() {
+                    scripts[usize::from(sc)] -= 1;
                 }
-                if hi < hits.len() && hits[hi].i <= ci {
-                    continue;
-                }
-                scripts[usize::from(sc)] += 1;
             }
             let mut found = Vec::new();
             for cluster in clusters(cs, &per_cp[cp]) {
@@ -3306,6 +3321,13 @@ mod tests {
                 find_hits(&cs, &infos, cp, t, &mut fast);
                 find_hits_slow(&cs, cp, t, &mut slow);
                 proptest::prop_assert_eq!(&fast, &slow, "{} {:?}", cp, s);
+                // Sorted, disjoint, inside the line (`repair_line` counts
+                // scripts by subtraction).
+                let mut end = 0;
+                for h in &fast {
+                    proptest::prop_assert!(h.i >= end && h.n > 0 && h.i + h.n <= cs.len());
+                    end = h.i + h.n;
+                }
             }
         }
     }
@@ -3321,6 +3343,33 @@ mod tests {
             find_hits(&cs, &infos, cp, t, &mut fast);
             find_hits_slow(&cs, cp, t, &mut slow);
             assert_eq!(fast, slow, "{cp}");
+        }
+    }
+
+    #[test]
+    fn rarity_table_is_rarity_slow() {
+        for u in 0..0x11_0000u32 {
+            let Some(c) = char::from_u32(u) else { continue };
+            assert_eq!(rarity(c), rarity_slow(c), "{c:?}");
+        }
+    }
+
+    /// The scripts of a line without a codepage's hits are counted by
+    /// subtraction: hits are sorted, disjoint and inside the line.
+    #[test]
+    fn hits_are_sorted_disjoint_and_inside_the_line() {
+        let t = &*TABLES;
+        let text = "donâ€™t РџСѓС‚РёРЅ Ã©tÃ© â€œHiâ€� â€ GrÃ cies ÃƒÂ© Ð¾ÑÑÐ¸Ñ п÷я┐я┌ ╨Я╤Г caf√© ĹĽĂłĹ‚w Ä°stanbul Ã? Ã\u{FFFD} ÐŸ";
+        let cs: Vec<(usize, char)> = text.char_indices().collect();
+        let infos: Vec<u64> = cs.iter().map(|x| t.info(x.1)).collect();
+        let mut hits = Vec::new();
+        for cp in 0..NCP {
+            find_hits(&cs, &infos, cp, t, &mut hits);
+            let mut end = 0;
+            for h in &hits {
+                assert!(h.i >= end && h.n > 0 && h.i + h.n <= cs.len(), "{cp} {h:?}");
+                end = h.i + h.n;
+            }
         }
     }
 
