@@ -1308,22 +1308,22 @@ fn plain_cyr_run(bytes: &[u8], i: usize, t: &Tables, st: &mut Scan) -> usize {
 
 /// Whether the byte `b` (after `p`, before `c`) keeps a stretch of text
 /// from being provably trigger-free (see [`clean_cyr_prefix`]): a lead
-/// byte of anything but a plain Cyrillic letter of U+0400..U+047F, or of a
-/// letter right after an ASCII letter, or of a capital after anything but
-/// an ASCII non-letter.
+/// byte of anything but a letter `А`..`я` (U+0410..U+044F, all plain), or
+/// of a letter right after an ASCII letter, or of a capital after anything
+/// but an ASCII non-letter. (`ё`, `і` and the like are plain too, but rare
+/// enough to leave to the per-character step.)
 #[inline(always)]
 fn cyr_bad(p: u8, b: u8, c: u8) -> bool {
     let d0 = b == 0xD0;
-    let d1 = b == 0xD1;
-    // `c` is a continuation byte after 0xD0 or 0xD1.
-    // Ё Є І Ї (D0 81 84 86 87) and ё є і ї (D1 91 94 96 97).
-    let low4 = c & 0xEF;
-    let yi = (low4 == 0x81) | (low4 == 0x84) | (low4 & 0xFE == 0x86);
-    let lower = (d0 & (c >= 0xB0)) | (d1 & ((c <= 0x8F) | ((c & 0xF0 == 0x90) & yi)));
-    let upper = d0 & ((0x90..=0xAF).contains(&c) | ((c & 0xF0 == 0x80) & yi));
+    let lead = b & 0xFE == 0xD0;
+    // `c` is a continuation byte after 0xD0 or 0xD1: D0 90..BF is А..п,
+    // D1 80..8F is р..я; the capitals are D0 90..AF.
+    let high = c >= 0x90;
+    let letter = d0 == high;
+    let upper = d0 & (c < 0xB0);
     let p_letter = (p | 0x20).wrapping_sub(b'a') < 26;
-    let other_lead = (b >= 0xC0) & !(d0 | d1);
-    other_lead | ((d0 | d1) & (!(lower | upper) | p_letter | (upper & (p >= 0x80))))
+    let other_lead = (b >= 0xC0) & !lead;
+    other_lead | (lead & (!letter | p_letter | (upper & (p >= 0x80))))
 }
 
 /// Bit `k` set when `cyr_bad(w[k], w[k + 1], w[k + 2])`: flags computed
@@ -1354,7 +1354,7 @@ fn cyr_bad_mask(w: &[u8; 34]) -> u32 {
 /// no such stretch.
 ///
 /// A stretch qualifies when every non-ASCII character in it is a plain
-/// Cyrillic letter of U+0400..U+047F, none follows an ASCII letter, and
+/// Cyrillic letter (of `А`..`я`), none follows an ASCII letter, and
 /// every capital follows an ASCII non-letter. Then each letter either
 /// follows ASCII (no info before it: no pair, no sign; at most one capital
 /// in a row) or a small plain letter, itself not after a Latin letter
@@ -3167,7 +3167,9 @@ mod tests {
                 let letter = match b {
                     0xD0 | 0xD1 => {
                         let info = t.cyr[cyr_index(b, c)];
-                        (info & PLAIN_CYR != 0).then_some(info & CYR_UP != 0)
+                        let u = 0x400 + cyr_index(b, c);
+                        assert!(!(0x410..0x450).contains(&u) || info & PLAIN_CYR != 0);
+                        (0x410..0x450).contains(&u).then_some(info & CYR_UP != 0)
                     }
                     _ => None,
                 };
