@@ -1140,9 +1140,10 @@ struct Scan {
 /// (the scan resumes from where [`line_and_next`] says, with `st` as left),
 /// or `None` at the end of `text`.
 ///
-/// With `FAST`, runs of plain Cyrillic letters are read by
-/// [`plain_cyr_run`]; without it (tests only), every character goes through
-/// the general per-character step, which defines the result.
+/// With `FAST`, plain Cyrillic words after ASCII are passed in bulk by
+/// [`clean_cyr_prefix`] and other runs of plain Cyrillic letters by
+/// [`plain_cyr_run`]; without it (tests only), every character goes
+/// through the general per-character step, which defines the result.
 #[inline]
 fn next_trigger<const FAST: bool>(
     text: &str,
