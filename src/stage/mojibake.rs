@@ -1606,11 +1606,17 @@ fn find_hits(cs: &[(usize, char)], infos: &[u64], cp: usize, t: &Tables, out: &m
     let sloppy_cp = cp == CP1252 || cp == LATIN1;
     let mut i = 0;
     while i < cs.len() {
-        if infos[i] & lead_bit == 0
-            || (!sloppy_cp && infos.get(i + 1).is_none_or(|&x| x & cont_bit == 0))
-        {
-            i += 1;
-            continue;
+        // To the next character worth a look, in a tight loop.
+        let rest = infos.get(i..).unwrap_or_default();
+        let skip = if sloppy_cp {
+            rest.iter().position(|&x| x & lead_bit != 0)
+        } else {
+            rest.windows(2)
+                .position(|w| w[0] & lead_bit != 0 && w[1] & cont_bit != 0)
+        };
+        match skip {
+            Some(d) => i += d,
+            None => break,
         }
         let Some(b) = t.enc(cp, cs[i].1) else {
             i += 1;
