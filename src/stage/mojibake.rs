@@ -23,6 +23,11 @@
 //! lossy check); other text is scanned once with a per-character table,
 //! and only lines with a pair of characters that can be a UTF-8 sequence
 //! in some codepage (and is not plain Cyrillic) are looked at closely.
+//! Plain Cyrillic words, most of the non-ASCII text met, skip the
+//! per-character step: 32 bytes at a time after ASCII, by a byte test that
+//! proves the step would find nothing there (`clean_cyr_prefix`), and
+//! letter by letter elsewhere (`plain_cyr_run`). Both are tested against
+//! the general step (`next_trigger::<false>`).
 
 use std::fmt::Write as _;
 use std::ops::Range;
@@ -418,6 +423,10 @@ struct Tables {
     /// Encoding of chars 0x80..LIMIT per codepage; 0 = not encodable.
     enc: Vec<[u8; NCP]>,
     info: Vec<u64>,
+    /// `info` of U+0400..U+047F (lead bytes 0xD0 and 0xD1), by [`cyr_index`].
+    cyr: [u64; 128],
+    /// [`rarity_slow`] of chars 0x80..LIMIT.
+    rare: Vec<u8>,
     class: Vec<K>,
     extra: Vec<(char, [u8; NCP])>,
     /// Letter-pair log probabilities, `NL * NL`.
@@ -468,9 +477,17 @@ fn build_tables() -> Tables {
             }
         }
     }
-    // Each character's class once: `info` and `class` both need it.
+    // Each character's class once: `info` and `class` both need it. In
+    // `NO_CLASS` (no Latin letters there) the class is worked out when
+    // asked: the Unicode look-ups cost more than the rare use.
     let class: Vec<K> = (0x80..LIMIT as u32)
-        .map(|u| char::from_u32(u).map_or(K::Other, class_slow))
+        .map(|u| {
+            if NO_CLASS.contains(&u) {
+                K::Other
+            } else {
+                char::from_u32(u).map_or(K::Other, class_slow)
+            }
+        })
         .collect();
     let mut info = vec![0u64; LIMIT - 0x80];
     for (j, slot) in info.iter_mut().enumerate() {
@@ -499,9 +516,18 @@ fn build_tables() -> Tables {
         }
         *slot = v;
     }
+    let mut cyr = [0u64; 128];
+    for (k, slot) in cyr.iter_mut().enumerate() {
+        *slot = info[0x400 + k - 0x80];
+    }
+    let rare = (0x80..LIMIT as u32)
+        .map(|u| char::from_u32(u).map_or(0, |c| rarity_slow(c) as u8))
+        .collect();
     Tables {
         high,
         enc,
+        cyr,
+        rare,
         info,
         class,
         extra,
@@ -655,7 +681,11 @@ enum K {
     Other,
 }
 
-/// The class of `c`: a table look-up below U+2600.
+/// Characters with no entry in `Tables::class` (Armenian to Mongolian and
+/// the like): no codepage maps to them, and none is a Latin letter.
+const NO_CLASS: Range<u32> = 0x530..0x1E00;
+
+/// The class of `c`: a table look-up below U+2600 (but [`NO_CLASS`]).
 #[inline]
 fn class(c: char) -> K {
     let u = c as usize;
@@ -666,7 +696,7 @@ fn class(c: char) -> K {
             '0'..='9' => K::Digit,
             _ => K::AsciiPunct,
         }
-    } else if u < LIMIT {
+    } else if u < LIMIT && !NO_CLASS.contains(&(u as u32)) {
         TABLES.class[u - 0x80]
     } else {
         class_slow(c)
@@ -722,8 +752,19 @@ fn script(k: K) -> u8 {
     }
 }
 
-/// A character unlikely in real text (weight of its badness).
+/// A character unlikely in real text (weight of its badness): a table
+/// look-up below U+2600.
+#[inline]
 fn rarity(c: char) -> u32 {
+    let u = c as usize;
+    if (0x80..LIMIT).contains(&u) {
+        u32::from(TABLES.rare[u - 0x80])
+    } else {
+        rarity_slow(c)
+    }
+}
+
+fn rarity_slow(c: char) -> u32 {
     let u = c as u32;
     match u {
         0x80..=0x9F => 3,
@@ -1063,31 +1104,86 @@ fn find_once(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
     let t = &*TABLES;
     let first = out.len();
     let mut scratch = Scratch::default();
-    let bytes = text.as_bytes();
+    let mut st = Scan::default();
     let mut i = 0;
-    let mut prev = 0u64;
-    // Whether the character before `prev` is a Latin letter.
-    let mut latin2 = false;
-    let mut prev_latin = false;
-    let mut leg_run = 0;
-    let mut caps_run = 0;
+    while let Some(at) = next_trigger::<true>(text, i, t, &mut st) {
+        i = line_and_next(text, at, t, &mut scratch, out);
+    }
+    if has_lossy {
+        let mut lossy_edits = Vec::new();
+        lossy(text, cx, &mut lossy_edits);
+        let done: Vec<Range<usize>> = out[first..].iter().map(Edit::span).collect();
+        lossy_edits.retain(|e| {
+            let s = e.span();
+            !done.iter().any(|d| d.start < s.end && s.start < d.end)
+        });
+        out.extend(lossy_edits);
+    }
+}
+
+/// What the scan for triggers carries from one character to the next.
+#[derive(Clone, Copy, Default, Debug, PartialEq)]
+struct Scan {
+    /// Info of the previous character (0 after ASCII or a trigger).
+    prev: u64,
+    /// Whether the character before `prev` is a Latin letter.
+    latin2: bool,
+    /// Whether the previous character is a Latin letter.
+    prev_latin: bool,
+    /// windows-1252 letters of 0xC0.. in a row.
+    leg_run: u32,
+    /// Cyrillic capitals in a row.
+    caps_run: u32,
+}
+
+/// The next byte at or after `i` where a line must be looked at closely
+/// (the scan resumes from where [`line_and_next`] says, with `st` as left),
+/// or `None` at the end of `text`.
+///
+/// With `FAST`, plain Cyrillic words after ASCII are passed in bulk by
+/// [`clean_cyr_prefix`] and other runs of plain Cyrillic letters by
+/// [`plain_cyr_run`]; without it (tests only), every character goes
+/// through the general per-character step, which defines the result.
+#[inline]
+fn next_trigger<const FAST: bool>(
+    text: &str,
+    mut i: usize,
+    t: &Tables,
+    st: &mut Scan,
+) -> Option<usize> {
+    let bytes = text.as_bytes();
     let n = bytes.len();
     while i < n {
         let b = bytes[i];
         if b < 0x80 {
-            if prev & SLOPPY_LEAD != 0 && (b == b' ' || b == b'?') {
-                i = line_and_next(text, i, t, &mut scratch, out);
-                prev = 0;
-                continue;
+            if st.prev & SLOPPY_LEAD != 0 && (b == b' ' || b == b'?') {
+                st.prev = 0;
+                return Some(i);
             }
             // The rest of an ASCII run changes nothing but the last byte.
             let j = ascii_run_end(bytes, i + 1);
-            prev = 0;
-            prev_latin = bytes[j - 1].is_ascii_alphabetic();
-            leg_run = 0;
-            caps_run = 0;
+            st.prev = 0;
+            st.prev_latin = bytes[j - 1].is_ascii_alphabetic();
+            st.leg_run = 0;
+            st.caps_run = 0;
             i = j;
+            if FAST && bytes.get(j).is_some_and(|&b| b & 0xFE == 0xD0) {
+                // After ASCII: plain Cyrillic words in bulk.
+                let a = clean_cyr_prefix(bytes, j);
+                if a != j {
+                    st.prev_latin = bytes[a - 1].is_ascii_alphabetic();
+                    st.latin2 = false;
+                    i = a;
+                }
+            }
             continue;
+        }
+        if FAST {
+            let j = plain_cyr_run(bytes, i, t, st);
+            if j != i {
+                i = j;
+                continue;
+            }
         }
         // Decode by hand: `text` is valid UTF-8, `b` is a lead byte.
         let cont = |k: usize| u32::from(bytes.get(i + k).copied().unwrap_or(0x80) & 0x3F);
@@ -1106,52 +1202,227 @@ fn find_once(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
         } else {
             char::from_u32(u).map_or(0, |c| t.info(c))
         };
+        let prev = st.prev;
         let lead_cont = prev & (info >> CONT_SHIFT) & MASK13;
-        leg_run = if info & LEG != 0 { leg_run + 1 } else { 0 };
-        caps_run = if info & CYR_UP != 0 { caps_run + 1 } else { 0 };
+        st.leg_run = if info & LEG != 0 { st.leg_run + 1 } else { 0 };
+        st.caps_run = if info & CYR_UP != 0 {
+            st.caps_run + 1
+        } else {
+            0
+        };
         let cyr = CYR_LO | CYR_UP;
         // Cheap signs, all evaluated (no branches between them).
-        let sign = (leg_run >= 3)
-            | (caps_run >= 6)
+        let sign = (st.leg_run >= 3)
+            | (st.caps_run >= 6)
             | ((prev & CYR_LO != 0) & (info & CYR_UP != 0))
             | ((info & BOXY != 0) & (prev & cyr != 0))
             | ((prev & BOXY != 0) & (info & cyr != 0))
             | ((u == 0xFFFD) & (prev != 0));
         // Two plain Cyrillic letters are clean Russian or Ukrainian unless
         // glued to a Latin letter (`SГёren`).
-        let both_plain = (prev & info & PLAIN_CYR != 0) & !latin2;
+        let both_plain = (prev & info & PLAIN_CYR != 0) & !st.latin2;
         // One well-predicted branch: almost always false in clean text.
         if (sign | ((lead_cont != 0) & !both_plain)) && (sign || sequence_at(text, i, t, lead_cont))
         {
-            i = line_and_next(text, i, t, &mut scratch, out);
-            prev = 0;
-            leg_run = 0;
-            caps_run = 0;
-            continue;
+            st.prev = 0;
+            st.leg_run = 0;
+            st.caps_run = 0;
+            return Some(i);
         }
-        latin2 = prev_latin;
-        prev_latin = info & LATIN != 0;
-        prev = info;
+        st.latin2 = st.prev_latin;
+        st.prev_latin = info & LATIN != 0;
+        st.prev = info;
         i += len;
     }
-    if has_lossy {
-        let mut lossy_edits = Vec::new();
-        lossy(text, cx, &mut lossy_edits);
-        let done: Vec<Range<usize>> = out[first..].iter().map(Edit::span).collect();
-        lossy_edits.retain(|e| {
-            let s = e.span();
-            !done.iter().any(|d| d.start < s.end && s.start < d.end)
-        });
-        out.extend(lossy_edits);
+    None
+}
+
+/// Reads plain Cyrillic letters (U+0400..U+047F) from `i` for as long as
+/// the general step of [`next_trigger`] would pass them without a
+/// trigger, updating `st` as it would; returns where it stopped (`i` when
+/// it read nothing).
+///
+/// Such a letter is no trigger when it follows ASCII or a character with
+/// no info (no codepage pair, no sign), or another plain letter not glued
+/// to a Latin one (`both_plain`), unless it is a capital after a small
+/// letter or the sixth capital in a row. Plain letters are never `LEG`,
+/// `BOXY`, `LATIN` or `SLOPPY_LEAD` (checked by a test), so the rest of the
+/// step has nothing to add. This is most of the time in Russian text.
+#[inline(never)]
+fn plain_cyr_run(bytes: &[u8], i: usize, t: &Tables, st: &mut Scan) -> usize {
+    let Some(rest) = bytes.get(i..) else {
+        return i;
+    };
+    // The first letter, after anything.
+    let (b0, b1, mut rest) = match rest {
+        [b0, b1, tail @ ..] => (*b0, *b1, tail),
+        _ => return i,
+    };
+    if b0 & 0xFE != 0xD0 {
+        return i;
+    }
+    let info = t.cyr[cyr_index(b0, b1)];
+    let prev = st.prev;
+    let after_ok = prev == 0 || (prev & PLAIN_CYR != 0 && !st.latin2);
+    let upper = info & CYR_UP != 0;
+    let caps = if upper { st.caps_run + 1 } else { 0 };
+    if info & PLAIN_CYR == 0 || !after_ok || caps >= 6 || (upper && prev & CYR_LO != 0) {
+        return i;
+    }
+    st.leg_run = 0;
+    st.latin2 = st.prev_latin;
+    st.prev_latin = false;
+    if st.latin2 {
+        // The next letter is glued to a Latin one: the general step decides.
+        st.caps_run = caps;
+        st.prev = info;
+        return i + 2;
+    }
+    // From here the previous character is a plain letter not glued to a
+    // Latin one (so `latin2` stays false), and a capital exactly when
+    // `caps > 0`: only the capitals rule is left to check.
+    let mut caps = caps;
+    let mut prev = info;
+    while let &[b0, b1, ref tail @ ..] = rest {
+        if b0 & 0xFE != 0xD0 {
+            break;
+        }
+        let info = t.cyr[cyr_index(b0, b1)];
+        if info & PLAIN_CYR == 0 {
+            break;
+        }
+        if info & CYR_UP != 0 {
+            if caps == 0 || caps >= 5 {
+                break;
+            }
+            caps += 1;
+        } else {
+            caps = 0;
+        }
+        prev = info;
+        rest = tail;
+    }
+    st.caps_run = caps;
+    st.prev = prev;
+    bytes.len() - rest.len()
+}
+
+/// Whether the byte `b` (after `p`, before `c`) keeps a stretch of text
+/// from being provably trigger-free (see [`clean_cyr_prefix`]): a lead
+/// byte of anything but a letter `А`..`я` (U+0410..U+044F, all plain), or
+/// of a letter right after an ASCII letter, or of a capital after anything
+/// but an ASCII non-letter. (`ё`, `і` and the like are plain too, but rare
+/// enough to leave to the per-character step.)
+#[inline(always)]
+fn cyr_bad(p: u8, b: u8, c: u8) -> bool {
+    let d0 = b == 0xD0;
+    let lead = b & 0xFE == 0xD0;
+    // `c` is a continuation byte after 0xD0 or 0xD1: D0 90..BF is А..п,
+    // D1 80..8F is р..я; the capitals are D0 90..AF.
+    let high = c >= 0x90;
+    let letter = d0 == high;
+    let upper = d0 & (c < 0xB0);
+    let p_letter = (p | 0x20).wrapping_sub(b'a') < 26;
+    let other_lead = (b >= 0xC0) & !lead;
+    other_lead | (lead & (!letter | p_letter | (upper & (p >= 0x80))))
+}
+
+/// Bit `k` set when `cyr_bad(w[k], w[k + 1], w[k + 2])`: flags computed
+/// side by side (the compiler vectorises the loop), then gathered eight at
+/// a time by a multiplication.
+#[inline(always)]
+fn cyr_bad_mask(w: &[u8; 34]) -> u32 {
+    let mut f = [0u8; 32];
+    for (k, slot) in f.iter_mut().enumerate() {
+        *slot = u8::from(cyr_bad(w[k], w[k + 1], w[k + 2]));
+    }
+    let mut m = 0u32;
+    for (q, c) in f.chunks_exact(8).enumerate() {
+        let mut x = [0u8; 8];
+        x.copy_from_slice(c);
+        // Byte `i` (0 or 1) lands on bit `i` of the top byte; no carries.
+        let bits = u64::from_le_bytes(x).wrapping_mul(0x0102_0408_1020_4080) >> 56;
+        m |= (bits as u32) << (8 * q);
+    }
+    m
+}
+
+/// The end of the longest stretch of `bytes` from `s` (a character right
+/// after an ASCII byte, with the scan in the state that byte leaves) that
+/// [`next_trigger`] passes without a trigger, by a test that reads 32
+/// bytes at a time; cut just after an ASCII byte, so that the scan goes on
+/// in the state that byte leaves (and `latin2` false). `s` when there is
+/// no such stretch.
+///
+/// A stretch qualifies when every non-ASCII character in it is a plain
+/// Cyrillic letter (of `А`..`я`), none follows an ASCII letter, and
+/// every capital follows an ASCII non-letter. Then each letter either
+/// follows ASCII (no info before it: no pair, no sign; at most one capital
+/// in a row) or a small plain letter, itself not after a Latin letter
+/// (`both_plain`, no sign), and no ASCII byte follows a `SLOPPY_LEAD`.
+#[inline(never)]
+fn clean_cyr_prefix(bytes: &[u8], s: usize) -> usize {
+    let n = bytes.len();
+    let mut k = s;
+    let mut bad = None;
+    while let Some(w) = k
+        .checked_sub(1)
+        .and_then(|p| bytes.get(p..))
+        .and_then(<[u8]>::first_chunk::<34>)
+    {
+        let m = cyr_bad_mask(w);
+        if m != 0 {
+            bad = Some(k + m.trailing_zeros() as usize);
+            break;
+        }
+        k += 32;
+    }
+    let end = bad.unwrap_or_else(|| {
+        // The last bytes, one at a time.
+        let at = |j: usize| bytes.get(j).copied().unwrap_or(0x80);
+        (k..n)
+            .find(|&j| cyr_bad(at(j.wrapping_sub(1)), bytes[j], at(j + 1)))
+            .unwrap_or(n)
+    });
+    match bytes[s..end].iter().rposition(|&b| b < 0x80) {
+        Some(r) => s + r + 1,
+        None => s,
     }
 }
 
-/// The end of the run of ASCII bytes that starts at `i`, eight bytes at a time.
+/// The index in `Tables::cyr` of the character `b0 b1`, for `b0` 0xD0 or 0xD1.
+#[inline(always)]
+fn cyr_index(b0: u8, b1: u8) -> usize {
+    (usize::from(b0 & 1) << 6) | usize::from(b1 & 0x3F)
+}
+
+/// The end of the run of ASCII bytes that starts at `i`: a first word of
+/// eight bytes (most runs in non-Latin text are a space or two), then 32
+/// bytes at a time, then eight.
 fn ascii_run_end(bytes: &[u8], mut i: usize) -> usize {
-    while let Some(word) = bytes.get(i..).and_then(<[u8]>::first_chunk::<8>) {
-        let high = u64::from_le_bytes(*word) & 0x8080_8080_8080_8080;
-        if high != 0 {
-            return i + (high.trailing_zeros() / 8) as usize;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let word = |k: usize| {
+        bytes
+            .get(k..)
+            .and_then(<[u8]>::first_chunk::<8>)
+            .map(|w| u64::from_le_bytes(*w))
+    };
+    if let Some(w) = word(i) {
+        if w & HIGH != 0 {
+            return i + ((w & HIGH).trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+        while let Some(block) = bytes.get(i..).and_then(<[u8]>::first_chunk::<32>) {
+            let any = block.iter().fold(0u8, |a, &b| a | b);
+            if any >= 0x80 {
+                break;
+            }
+            i += 32;
+        }
+    }
+    while let Some(w) = word(i) {
+        if w & HIGH != 0 {
+            return i + ((w & HIGH).trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
@@ -1233,7 +1504,14 @@ fn line_and_next(
     scratch: &mut Scratch,
     out: &mut Vec<Edit>,
 ) -> usize {
-    let bytes = text.as_bytes();
+    let (line, next) = line_bounds(text.as_bytes(), at);
+    repair_line(text, line, t, scratch, out);
+    next
+}
+
+/// The line holding byte `at` (or a window of it, see [`WINDOW`]), and
+/// where scanning goes on after it, always past `at`.
+fn line_bounds(bytes: &[u8], at: usize) -> (Range<usize>, usize) {
     let lo = at.saturating_sub(WINDOW);
     let start = match memrchr(b'\n', &bytes[lo..at]) {
         Some(p) => lo + p + 1,
@@ -1249,8 +1527,7 @@ fn line_and_next(
             (e, e)
         }
     };
-    repair_line(text, start..end, t, scratch, out);
-    next
+    (start..end, next)
 }
 
 /// Where a window may start at or after `from` (before `limit`): just
@@ -1283,11 +1560,15 @@ fn is_char_start(bytes: &[u8], k: usize) -> bool {
 #[derive(Default)]
 struct Scratch {
     chars: Vec<(usize, char)>,
+    /// `Tables::info` of each of `chars`.
+    infos: Vec<u64>,
+    /// `script(class(c))` of each of `chars`.
+    scripts: Vec<u8>,
     per_cp: Vec<Vec<Hit>>,
 }
 
 /// One UTF-8 sequence found in a line, as char indices.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 struct Hit {
     i: usize,
     n: usize,
@@ -1296,7 +1577,7 @@ struct Hit {
 }
 
 /// How a sloppy sequence lost its last byte.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 struct Lost {
     /// The byte became this character (`?`, U+FFFD, or a space for 0xA0);
     /// `None` when it was dropped.
@@ -1309,7 +1590,113 @@ struct Lost {
 /// `?` or U+FFFD.
 const UNDEFINED_1252: [u8; 5] = [0x9D, 0x81, 0x8D, 0x8F, 0x90];
 
-fn find_hits(cs: &[(usize, char)], cp: usize, t: &Tables, out: &mut Vec<Hit>) {
+/// The UTF-8 sequences of codepage `cp` in `cs` (with `infos`, their
+/// `Tables::info`), sloppy ones included, left to right.
+///
+/// A character is a lead byte in `cp` exactly when its `LEAD` bit for `cp`
+/// is set, and a continuation byte when its `CONT` bit is, so the info
+/// words pick the characters to look at ([`find_hits_slow`], in tests, asks
+/// the codepage of each).
+fn find_hits(cs: &[(usize, char)], infos: &[u64], cp: usize, t: &Tables, out: &mut Vec<Hit>) {
+    out.clear();
+    let lead_bit = 1u64 << (LEAD_SHIFT + cp as u32);
+    let cont_bit = 1u64 << (CONT_SHIFT + cp as u32);
+    // Only windows-1252 and Latin-1 know sloppy sequences; elsewhere a lead
+    // counts only before a continuation.
+    let sloppy_cp = cp == CP1252 || cp == LATIN1;
+    let mut i = 0;
+    while i < cs.len() {
+        // To the next character worth a look, in a tight loop.
+        let rest = infos.get(i..).unwrap_or_default();
+        let skip = if sloppy_cp {
+            rest.iter().position(|&x| x & lead_bit != 0)
+        } else {
+            rest.windows(2)
+                .position(|w| w[0] & lead_bit != 0 && w[1] & cont_bit != 0)
+        };
+        match skip {
+            Some(d) => i += d,
+            None => break,
+        }
+        let Some(b) = t.enc(cp, cs[i].1) else {
+            i += 1;
+            continue;
+        };
+        let need = utf8_need(b);
+        if need == 0 {
+            i += 1;
+            continue;
+        }
+        let mut buf = [b, 0, 0, 0];
+        let mut k = 0;
+        while k < need && i + 1 + k < cs.len() && infos[i + 1 + k] & cont_bit != 0 {
+            match t.enc(cp, cs[i + 1 + k].1) {
+                Some(x) => {
+                    buf[k + 1] = x;
+                    k += 1;
+                }
+                None => break,
+            }
+        }
+        if k == need {
+            if let Some(ch) = std::str::from_utf8(&buf[..=need])
+                .ok()
+                .and_then(|s| s.chars().next())
+            {
+                out.push(Hit {
+                    i,
+                    n: need + 1,
+                    ch,
+                    sloppy: None,
+                });
+                i += need + 1;
+                continue;
+            }
+            i += 1;
+            continue;
+        }
+        if (cp == CP1252 || cp == LATIN1) && k + 1 == need {
+            let next = cs.get(i + 1 + k).map(|x| x.1);
+            // A space for NO-BREAK SPACE when that gives Latin-1 or plain
+            // Cyrillic (`Ã ` is `à`, `Ð ` is `Р`); `Ñ ` is `с` with its
+            // byte dropped before a real space.
+            let nbsp_reads = std::str::from_utf8(&[b, 0xA0])
+                .ok()
+                .and_then(|s| s.chars().next())
+                .is_some_and(|c| matches!(c as u32, 0xA0..=0xFF) || plain_cyr_index(c).is_some());
+            let (marker, bytes): (Option<char>, &[u8]) = match next {
+                Some(' ') if need == 1 && nbsp_reads => (Some(' '), &[0xA0]),
+                Some(m @ ('?' | '\u{FFFD}')) => (Some(m), &UNDEFINED_1252),
+                _ => (None, &UNDEFINED_1252),
+            };
+            let mut cands = Vec::new();
+            for &x in bytes {
+                buf[need] = x;
+                if let Some(ch) = std::str::from_utf8(&buf[..=need])
+                    .ok()
+                    .and_then(|s| s.chars().next())
+                {
+                    cands.push(ch);
+                }
+            }
+            if !cands.is_empty() {
+                let n = need + usize::from(marker.is_some());
+                out.push(Hit {
+                    i,
+                    n,
+                    ch: cands[0],
+                    sloppy: Some(Lost { marker, cands }),
+                });
+                i += n;
+                continue;
+            }
+        }
+        i += 1;
+    }
+}
+
+#[cfg(test)]
+fn find_hits_slow(cs: &[(usize, char)], cp: usize, t: &Tables, out: &mut Vec<Hit>) {
     out.clear();
     let mut i = 0;
     while i < cs.len() {
@@ -1413,9 +1800,22 @@ fn repair_line(
     out: &mut Vec<Edit>,
 ) {
     let s = &text[line.clone()];
-    let Scratch { chars: cs, per_cp } = scratch;
+    let Scratch {
+        chars: cs,
+        infos,
+        scripts: char_scripts,
+        per_cp,
+    } = scratch;
     cs.clear();
     cs.extend(s.char_indices().map(|(o, c)| (o + line.start, c)));
+    infos.clear();
+    infos.extend(cs.iter().map(|x| t.info(x.1)));
+    char_scripts.clear();
+    char_scripts.extend(cs.iter().map(|x| script(class(x.1))));
+    let mut all_scripts = [0usize; 6];
+    for &sc in char_scripts.iter() {
+        all_scripts[usize::from(sc)] += 1;
+    }
     let byte_at = |ci: usize, cs: &[(usize, char)]| cs.get(ci).map_or(line.end, |x| x.0);
 
     // 1. UTF-8 through a single-byte codepage: the codepage whose
@@ -1423,7 +1823,7 @@ fn repair_line(
     per_cp.resize_with(NCP, Vec::new);
     let non_ascii = cs.iter().filter(|x| !x.1.is_ascii()).count();
     // Codepages in which some character of the line is a lead byte.
-    let leads = cs.iter().fold(0u64, |m, x| m | t.info(x.1)) & MASK13;
+    let leads = infos.iter().fold(0u64, |m, x| m | x) & MASK13;
     let mut repairs: Vec<Repair> = Vec::new();
     let mut scripts;
     let mut next_cp = 0;
@@ -1440,7 +1840,7 @@ fn repair_line(
             if leads & (1 << cp) == 0 {
                 continue;
             }
-            find_hits(cs, cp, t, hits);
+            find_hits(cs, infos, cp, t, hits);
             let cover: usize = hits
                 .iter()
                 .filter(|h| h.sloppy.is_none())
@@ -1460,18 +1860,12 @@ fn repair_line(
                 break;
             }
             // The line's scripts, without the characters suspected of
-            // being mojibake in this codepage.
-            scripts = [0; 6];
-            let mut hi = 0;
-            let hits = &per_cp[cp];
-            for (ci, x) in cs.iter().enumerate() {
-                while hi < hits.len() && hits[hi].i + hits[hi].n <= ci {
-                    hi += 1;
+            // being mojibake in this codepage (hits are disjoint).
+            scripts = all_scripts;
+            for h in &per_cp[cp] {
+                for &sc in char_scripts.get(h.i..h.i + h.n).into_iter().flatten() {
+                    scripts[usize::from(sc)] -= 1;
                 }
-                if hi < hits.len() && hits[hi].i <= ci {
-                    continue;
-                }
-                scripts[usize::from(script(class(x.1)))] += 1;
             }
             let mut found = Vec::new();
             for cluster in clusters(cs, &per_cp[cp]) {
@@ -1864,11 +2258,12 @@ fn peel(
         return None;
     }
     let cs: Vec<(usize, char)> = s.char_indices().collect();
+    let infos: Vec<u64> = cs.iter().map(|x| t.info(x.1)).collect();
     let mut hits = Vec::new();
     let base = bad_in_context(before, s.chars(), after, dominant);
     let mut best: Option<(u32, String, usize)> = None;
     for cp in 0..NCP {
-        find_hits(&cs, cp, t, &mut hits);
+        find_hits(&cs, &infos, cp, t, &mut hits);
         if hits.is_empty() || hits.iter().any(|h| h.sloppy.is_some()) {
             continue;
         }
@@ -2726,6 +3121,264 @@ mod tests {
             let (twice, edits) = run_with(&once, LossyMode::Keep);
             assert_eq!(twice, once);
             assert!(edits.is_empty());
+        }
+    }
+
+    /// Trigger positions with the scan state at each, and the state at the
+    /// end, as `find_once` meets them.
+    fn triggers<const FAST: bool>(text: &str) -> Vec<(usize, Scan)> {
+        let t = &*TABLES;
+        let mut st = Scan::default();
+        let mut i = 0;
+        let mut v = Vec::new();
+        while let Some(at) = next_trigger::<FAST>(text, i, t, &mut st) {
+            v.push((at, st));
+            i = line_bounds(text.as_bytes(), at).1;
+        }
+        v.push((text.len(), st));
+        v
+    }
+
+    fn assert_fast_scan(text: &str) {
+        assert_eq!(triggers::<true>(text), triggers::<false>(text), "{text:?}");
+    }
+
+    #[test]
+    fn plain_letters_carry_no_other_sign() {
+        let t = &*TABLES;
+        for u in 0x400..0x480u32 {
+            let Some(c) = char::from_u32(u) else { continue };
+            let info = t.info(c);
+            let mut buf = [0u8; 2];
+            let b = c.encode_utf8(&mut buf).as_bytes();
+            assert_eq!(t.cyr[cyr_index(b[0], b[1])], info, "{c}");
+            if info & PLAIN_CYR != 0 {
+                assert_eq!(info & (LEG | BOXY | LATIN | SLOPPY_LEAD), 0, "{c}");
+                assert!((info & CYR_LO != 0) != (info & CYR_UP != 0), "{c}");
+            }
+        }
+    }
+
+    /// `cyr_bad` on every byte triple that valid UTF-8 can hold, against
+    /// the character tables.
+    #[test]
+    fn cyr_bad_agrees_with_the_tables() {
+        let t = &*TABLES;
+        for b in 0..=255u8 {
+            let conts: Vec<u8> = if b >= 0xC0 {
+                (0x80..=0xBF).collect()
+            } else {
+                (0..=255).collect()
+            };
+            for &c in &conts {
+                let letter = match b {
+                    0xD0 | 0xD1 => {
+                        let info = t.cyr[cyr_index(b, c)];
+                        let u = 0x400 + cyr_index(b, c);
+                        assert!(!(0x410..0x450).contains(&u) || info & PLAIN_CYR != 0);
+                        (0x410..0x450).contains(&u).then_some(info & CYR_UP != 0)
+                    }
+                    _ => None,
+                };
+                for p in 0..=255u8 {
+                    let want = match (b, letter) {
+                        (0..=0xBF, _) => false,
+                        (_, None) => true,
+                        (_, Some(upper)) => p.is_ascii_alphabetic() || (upper && p >= 0x80),
+                    };
+                    assert_eq!(cyr_bad(p, b, c), want, "{p:x} {b:x} {c:x}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn cyr_bad_mask_is_cyr_bad_at_each_byte() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let pool = [
+            0x20, b'a', b'.', 0xD0, 0xD1, 0xD2, 0xC3, 0xE2, 0x80, 0x90, 0xB0, 0x81, 0x91, 0xBF,
+        ];
+        for _ in 0..20_000 {
+            let mut w = [0u8; 34];
+            for x in w.iter_mut() {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                *x = pool[(seed % pool.len() as u64) as usize];
+            }
+            let mut want = 0u32;
+            for k in 0..32 {
+                want |= u32::from(cyr_bad(w[k], w[k + 1], w[k + 2])) << k;
+            }
+            assert_eq!(cyr_bad_mask(&w), want, "{w:x?}");
+        }
+    }
+
+    const SCAN_CHARS: [&str; 30] = [
+        " ", "a", "S", "1", ".", "?", "\n", "\r\n", "\u{A0}", "Г", "ё", "я", "Я", "Ё", "ї", "ґ",
+        "Ѓ", "ѕ", "р", "Р", "Ã", "â", "Ð", "Ñ", "©", "╨", "€", "«", "\u{FFFD}", "é",
+    ];
+
+    /// Every string of up to three of the characters that matter to the
+    /// scan, and of five of the Cyrillic ones with separators.
+    #[test]
+    fn fast_scan_is_the_slow_scan_on_short_strings() {
+        let n = SCAN_CHARS.len();
+        for first in SCAN_CHARS {
+            for b in 0..=n {
+                for c in 0..=n {
+                    let mut s = String::from(first);
+                    for k in [b, c] {
+                        if k < n {
+                            s.push_str(SCAN_CHARS[k]);
+                        }
+                    }
+                    assert_fast_scan(&s);
+                }
+            }
+        }
+        let few = [
+            " ", "a", "\n", "Г", "ё", "я", "Я", "р", "Р", "\u{A0}", "Ѓ", "?",
+        ];
+        let m = few.len();
+        for code in 0..m.pow(5) {
+            let mut s = String::new();
+            let mut x = code;
+            for _ in 0..5 {
+                s.push_str(few[x % m]);
+                x /= m;
+            }
+            assert_fast_scan(&s);
+        }
+    }
+
+    #[test]
+    fn fast_scan_is_the_slow_scan_on_long_text() {
+        let para = "Президент Владимир Путин заявил, что «Газпром» готов. \
+            В\u{A0}Москве — 5 °C. ПРАВИТЕЛЬСТВО РОССИИ. Сірий кіт і їжак ґанок. \
+            SГёren and Ñ and РџСѓС‚РёРЅ Р·Р°СЏРІРёР» and Ïóòèí and donâ€™t. ";
+        let mut text = String::new();
+        for k in 0..400 {
+            text.push_str(para);
+            text.push_str(["\n", "\r\n", " ", "", "\n\n"][k % 5]);
+        }
+        assert_fast_scan(&text);
+        // One line longer than the window, clean and damaged.
+        assert_fast_scan(&text.replace(['\n', '\r'], " "));
+        let clean = "Министр иностранных дел России Сергей Лавров заявил в четверг. ";
+        assert_fast_scan(&clean.repeat(500));
+        assert_fast_scan(&format!("{}Ã©{}", clean.repeat(300), clean.repeat(300)));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        #[test]
+        fn fast_scan_is_the_slow_scan(
+            pieces in proptest::collection::vec(
+                (0..SCAN_CHARS.len() + 8, 1..40usize),
+                0..120,
+            ),
+        ) {
+            const WORDS: [&str; 8] = [
+                "Путин", "заявил", "ПРАВИТЕЛЬСТВО", "дел России", "Москва",
+                "МегаФон", "Бјорн", "ещё",
+            ];
+            let mut s = String::new();
+            for (k, reps) in pieces {
+                let piece = match SCAN_CHARS.get(k) {
+                    Some(c) => c,
+                    None => WORDS[k - SCAN_CHARS.len()],
+                };
+                for _ in 0..reps.min(if piece.chars().count() > 1 { 3 } else { 40 }) {
+                    s.push_str(piece);
+                }
+            }
+            proptest::prop_assert_eq!(triggers::<true>(&s), triggers::<false>(&s));
+        }
+    }
+
+    #[test]
+    fn class_table_is_class_slow() {
+        let t = &*TABLES;
+        for u in 0x80..LIMIT as u32 {
+            let Some(c) = char::from_u32(u) else { continue };
+            let k = class_slow(c);
+            assert_eq!(class(c), k, "{c:?}");
+            let latin = matches!(k, K::LatLo | K::LatUp);
+            assert_eq!(t.info(c) & LATIN != 0, latin, "{c:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+        #[test]
+        fn find_hits_is_find_hits_slow(
+            ks in proptest::collection::vec(0..SCAN_CHARS.len() + 12, 0..60),
+        ) {
+            const MORE: [&str; 12] = [
+                "€", "™", "œ", "¤", "ï", "Ï", "ð", "╤", "√", "ﬁ", "\u{81}", "\u{9D}",
+            ];
+            let s: String = ks
+                .iter()
+                .map(|&k| SCAN_CHARS.get(k).copied().unwrap_or_else(|| MORE[k - SCAN_CHARS.len()]))
+                .collect();
+            let t = &*TABLES;
+            let cs: Vec<(usize, char)> = s.char_indices().collect();
+            let infos: Vec<u64> = cs.iter().map(|x| t.info(x.1)).collect();
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            for cp in 0..NCP {
+                find_hits(&cs, &infos, cp, t, &mut fast);
+                find_hits_slow(&cs, cp, t, &mut slow);
+                proptest::prop_assert_eq!(&fast, &slow, "{} {:?}", cp, s);
+                // Sorted, disjoint, inside the line (`repair_line` counts
+                // scripts by subtraction).
+                let mut end = 0;
+                for h in &fast {
+                    proptest::prop_assert!(h.i >= end && h.n > 0 && h.i + h.n <= cs.len());
+                    end = h.i + h.n;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn find_hits_is_find_hits_slow_on_mojibake() {
+        let t = &*TABLES;
+        let text = "donâ€™t РџСѓС‚РёРЅ Ã©tÃ© â€œHiâ€� GrÃ cies п÷я┐я┌п╦п╫ ╨Я╤Г caf√© ĹĽĂłĹ‚w Ξ‘ΞΈΞ®Ξ½Ξ± Ä°stanbul LietuvÄ— caf├⌐";
+        let cs: Vec<(usize, char)> = text.char_indices().collect();
+        let infos: Vec<u64> = cs.iter().map(|x| t.info(x.1)).collect();
+        let (mut fast, mut slow) = (Vec::new(), Vec::new());
+        for cp in 0..NCP {
+            find_hits(&cs, &infos, cp, t, &mut fast);
+            find_hits_slow(&cs, cp, t, &mut slow);
+            assert_eq!(fast, slow, "{cp}");
+        }
+    }
+
+    #[test]
+    fn rarity_table_is_rarity_slow() {
+        for u in 0..0x11_0000u32 {
+            let Some(c) = char::from_u32(u) else { continue };
+            assert_eq!(rarity(c), rarity_slow(c), "{c:?}");
+        }
+    }
+
+    /// The scripts of a line without a codepage's hits are counted by
+    /// subtraction: hits are sorted, disjoint and inside the line.
+    #[test]
+    fn hits_are_sorted_disjoint_and_inside_the_line() {
+        let t = &*TABLES;
+        let text = "donâ€™t РџСѓС‚РёРЅ Ã©tÃ© â€œHiâ€� â€ GrÃ cies ÃƒÂ© Ð¾ÑÑÐ¸Ñ п÷я┐я┌ ╨Я╤Г caf√© ĹĽĂłĹ‚w Ä°stanbul Ã? Ã\u{FFFD} ÐŸ";
+        let cs: Vec<(usize, char)> = text.char_indices().collect();
+        let infos: Vec<u64> = cs.iter().map(|x| t.info(x.1)).collect();
+        let mut hits = Vec::new();
+        for cp in 0..NCP {
+            find_hits(&cs, &infos, cp, t, &mut hits);
+            let mut end = 0;
+            for h in &hits {
+                assert!(h.i >= end && h.n > 0 && h.i + h.n <= cs.len(), "{cp} {h:?}");
+                end = h.i + h.n;
+            }
         }
     }
 
