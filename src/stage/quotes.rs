@@ -2348,7 +2348,9 @@ impl Para<'_> {
         if after > 3 {
             return None;
         }
-        if after > 0 && (word_in(w(k + 1), &NOT_AFTER_VERB_KEYS) || word_in(w(k + 1), &PRONOUN_KEYS)) {
+        if after > 0
+            && (word_in(w(k + 1), &NOT_AFTER_VERB_KEYS) || word_in(w(k + 1), &PRONOUN_KEYS))
+        {
             return None;
         }
         Some(Attr {
@@ -2420,7 +2422,9 @@ impl Para<'_> {
         if after > 3 {
             return None;
         }
-        if after > 0 && (word_in(w(k + 1), &NOT_AFTER_VERB_KEYS) || word_in(w(k + 1), &PRONOUN_KEYS)) {
+        if after > 0
+            && (word_in(w(k + 1), &NOT_AFTER_VERB_KEYS) || word_in(w(k + 1), &PRONOUN_KEYS))
+        {
             return None;
         }
         Some(Attr {
@@ -3946,8 +3950,20 @@ mod tests {
                     assert_eq!(word_in(&probe, &keys), want, "{probe}");
                 }
             }
-            for probe in ["", "zzz", "é", "said\0", "SAID", "saidsaidsaidsaid", "a\u{300}"] {
-                assert_eq!(word_in(probe, &keys), word_in_list(probe, list), "{probe:?}");
+            for probe in [
+                "",
+                "zzz",
+                "é",
+                "said\0",
+                "SAID",
+                "saidsaidsaidsaid",
+                "a\u{300}",
+            ] {
+                assert_eq!(
+                    word_in(probe, &keys),
+                    word_in_list(probe, list),
+                    "{probe:?}"
+                );
             }
             assert!(keys.is_sorted(), "{list:?}");
         }
