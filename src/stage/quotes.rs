@@ -3889,6 +3889,68 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// `prev_vis`/`next_vis` telling ASCII by its byte find what the
+        /// char loops find, at every char boundary and from outside the
+        /// paragraph.
+        #[test]
+        fn visible_neighbours_match_char_loops(
+            text in "[ a.\"'\t\r\n\u{7}\u{AD}\u{200B}\u{200D}\u{A0}é’“Пу東]{0,30}",
+            cut in 0usize..4,
+        ) {
+            let ps = text.char_indices().nth(cut).map_or(text.len(), |(k, _)| k);
+            let p = Para {
+                text: &text,
+                style: QuoteStyle::Curly,
+                ps,
+                pe: text.len(),
+                marks: Vec::new(),
+                stack: Vec::new(),
+                depth_log: Vec::new(),
+                protected: Vec::new(),
+                edits: Vec::new(),
+                dbl_close_after: Vec::new(),
+                sgl_close_after: Vec::new(),
+                closed: None,
+                prev_open: false,
+                void_closer: None,
+            };
+            let at = text.char_indices().map(|(k, _)| k).chain([text.len()]);
+            for i in at {
+                let prev = text[ps..i.max(ps)].chars().rev().find(|c| !is_ignorable(*c));
+                let next = text[i.min(p.pe)..p.pe].chars().find(|c| !is_ignorable(*c));
+                proptest::prop_assert_eq!(p.prev_vis(i), prev, "{}", i);
+                proptest::prop_assert_eq!(p.next_vis(i), next, "{}", i);
+            }
+        }
+    }
+
+    #[test]
+    fn buffers_kept_between_texts_change_nothing() {
+        // Each text alone on a fresh thread (no kept buffers), then all of
+        // them in turn on one thread (buffers kept from the text before).
+        let texts = [
+            "He said \"yes\" and 'no' / and / here.\n\nhttp://x.org/a \"q\"",
+            "«Да», – сказал он. – «Нет»\n\n`code \"x\"` \"unclosed",
+            "plain text\n",
+            "\"a\" \"b\" \"c\" \"d\" \"e\" \"f\" \"g\"",
+        ];
+        let fresh: Vec<String> = texts
+            .iter()
+            .map(|t| {
+                let t = t.to_string();
+                std::thread::spawn(move || curly(&t))
+                    .join()
+                    .unwrap_or_default()
+            })
+            .collect();
+        for _ in 0..2 {
+            for (t, want) in texts.iter().zip(&fresh) {
+                assert_eq!(&curly(t), want, "{t:?}");
+            }
+        }
+    }
+
     #[test]
     fn byte_scans_match_char_scans() {
         let text = "said  \u{A0}the\u{2009}Minister’s co-chair, it's Ünal\u{3000}x\tyo-yo; ¿q";
