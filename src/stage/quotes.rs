@@ -301,10 +301,31 @@ const MAX_PASSES: usize = 4;
 /// [`Prior`]): a paragraph is read on its own, so one that a pass left as
 /// it was, read in the same context, finds again what it found (nothing).
 pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
-    let style = cx.config.quotes;
+    // The paragraph records of two passes, kept between texts (as
+    // [`Scratch`]).
+    let (mut recs, mut next_recs) = RECS.take();
+    find_settled(text, cx.config.quotes, out, &mut recs, &mut next_recs);
+    if recs.capacity() <= Scratch::MAX_KEPT && next_recs.capacity() <= Scratch::MAX_KEPT {
+        recs.clear();
+        next_recs.clear();
+        RECS.set((recs, next_recs));
+    }
+}
+
+thread_local! {
+    static RECS: Cell<(Vec<ParaRec>, Vec<ParaRec>)> = const { Cell::new((Vec::new(), Vec::new())) };
+}
+
+/// [`find`] with buffers for the paragraph records (empty).
+fn find_settled(
+    text: &str,
+    style: QuoteStyle,
+    out: &mut Vec<Edit>,
+    recs: &mut Vec<ParaRec>,
+    next_recs: &mut Vec<ParaRec>,
+) {
     let mut first = Vec::new();
-    let mut recs = Vec::new();
-    find_once(text, style, None, &mut first, &mut recs);
+    find_once(text, style, None, &mut first, recs);
     if first.is_empty() {
         return;
     }
@@ -324,15 +345,14 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
         .cloned()
         .collect();
     let mut again = Vec::new();
-    let mut next_recs = Vec::new();
     for _ in 1..MAX_PASSES {
         again.clear();
         next_recs.clear();
         let prior = Prior {
             changes: &changes,
-            recs: &recs,
+            recs,
         };
-        find_once(&current, style, Some(prior), &mut again, &mut next_recs);
+        find_once(&current, style, Some(prior), &mut again, next_recs);
         again.retain(|e| e.kind() == EditKind::Change);
         let next = match edit::apply(&current, &mut again) {
             Cow::Borrowed(_) => {
@@ -351,7 +371,7 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
         edits = composed;
         current = next;
         std::mem::swap(&mut changes, &mut again);
-        std::mem::swap(&mut recs, &mut next_recs);
+        std::mem::swap(recs, next_recs);
     }
 }
 
