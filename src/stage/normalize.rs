@@ -345,6 +345,8 @@ fn scan_line(text: &str, pos: usize) -> (usize, Scan) {
     let bytes = text.as_bytes();
     let cont = |k: usize| u32::from(bytes.get(k).copied().unwrap_or(0x80) & 0x3F);
     let low: &[u64; 32] = &PLAIN_LOW;
+    // Whether the chars of the lead bytes D0 and D1 (U+0400..U+047F) are all plain.
+    let cyrillic_plain = low[0x10] == u64::MAX && low[0x11] == u64::MAX;
     let mut i = pos;
     let mut scan = Scan::Plain;
     loop {
@@ -367,6 +369,21 @@ fn scan_line(text: &str, pos: usize) -> (usize, Scan) {
                 // while they are plain. Below U+0800: the index is below 32.
                 let mut j = i;
                 loop {
+                    // Four Cyrillic letters of U+0400..U+047F (lead byte D0
+                    // or D1, whose 64 chars are all plain) at a time.
+                    if cyrillic_plain {
+                        while let Some(w) = bytes.get(j..j + 8).and_then(|w| w.first_chunk::<8>()) {
+                            // Even bytes D0 or D1, odd bytes continuation bytes.
+                            let x = u64::from_le_bytes(*w);
+                            if x & 0xC0FE_C0FE_C0FE_C0FE != 0x80D0_80D0_80D0_80D0 {
+                                break;
+                            }
+                            j += 8;
+                        }
+                        if !matches!(bytes.get(j), Some(0x80..=0xDF)) {
+                            break;
+                        }
+                    }
                     let lead = bytes.get(j).copied().unwrap_or(0);
                     let u = (u32::from(lead & 0x1F) << 6) | cont(j + 1);
                     if (low[(u >> 6) as usize & 31] >> (u & 63)) & 1 == 0 {
