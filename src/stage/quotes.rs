@@ -1789,7 +1789,7 @@ impl Para<'_> {
         last_closed: &mut Option<(usize, Entry)>,
         any_before: bool,
     ) {
-        let m = self.marks[i].clone();
+        let m = self.marks[i];
         let p = m.pv;
         let nx = m.nv;
         if m.subst {
@@ -2093,7 +2093,7 @@ impl Para<'_> {
         last_closed: &mut Option<(usize, Entry)>,
         any_before: bool,
     ) {
-        let m = self.marks[i].clone();
+        let m = self.marks[i];
         if self.stray_closer(i) {
             return;
         }
@@ -2147,7 +2147,7 @@ impl Para<'_> {
         p: Option<char>,
         nx: Option<char>,
     ) {
-        let m = self.marks[i].clone();
+        let m = self.marks[i];
         let p_alpha = p.is_some_and(char::is_alphabetic);
         let n_alpha = nx.is_some_and(char::is_alphabetic);
         let p_digit = p.is_some_and(|c| c.is_ascii_digit());
@@ -2708,7 +2708,7 @@ impl Para<'_> {
 
     /// R4.2/R4.3 after a closer that emptied the stack; returns the new cursor.
     fn after_close(&mut self, i: usize, cursor: usize) -> usize {
-        let m = self.marks[i].clone();
+        let m = self.marks[i];
         if m.kind != Kind::Double && m.out != Kind::Double {
             return cursor;
         }
@@ -4029,7 +4029,7 @@ mod tests {
                 ];
                 for probe in probes {
                     let want = word_in_list(&probe, list);
-                    assert_eq!(word_in(&probe, &keys), want, "{probe}");
+                    assert_eq!(word_in(&probe, keys), want, "{probe}");
                 }
             }
             for probe in [
@@ -4041,11 +4041,7 @@ mod tests {
                 "saidsaidsaidsaid",
                 "a\u{300}",
             ] {
-                assert_eq!(
-                    word_in(probe, &keys),
-                    word_in_list(probe, list),
-                    "{probe:?}"
-                );
+                assert_eq!(word_in(probe, keys), word_in_list(probe, list), "{probe:?}");
             }
             assert!(keys.is_sorted(), "{list:?}");
         }
