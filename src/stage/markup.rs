@@ -449,61 +449,84 @@ fn escapes(text: &str, out: &mut Vec<Edit>) {
 }
 
 /// QUOTES.md R10: asterisk spans that are quotations.
+///
+/// Only the lines that hold a `*` are read: each is found from its first
+/// `*` (memchr), and the search goes on after its end.
 fn italic_quotations(text: &str, out: &mut Vec<Edit>) {
+    let b = text.as_bytes();
+    let mut from = 0;
+    while let Some(k) = memchr::memchr(b'*', &b[from..]) {
+        let star = from + k;
+        // `from` is a line start: the text start or just after a `\n`.
+        let base = memchr::memrchr(b'\n', &b[from..star]).map_or(from, |i| from + i + 1);
+        let end = memchr::memchr(b'\n', &b[star..]).map_or(b.len(), |i| star + i + 1);
+        italic_line(&text[base..end], base, out);
+        from = end;
+    }
+}
+
+/// [`italic_quotations`] reading every line: the definition the fast
+/// version must match.
+#[cfg(test)]
+fn italic_quotations_all_lines(text: &str, out: &mut Vec<Edit>) {
     for line in text.split_inclusive('\n') {
         let base = line.as_ptr() as usize - text.as_ptr() as usize;
-        let body = line.trim_end_matches(['\n', '\r']);
-        let b = body.as_bytes();
-        let mut i = 0;
-        while let Some(k) = memchr::memchr(b'*', &b[i..]) {
-            let open = i + k;
-            i = open + 1;
-            if !opens_span(b, open) {
-                continue;
-            }
-            let Some(close) = find_close(b, open + 1) else {
-                continue;
-            };
-            let inner = &body[open + 1..close];
-            let after = &body[close + 1..];
-            let quotes = inner.matches(['"', '\u{201C}', '\u{201D}']).count();
-            let tail = inner.trim_end_matches(['.', ',', '!', '?', ';', ':']);
-            let ends_with_closer =
-                tail.ends_with(['"', '\u{201D}']) || inner.ends_with(['"', '\u{201D}']);
-            let starts_like_sentence = inner.chars().next().is_some_and(|c| c.is_uppercase());
-            if ends_with_closer && quotes % 2 == 1 && starts_like_sentence {
-                out.push(
-                    Edit::replace(base + open..base + open + 1, "\"", &ITALIC_QUOTATION)
-                        .with_detail("italic span ends with an unmatched closing quote"),
-                );
-                i = close + 1;
-                out.push(Edit::delete(
-                    base + close..base + close + 1,
-                    &ITALIC_QUOTATION,
-                ));
-                continue;
-            }
-            let words = inner.split_whitespace().count();
-            if quotes == 0
-                && starts_like_sentence
-                && words >= 5
-                && inner.ends_with(['.', '!', '?'])
-                && ends_paragraph(&without_images(after))
-                && follows_attribution(body[..open].strip_suffix('\\').unwrap_or(&body[..open]))
-            {
-                out.push(
-                    Edit::replace(base + open..base + open + 1, "\"", &ITALIC_QUOTATION)
-                        .with_detail(
-                            "paragraph-final italic sentences after a quotation's attribution",
-                        ),
-                );
-                i = close + 1;
-                out.push(Edit::replace(
-                    base + close..base + close + 1,
-                    "\"",
-                    &ITALIC_QUOTATION,
-                ));
-            }
+        italic_line(line, base, out);
+    }
+}
+
+/// R10 in one line (with its `\n`, if any), which starts at `base`.
+fn italic_line(line: &str, base: usize, out: &mut Vec<Edit>) {
+    let body = line.trim_end_matches(['\n', '\r']);
+    let b = body.as_bytes();
+    let mut i = 0;
+    while let Some(k) = memchr::memchr(b'*', &b[i..]) {
+        let open = i + k;
+        i = open + 1;
+        if !opens_span(b, open) {
+            continue;
+        }
+        let Some(close) = find_close(b, open + 1) else {
+            continue;
+        };
+        let inner = &body[open + 1..close];
+        let after = &body[close + 1..];
+        let quotes = inner.matches(['"', '\u{201C}', '\u{201D}']).count();
+        let tail = inner.trim_end_matches(['.', ',', '!', '?', ';', ':']);
+        let ends_with_closer =
+            tail.ends_with(['"', '\u{201D}']) || inner.ends_with(['"', '\u{201D}']);
+        let starts_like_sentence = inner.chars().next().is_some_and(|c| c.is_uppercase());
+        if ends_with_closer && quotes % 2 == 1 && starts_like_sentence {
+            out.push(
+                Edit::replace(base + open..base + open + 1, "\"", &ITALIC_QUOTATION)
+                    .with_detail("italic span ends with an unmatched closing quote"),
+            );
+            i = close + 1;
+            out.push(Edit::delete(
+                base + close..base + close + 1,
+                &ITALIC_QUOTATION,
+            ));
+            continue;
+        }
+        let words = inner.split_whitespace().count();
+        if quotes == 0
+            && starts_like_sentence
+            && words >= 5
+            && inner.ends_with(['.', '!', '?'])
+            && ends_paragraph(&without_images(after))
+            && follows_attribution(body[..open].strip_suffix('\\').unwrap_or(&body[..open]))
+        {
+            out.push(
+                Edit::replace(base + open..base + open + 1, "\"", &ITALIC_QUOTATION).with_detail(
+                    "paragraph-final italic sentences after a quotation's attribution",
+                ),
+            );
+            i = close + 1;
+            out.push(Edit::replace(
+                base + close..base + close + 1,
+                "\"",
+                &ITALIC_QUOTATION,
+            ));
         }
     }
 }
@@ -779,6 +802,37 @@ mod tests {
         ] {
             let once = run(s);
             assert_eq!(run(&once), once, "{s}");
+        }
+    }
+
+    #[test]
+    fn italic_lines_with_a_star_only() {
+        for s in [
+            "",
+            "*",
+            "a\n*\n",
+            "He said: *\"Go now.\"*\r\n*x*",
+            "\"Yes,\" the minister stressed. *This is a long final sentence here.*\n\n*b*",
+            "no stars\nat all\n",
+            "*\r\r\n\r*A \"b.\"*",
+        ] {
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            italic_quotations(s, &mut fast);
+            italic_quotations_all_lines(s, &mut slow);
+            assert_eq!(fast, slow, "{s:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Reading only the lines with a `*` finds what reading every line finds.
+        #[test]
+        fn italic_fast_path_finds_the_same(
+            text in "([*\"\u{201C}\u{201D}.!?,\\ \t\r\n\u{A0}\u{7}aAé東]|said|The quick brown fox\\.|<br>|!\\[i\\]\\(u\\)){0,60}"
+        ) {
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            italic_quotations(&text, &mut fast);
+            italic_quotations_all_lines(&text, &mut slow);
+            proptest::prop_assert_eq!(fast, slow);
         }
     }
 }

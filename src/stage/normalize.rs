@@ -7,6 +7,7 @@
 //! the line end as another, and characters inside the line as others.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use unicode_normalization::char::{canonical_combining_class, is_combining_mark};
@@ -254,6 +255,22 @@ fn plain_uncached(c: char) -> bool {
         && !is_control(c)
 }
 
+/// [`is_plain`] of U+0000..U+07FF (every char of one or two bytes in
+/// UTF-8), one bit each: the table [`scan_line`] reads for two-byte chars,
+/// without the readiness check of [`is_plain_bmp`].
+static PLAIN_LOW: LazyLock<[u64; 32]> = LazyLock::new(|| {
+    let mut bits = [0u64; 32];
+    for (w, word) in bits.iter_mut().enumerate() {
+        for bit in 0..64 {
+            let v = ((w << 6) | bit) as u32;
+            if char::from_u32(v).is_some_and(plain_uncached) {
+                *word |= 1 << bit;
+            }
+        }
+    }
+    bits
+});
+
 /// [`is_plain`] of each code point of the Basic Multilingual Plane, valid for
 /// the blocks marked in `PLAIN_READY`.
 static PLAIN_BITS: [AtomicU64; 1024] = [const { AtomicU64::new(0) }; 1024];
@@ -265,15 +282,41 @@ static PLAIN_READY: [AtomicBool; 256] = [const { AtomicBool::new(false) }; 256];
 fn printable_ascii_prefix(b: &[u8]) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut i = 0;
-    while let Some(word) = b[i..].first_chunk::<8>() {
+    let not_printable = |word: &[u8; 8]| {
         let x = u64::from_le_bytes(*word);
         // Per byte, without carries between bytes: bit 7 of `low + 1` is
         // set for 0x7F, bit 7 of `low + 0x60` for 0x20 and above.
         let low = x & !HIGH;
-        let not_printable = ((low + ONES) | x | !(low + 0x60 * ONES)) & HIGH;
-        if not_printable != 0 {
-            return i + (not_printable.trailing_zeros() / 8) as usize;
+        ((low + ONES) | x | !(low + 0x60 * ONES)) & HIGH
+    };
+    // The first eight bytes alone: runs between non-ASCII words are short.
+    let Some(first) = b.first_chunk::<8>() else {
+        return b
+            .iter()
+            .position(|&c| !(0x20..0x7F).contains(&c))
+            .unwrap_or(b.len());
+    };
+    let bad = not_printable(first);
+    if bad != 0 {
+        return (bad.trailing_zeros() / 8) as usize;
+    }
+    let mut i = 8;
+    // Then 32 bytes at a time: a branch-free fold that the compiler turns
+    // into vector code; the chunk that holds the first other byte is
+    // looked at again eight bytes at a time (below).
+    while let Some(chunk) = b[i..].first_chunk::<32>() {
+        let other = chunk
+            .iter()
+            .fold(0u8, |acc, &c| acc | u8::from(c.wrapping_sub(0x20) >= 0x5F));
+        if other != 0 {
+            break;
+        }
+        i += 32;
+    }
+    while let Some(word) = b[i..].first_chunk::<8>() {
+        let bad = not_printable(word);
+        if bad != 0 {
+            return i + (bad.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
@@ -301,6 +344,9 @@ enum Scan {
 fn scan_line(text: &str, pos: usize) -> (usize, Scan) {
     let bytes = text.as_bytes();
     let cont = |k: usize| u32::from(bytes.get(k).copied().unwrap_or(0x80) & 0x3F);
+    let low: &[u64; 32] = &PLAIN_LOW;
+    // Whether the chars of the lead bytes D0 and D1 (U+0400..U+047F) are all plain.
+    let cyrillic_plain = low[0x10] == u64::MAX && low[0x11] == u64::MAX;
     let mut i = pos;
     let mut scan = Scan::Plain;
     loop {
@@ -317,7 +363,45 @@ fn scan_line(text: &str, pos: usize) -> (usize, Scan) {
             b'\n' | b'\r' => return (i, scan),
             b'\t' => (true, 1),
             0..=0x7F => (false, 1),
-            0x80..=0xDF => (is_plain_bmp((u32::from(b & 0x1F) << 6) | cont(i + 1)), 2),
+            0x80..=0xDF => {
+                // A run of two-byte chars, maybe with single spaces between
+                // them (Cyrillic, Greek, accented Latin), read in this loop
+                // while they are plain. Below U+0800: the index is below 32.
+                let mut j = i;
+                loop {
+                    // Four Cyrillic letters of U+0400..U+047F (lead byte D0
+                    // or D1, whose 64 chars are all plain) at a time.
+                    if cyrillic_plain {
+                        while let Some(w) = bytes.get(j..j + 8).and_then(|w| w.first_chunk::<8>()) {
+                            // Even bytes D0 or D1, odd bytes continuation bytes.
+                            let x = u64::from_le_bytes(*w);
+                            if x & 0xC0FE_C0FE_C0FE_C0FE != 0x80D0_80D0_80D0_80D0 {
+                                break;
+                            }
+                            j += 8;
+                        }
+                        if !matches!(bytes.get(j), Some(0x80..=0xDF)) {
+                            break;
+                        }
+                    }
+                    let lead = bytes.get(j).copied().unwrap_or(0);
+                    let u = (u32::from(lead & 0x1F) << 6) | cont(j + 1);
+                    if (low[(u >> 6) as usize & 31] >> (u & 63)) & 1 == 0 {
+                        break;
+                    }
+                    j += 2;
+                    match bytes.get(j) {
+                        Some(0x80..=0xDF) => {}
+                        Some(b' ') if matches!(bytes.get(j + 1), Some(0x80..=0xDF)) => j += 1,
+                        _ => break,
+                    }
+                }
+                if j > i {
+                    i = j;
+                    continue;
+                }
+                (false, 2)
+            }
             0xE0..=0xEF => {
                 let u = (u32::from(b & 0x0F) << 12) | (cont(i + 1) << 6) | cont(i + 2);
                 (is_plain_bmp(u), 3)
@@ -402,7 +486,7 @@ fn find_lines(text: &str, cx: &Context<'_>, fast: bool, out: &mut Vec<Edit>) {
                 }
             }
             seen_text = true;
-            line_edits(text, pos, content_end, scan, out);
+            line_edits(text, pos, content_end, scan, fast, out);
             if let Some(rule) = term_rule {
                 out.push(Edit::replace(content_end..term_end, "\n", rule));
             }
@@ -427,8 +511,8 @@ fn find_lines(text: &str, cx: &Context<'_>, fast: bool, out: &mut Vec<Edit>) {
 }
 
 /// Edits inside one line of text `start..end` (no line end, not blank),
-/// which holds what `scan` says.
-fn line_edits(text: &str, start: usize, end: usize, scan: Scan, out: &mut Vec<Edit>) {
+/// which holds what `scan` says; `fast` as for [`find_lines`].
+fn line_edits(text: &str, start: usize, end: usize, scan: Scan, fast: bool, out: &mut Vec<Edit>) {
     let line = &text[start..end];
     if scan == Scan::Plain
         && line
@@ -454,7 +538,11 @@ fn line_edits(text: &str, start: usize, end: usize, scan: Scan, out: &mut Vec<Ed
             }
         }
     } else {
-        char_edits(trimmed, start, out);
+        if fast {
+            char_edits_regions(trimmed, start, out);
+        } else {
+            char_edits::<false>(trimmed, start, out);
+        }
         // A deletion can leave a combining mark after a new neighbour; if
         // the line would come out un-normalized, make the line one NFC edit.
         if scan == Scan::Other
@@ -491,8 +579,95 @@ fn is_removed(c: char) -> bool {
     is_zero_width(c) || is_joiner(c) || c == '\u{AD}' || is_control(c)
 }
 
+/// The end of the run of chars from `i` that are spaces or could take part
+/// in no edit of [`char_edits`] on their own: printable ASCII, tabs and
+/// [`is_plain`] chars.
+fn plain_run_end(s: &str, mut i: usize) -> usize {
+    let b = s.as_bytes();
+    loop {
+        i += printable_ascii_prefix(&b[i..]);
+        match b.get(i) {
+            None => return i,
+            Some(b'\t') => i += 1,
+            Some(&c) if c >= 0x80 => match s[i..].chars().next() {
+                Some(c) if is_plain(c) => i += c.len_utf8(),
+                _ => return i,
+            },
+            Some(_) => return i,
+        }
+    }
+}
+
+/// [`char_edits`] read only around the chars that can take part in an
+/// edit: a long line with one NO-BREAK SPACE is not read char by char.
+///
+/// The line is cut into regions, each read by [`char_edits`] on its own. A
+/// region ends just after the first non-space char of a run of
+/// [`plain_run_end`] chars, and the next one starts at the last non-space
+/// char of that run (if the run has two); what lies between them makes no
+/// edit. Why each region finds what the whole line finds: a run of spaces
+/// never crosses a non-space char; the char after a region's last
+/// interesting char (what a space run, a joiner or a normalization
+/// segment looks at next) is in the region, or is a plain char, which is
+/// a stable starter, read as the end of the text is; and a region starts
+/// with a char that stays, so a joiner in it sees the same char before it.
+fn char_edits_regions(s: &str, base: usize, out: &mut Vec<Edit>) {
+    let b = s.as_bytes();
+    // The start of the region being read, once an interesting char is met.
+    let mut region: Option<usize> = None;
+    let mut i = 0;
+    loop {
+        let end = plain_run_end(s, i);
+        // The first and the last non-space char of the run.
+        let first = b[i..end].iter().position(|&c| c != b' ').map(|k| i + k);
+        let last = b[i..end].iter().rposition(|&c| c != b' ').map(|k| {
+            // The start of the char whose last byte is at `i + k`.
+            let mut st = i + k;
+            while st > i && (b[st] & 0xC0) == 0x80 {
+                st -= 1;
+            }
+            st
+        });
+        let cut = match (first, last) {
+            (Some(f), Some(l)) if l > f => Some((f, l)),
+            _ => None,
+        };
+        if let Some(r) = region {
+            let close = match cut {
+                Some((f, _)) => Some(f + s[f..].chars().next().map_or(1, char::len_utf8)),
+                None if end == s.len() => Some(end),
+                None => None,
+            };
+            if let Some(close) = close {
+                char_edits::<true>(&s[r..close], base + r, out);
+                region = None;
+            }
+        }
+        if end == s.len() {
+            return;
+        }
+        if region.is_none() {
+            region = Some(match (cut, last) {
+                (Some((_, l)), _) => l,
+                // A run with one non-space char: the region starts there.
+                (None, Some(l)) => l,
+                (None, None) if i == 0 => 0,
+                (None, None) => i,
+            });
+        }
+        // Past the interesting char at `end`.
+        i = end + s[end..].chars().next().map_or(1, char::len_utf8);
+    }
+}
+
 /// Edits for the characters of `s` (non-ASCII), which starts at `base` in the text.
-fn char_edits(s: &str, base: usize, out: &mut Vec<Edit>) {
+///
+/// With `FAST`, a char that can take part in no edit ([`is_plain`], or
+/// printable ASCII other than the space, or a tab) and that starts no
+/// normalization segment (the next char is a stable starter) is passed
+/// over at once: all the loop below would do with it is make it `prev`.
+/// The tests check that both ways find the same.
+fn char_edits<const FAST: bool>(s: &str, base: usize, out: &mut Vec<Edit>) {
     let mut it = s.char_indices().peekable();
     // The last character before the current one that stays.
     let mut prev: Option<char> = None;
@@ -500,6 +675,17 @@ fn char_edits(s: &str, base: usize, out: &mut Vec<Edit>) {
     // run of joiners is scanned once).
     let mut next_kept: Option<(usize, Option<char>)> = None;
     while let Some((i, c)) = it.next() {
+        if FAST {
+            let plain = if c.is_ascii() {
+                (c > ' ' && c < '\u{7F}') || c == '\t'
+            } else {
+                is_plain(c)
+            };
+            if plain && it.peek().is_none_or(|&(_, d)| is_stable_starter(d)) {
+                prev = Some(c);
+                continue;
+            }
+        }
         if c == ' ' || is_odd_space(c) || is_zero_width(c) {
             // A run of spaces and invisibles.
             let mut end = i + c.len_utf8();
@@ -728,6 +914,71 @@ mod tests {
     fn plain_table_agrees_with_the_predicates() {
         for c in (0u32..0x1_0000).filter_map(char::from_u32) {
             assert_eq!(is_plain(c), plain_uncached(c), "U+{:04X}", c as u32);
+        }
+    }
+
+    #[test]
+    fn plain_low_table_agrees_with_the_predicate() {
+        for c in (0u32..0x800).filter_map(char::from_u32) {
+            let u = c as u32;
+            let bit = (PLAIN_LOW[(u >> 6) as usize] >> (u & 63)) & 1 != 0;
+            assert_eq!(bit, plain_uncached(c), "U+{:04X}", u);
+        }
+    }
+
+    #[test]
+    fn printable_prefix_long() {
+        let s: Vec<u8> = (0..200u8).map(|k| b' ' + k % 95).collect();
+        for len in [0, 1, 7, 8, 9, 31, 40, 41, 72, 73, 200] {
+            let s = &s[..len];
+            assert_eq!(printable_ascii_prefix(s), len);
+            for cut in 0..len {
+                for bad in [0u8, b'\t', b'\n', 0x1F, 0x7F, 0x80, 0xD0, 0xFF] {
+                    let mut v = s.to_vec();
+                    v[cut] = bad;
+                    assert_eq!(printable_ascii_prefix(&v), cut, "{len} {cut} {bad}");
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Passing over plain chars finds what the full character loop finds.
+        #[test]
+        fn char_edits_skip_finds_the_same(
+            text in "[ a-zA-Z.,\t\u{1}\u{7F}\u{85}\u{A0}\u{AD}é\u{301}\u{327}\u{483}\u{200B}\u{200C}\u{200D}\u{2009}\u{3000}\u{212B}\u{F900}ПуҐ東\u{1F600}\u{1D15E}]{0,60}"
+        ) {
+            let (mut fast, mut slow, mut regions) = (Vec::new(), Vec::new(), Vec::new());
+            char_edits::<true>(&text, 3, &mut fast);
+            char_edits::<false>(&text, 3, &mut slow);
+            char_edits_regions(&text, 3, &mut regions);
+            proptest::prop_assert_eq!(&fast, &slow);
+            proptest::prop_assert_eq!(regions, slow);
+        }
+
+        /// Reading by regions finds what the full character loop finds, on
+        /// long text with few interesting chars.
+        #[test]
+        fn char_edits_regions_find_the_same(
+            text in "([ a.\t\u{A0}\u{AD}é\u{301}\u{200B}\u{200C}\u{200D}\u{2009}\u{7}Пу東\u{1F600}]|  |ab|Путин |the fox |\u{A0}\u{301}|\u{200D}\u{200B}){0,50}"
+        ) {
+            let (mut slow, mut regions) = (Vec::new(), Vec::new());
+            char_edits::<false>(&text, 7, &mut slow);
+            char_edits_regions(&text, 7, &mut regions);
+            proptest::prop_assert_eq!(regions, slow);
+        }
+
+        /// Long lines of mixed text: the fast paths find what the slow ones find.
+        #[test]
+        fn fast_path_finds_the_same_long_lines(
+            text in "([ a-zA-Z.,\r\n\u{A0}\u{AD}é\u{301}\u{200B}\u{200D}ПуҐ東\u{2014}\u{2019}]|Путин сказал |the quick brown fox jumps over |\u{A0}\n\n){0,40}"
+        ) {
+            let config = Config::default();
+            let cx = Context { config: &config, corpus: None };
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            find_lines(&text, &cx, true, &mut fast);
+            find_lines(&text, &cx, false, &mut slow);
+            proptest::prop_assert_eq!(fast, slow);
         }
     }
 
