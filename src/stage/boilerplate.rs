@@ -329,7 +329,9 @@ struct Line<'a> {
     text: &'a str,
     /// Words with a letter or digit.
     words: usize,
-    /// The keyword families ([`KEY_LEGAL`], ...) found in the line.
+    /// Whether the text has one of the [`is_odd_space`] characters.
+    odd_space: bool,
+    /// The keyword families ([`KEY_CUE`], ...) found in the line.
     keys: u8,
     /// [`suffix_of`] the text.
     suffix: Option<&'a str>,
@@ -406,14 +408,21 @@ fn trim(s: &str) -> &str {
 /// that make a word ([`block_masks`]: marked on their first byte;
 /// continuation bytes are neither), and one addition finds the runs with a
 /// word character.
+#[cfg(test)]
 fn count_words(s: &str) -> usize {
+    words_and_odd_spaces(s).0
+}
+
+/// [`count_words`], and whether `s` has one of the [`is_odd_space`]
+/// characters (they are whitespace, so the word count decodes them).
+fn words_and_odd_spaces(s: &str) -> (usize, bool) {
     let b = s.as_bytes();
     let vt_is_space = !s.is_ascii();
     // `pending`: a run from the last block has no word character yet;
     // `prev`: the last block ended inside a run.
-    let (mut n, mut pending, mut prev) = (0, false, false);
+    let (mut n, mut pending, mut prev, mut odd) = (0, false, false, false);
     for (block, chunk) in b.chunks(64).enumerate() {
-        let (space, word) = match chunk.first_chunk::<64>() {
+        let (space, word, odd_here) = match chunk.first_chunk::<64>() {
             Some(w) => block_masks(w, s, block * 64, vt_is_space),
             None => {
                 // The padding is spaces, as are the bits past the text.
@@ -435,30 +444,34 @@ fn count_words(s: &str) -> usize {
         n += (sum & !other & word).count_ones() as usize;
         pending = carry;
         prev = run >> 63 == 1;
+        odd |= odd_here;
     }
-    n
+    (n, odd)
 }
 
 /// Space and word-character bits (one per byte, byte `k` to bit `k`) of
-/// the 64 bytes `block` at `at` in `s` (padded with spaces past its end).
+/// the 64 bytes `block` at `at` in `s` (padded with spaces past its end),
+/// and whether they start an [`is_odd_space`] character.
 ///
 /// ASCII bytes and the lead bytes 0xD0 and 0xD1 (they start
 /// U+0400..=U+047F, all letters) are classified 16 bytes at a time
 /// ([`byte_classes`]); the characters of other lead bytes are decoded one
 /// by one. Continuation bytes are neither.
-fn block_masks(block: &[u8; 64], s: &str, at: usize, vt_is_space: bool) -> (u64, u64) {
+fn block_masks(block: &[u8; 64], s: &str, at: usize, vt_is_space: bool) -> (u64, u64, bool) {
     let (mut space, mut word, mut rest) = byte_classes(block, vt_is_space);
+    let mut odd = false;
     while rest != 0 {
         let j = rest.trailing_zeros() as usize;
         rest &= rest - 1;
         let c = s[at + j..].chars().next().unwrap_or_default();
         if is_unicode_space(c) {
             space |= 1 << j;
+            odd |= is_odd_space(c);
         } else if is_word_char(c) {
             word |= 1 << j;
         }
     }
-    (space, word)
+    (space, word, odd)
 }
 
 /// Three bit masks of the 64 bytes of `block` (byte `k` to bit `k`):
@@ -556,7 +569,9 @@ fn is_unicode_space(c: char) -> bool {
 }
 
 /// Whether `t` has one of the [`is_odd_space`] characters (valid UTF-8:
-/// 0xC2 and 0xE2 are always lead bytes).
+/// 0xC2 and 0xE2 are always lead bytes). The word count finds the same
+/// ([`words_and_odd_spaces`]); tested against it.
+#[cfg(test)]
 fn has_odd_space(t: &str) -> bool {
     let b = t.as_bytes();
     memchr::memchr2_iter(0xC2, 0xE2, b).any(|i| match b[i] {
@@ -592,6 +607,7 @@ fn is_word_char(c: char) -> bool {
 
 /// Substrings one of which every [`COOKIES`] or [`LEGAL`] match contains:
 /// one cheap scan decides whether those regexes need to run.
+#[cfg(test)]
 static LEGAL_CUES: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::builder()
         .ascii_case_insensitive(true)
@@ -622,6 +638,8 @@ fn ends_sentence(s: &str) -> bool {
 /// dropped; each further round drops a line, so there are fewer rounds
 /// than lines, however long a chain of decisions, such as appeal lines that
 /// each open a block once the one above is gone).
+// Out of line (called once per document) so that profiles show the stage.
+#[inline(never)]
 pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
     let first = out.len();
     let mut lines = split_lines(text);
@@ -711,11 +729,13 @@ fn split_lines(text: &str) -> Vec<Line<'_>> {
         };
         let raw = &text[start..end];
         let t = trim(raw);
+        let (words, odd_space) = words_and_odd_spaces(t);
         lines.push(Line {
             start,
             end,
             text: t,
-            words: count_words(t),
+            words,
+            odd_space,
             keys: 0,
             suffix: suffix_of(t),
             count: Cell::new(None),
@@ -730,14 +750,29 @@ fn split_lines(text: &str) -> Vec<Line<'_>> {
     lines
 }
 
-/// A line has a [`LEGAL_CUES`] substring only if it has one of these.
-const KEY_LEGAL: u8 = 1;
+/// The line has a legal cue: one of [`LEGAL_CUES`] (`cookie`, `privacy`,
+/// `terms`, `rights`, `copyright`, `©`, `(c)`, ASCII case folded). Exact:
+/// a keyword of the family is set only when the whole cue is around it.
+const KEY_CUE: u8 = 1;
 /// [`APPEAL_START`] matches a line only if it has one of these.
 const KEY_APPEAL: u8 = 2;
 /// [`TAGLINE`] matches a line only if it has one of these.
 const KEY_TAGLINE: u8 = 4;
 /// [`SUBSCRIBE`] matches a line only if it has one of these.
 const KEY_SUBSCRIBE: u8 = 8;
+/// The line has `cookie` (ASCII case folded); implies [`KEY_CUE`].
+const KEY_COOKIE: u8 = 16;
+
+/// The legal cue around each [`KEY_CUE`] keyword (by index in
+/// [`KEYWORDS`]): the cue, and where the keyword is in it.
+static CUES: &[(&[u8], usize)] = &[
+    (b"cookie", 3),
+    (b"privacy", 4),
+    (b"terms", 2),
+    (b"rights", 3),
+    (b"copyright", 2),
+    (b"(c)", 0),
+];
 
 /// Keywords in lowercase ASCII, each with its family: a part of each
 /// alternative of the family's patterns, chosen for a rare first three
@@ -748,12 +783,12 @@ const KEY_SUBSCRIBE: u8 = 8;
 /// `support`); every other ASCII letter folds only to its ASCII pair
 /// (tested below). `©` has its own scan.
 static KEYWORDS: &[(&str, u8)] = &[
-    ("kie", KEY_LEGAL),
-    ("acy", KEY_LEGAL),
-    ("rms", KEY_LEGAL),
-    ("hts", KEY_LEGAL),
-    ("pyr", KEY_LEGAL),
-    ("(c)", KEY_LEGAL),
+    ("kie", KEY_CUE),
+    ("acy", KEY_CUE),
+    ("rms", KEY_CUE),
+    ("hts", KEY_CUE),
+    ("pyr", KEY_CUE),
+    ("(c)", KEY_CUE),
     ("favo", KEY_APPEAL),
     ("upport", KEY_APPEAL),
     ("donat", KEY_APPEAL),
@@ -797,7 +832,21 @@ fn mark_keys(text: &str, lines: &mut [Line<'_>]) {
             while lines[at].end <= m.start() {
                 at += 1;
             }
-            lines[at].keys |= KEYWORDS[m.pattern().as_usize()].1;
+            let k = m.pattern().as_usize();
+            let family = KEYWORDS[k].1;
+            if family != KEY_CUE {
+                lines[at].keys |= family;
+            } else if let Some(&(cue, offset)) = CUES.get(k)
+                && let Some(from) = m.start().checked_sub(offset)
+                && lower[from..].starts_with(cue)
+            {
+                // A cue has no space or line end: it is inside the line.
+                lines[at].keys |= if cue == b"cookie" {
+                    KEY_CUE | KEY_COOKIE
+                } else {
+                    KEY_CUE
+                };
+            }
             from = m.start() + 1;
         }
     });
@@ -806,7 +855,7 @@ fn mark_keys(text: &str, lines: &mut [Line<'_>]) {
         while lines[at].end <= i {
             at += 1;
         }
-        lines[at].keys |= KEY_LEGAL;
+        lines[at].keys |= KEY_CUE;
     }
 }
 
@@ -922,7 +971,7 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
 fn phrase_of<'a>(l: &Line<'a>, cx: &Context<'_>, user: &[UserLineRule]) -> Option<Box<Phrase<'a>>> {
     // Phrases are matched as normalize will leave the line: a NO-BREAK
     // or other fixed-width space is a space (so a second run agrees).
-    let t: Cow<'a, str> = if has_odd_space(l.text) {
+    let t: Cow<'a, str> = if l.odd_space {
         Cow::Owned(l.text.replace(is_odd_space, " "))
     } else {
         Cow::Borrowed(l.text)
@@ -937,32 +986,37 @@ fn phrase_of<'a>(l: &Line<'a>, cx: &Context<'_>, user: &[UserLineRule]) -> Optio
     }
     let w = l.words;
     let sentence = ends_sentence(&t);
-    p.head = if w <= 14 && l.keys & KEY_SUBSCRIBE != 0 && SUBSCRIBE.is_match(&t) {
-        Some((&SUBSCRIBE_PROMPT, phrase_detail(&SUBSCRIBE, &t)))
-    } else if w <= 8 && may_start(&t, b"psdbmcg") && SUPPORT_LINE.is_match(&t) {
-        Some((&DONATION_APPEAL, phrase_detail(&SUPPORT_LINE, &t)))
-    } else if w <= 20
-        && may_start(&t, b"armsypetdflwu")
-        && TEASER.is_match(&t)
-        && !(sentence && w > 6 && !t.contains(':'))
-    {
-        Some((&RELATED_STORY_TEASER, phrase_detail(&TEASER, &t)))
-    } else {
-        None
-    };
+    let head = Head::of(&t);
+    // Each link tests its cheap conditions first; a regex runs last and
+    // once (its match is the detail).
+    p.head = None
+        .or_else(|| {
+            (w <= 14 && l.keys & KEY_SUBSCRIBE != 0)
+                .then(|| phrase_hit(&SUBSCRIBE, &SUBSCRIBE_PROMPT, &t))?
+        })
+        .or_else(|| {
+            (w <= 8 && head.may_begin(SUPPORT_HEADS, true))
+                .then(|| phrase_hit(&SUPPORT_LINE, &DONATION_APPEAL, &t))?
+        })
+        .or_else(|| {
+            (w <= 20
+                && head.may_begin(TEASER_HEADS, true)
+                && !(sentence && w > 6 && !t.contains(':')))
+            .then(|| phrase_hit(&TEASER, &RELATED_STORY_TEASER, &t))?
+        });
     if p.head.is_some() {
         return Some(Box::new(p));
     }
-    if w <= 10 && !sentence && may_start(&t, b"th") && TRENDS.is_match(&t) {
-        p.trends = Some((&RELATED_STORY_TEASER, phrase_detail(&TRENDS, &t)));
+    if w <= 10 && !sentence && head.may_begin(TRENDS_HEADS, false) {
+        p.trends = phrase_hit(&TRENDS, &RELATED_STORY_TEASER, &t);
     }
-    p.mid = mid_phrase(&t, w, l.keys);
+    p.mid = mid_phrase(&t, head, w, l.keys);
     if p.mid.is_none() {
         p.suffix = match &t {
             Cow::Borrowed(_) => l.suffix.map(Cow::Borrowed),
             Cow::Owned(t) => suffix_of(t).map(|s| Cow::Owned(s.to_owned())),
         };
-        p.tail = if w <= 15 && may_start(&t, b"p") && POSTED_BY.is_match(&t) {
+        p.tail = if w <= 15 && head.may_begin(&[b"pos"], true) && POSTED_BY.is_match(&t) {
             Some((
                 &EMBEDDED_POST,
                 "`Posted by ... on <date>` line of an embed".to_owned(),
@@ -993,22 +1047,133 @@ fn credit_paren_may_match(t: &str) -> bool {
     }
     let last = memchr::memrchr(b'.', u.as_bytes()).map_or(0, |i| i + 1);
     let tail = &u.as_bytes()[last..];
-    memchr::memmem::find_iter(tail, b": ").any(|i| {
-        [&b"Credit"[..], b"credit", b"source", b"Photo"]
-            .iter()
-            .any(|k| tail[..i].ends_with(k))
+    memchr::memchr_iter(b':', tail).any(|i| {
+        tail.get(i + 1) == Some(&b' ')
+            && [&b"Credit"[..], b"credit", b"source", b"Photo"]
+                .iter()
+                .any(|k| tail[..i].ends_with(k))
     })
 }
 
-/// Whether a pattern anchored at the start, whose matches begin with one
-/// of the ASCII characters `firsts` (lowercase; either case is tried), can
-/// match `t`. A line that starts with a non-ASCII character is always
-/// tried (`(?i)` lets U+017F match `s` and U+212A `k`).
-fn may_start(t: &str, firsts: &[u8]) -> bool {
-    match t.as_bytes().first() {
-        Some(b) if b.is_ascii() => firsts.contains(&b.to_ascii_lowercase()),
-        _ => true,
+/// Whether `t` has `": "` (found from its colons, which are rare).
+fn has_colon_space(t: &str) -> bool {
+    let b = t.as_bytes();
+    memchr::memchr_iter(b':', b).any(|i| b.get(i + 1) == Some(&b' '))
+}
+
+/// The first three characters of a line, as the gates of patterns
+/// anchored at the start see them ([`Head::may_begin`]): as they are, and
+/// folded for `(?i)` patterns (ASCII lowercased, U+017F as `s`, U+212A as
+/// `k`). Each is three ASCII bytes in a `u32`, or [`ANY`] (fewer than
+/// three characters: any pattern is tried) or [`NONE`] (a non-ASCII
+/// character that matches no ASCII pattern character).
+#[derive(Clone, Copy)]
+struct Head {
+    exact: u32,
+    folded: u32,
+}
+
+/// A [`Head`] of a line shorter than three characters.
+const ANY: u32 = u32::MAX;
+/// A [`Head`] with a character that matches no ASCII pattern character.
+const NONE: u32 = 0;
+
+impl Head {
+    fn of(t: &str) -> Head {
+        if let Some(&h) = t.as_bytes().first_chunk::<3>()
+            && h.is_ascii()
+        {
+            return Head {
+                exact: head(&h),
+                folded: head(&h.map(|b| b.to_ascii_lowercase())),
+            };
+        }
+        let (mut exact, mut folded) = ([0u8; 3], [0u8; 3]);
+        let mut chars = t.chars();
+        for k in 0..3 {
+            let Some(c) = chars.next() else {
+                return Head {
+                    exact: ANY,
+                    folded: ANY,
+                };
+            };
+            (exact[k], folded[k]) = match c {
+                c if c.is_ascii() => (c as u8, c.to_ascii_lowercase() as u8),
+                '\u{17F}' => (0, b's'),
+                '\u{212A}' => (0, b'k'),
+                _ => (0, 0),
+            };
+        }
+        let word = |h: [u8; 3]| if h.contains(&0) { NONE } else { head(&h) };
+        Head {
+            exact: word(exact),
+            folded: word(folded),
+        }
     }
+
+    /// Whether a pattern anchored at the start can match the line, when
+    /// every match of it begins with one of the three ASCII characters of
+    /// `heads` (lowercase if `fold`: the pattern is `(?i)`, and either
+    /// case is tried).
+    ///
+    /// The same answer as the regex for every line it rejects: the first
+    /// three characters of a match are those of a head. An ASCII
+    /// character matches a pattern character only if equal (or, under
+    /// `(?i)`, its ASCII case pair); a non-ASCII one matches none of these
+    /// ASCII pattern characters, but for U+017F, which `(?i)` folds to
+    /// `s`, and U+212A to `k` (tested below). A line of fewer than three
+    /// characters is always tried.
+    fn may_begin(self, heads: &[&[u8; 3]], fold: bool) -> bool {
+        let h = if fold { self.folded } else { self.exact };
+        h == ANY || (h != NONE && heads.iter().any(|&x| head(x) == h))
+    }
+}
+
+/// Three ASCII bytes as one number.
+fn head(h: &[u8; 3]) -> u32 {
+    u32::from_le_bytes([h[0], h[1], h[2], 0])
+}
+
+/// [`Head::may_begin`] of a line.
+fn may_begin(t: &str, heads: &[&[u8; 3]], fold: bool) -> bool {
+    Head::of(t).may_begin(heads, fold)
+}
+
+/// The heads ([`may_begin`]) of [`SUPPORT_LINE`].
+const SUPPORT_HEADS: &[&[u8; 3]] = &[b"ple", b"sup", b"don", b"bec", b"mak", b"con", b"giv"];
+/// The heads of [`TEASER`].
+const TEASER_HEADS: &[&[u8; 3]] = &[
+    b"als", b"rea", b"mor", b"rel", b"see", b"rec", b"you", b"mos", b"pop", b"edi", b"top", b"don",
+    b"fur", b"lat", b"wha", b"wat", b"up ", b"exp",
+];
+/// The heads of [`TRENDS`] (case-sensitive).
+const TRENDS_HEADS: &[&[u8; 3]] = &[b"Tre", b"TRE", b"Hot", b"HOT"];
+/// The heads of [`WIDGET`] but those of its alternatives that start with
+/// a digit.
+const WIDGET_HEADS: &[&[u8; 3]] = &[
+    b"sha", b"twe", b"ema", b"e-m", b"pri", b"fac", b"twi", b"lin", b"wha", b"pin", b"red", b"tel",
+    b"com", b"no ", b"lea", b"new", b"cha", b"loa", b"to ", b"log", b"sig", b"reg", b"vie", b"joi",
+    b"sho", b"add", b"pos", b"adv", b"spo", b"ski", b"men", b"sea", b"clo", b"bac", b"nex", b"pre",
+    b"cop", b"fol", b"tag", b"con", b"cli", b"ima", b"pho", b"sli", b"pic",
+];
+/// The heads of [`COMMENT_WIDGET`] but those of its alternatives that
+/// start with a digit.
+const COMMENT_HEADS: &[&[u8; 3]] = &[
+    b"new", b"com", b"to ", b"log", b"joi", b"lea", b"vie", b"sho", b"add", b"pos",
+];
+/// The heads of [`CONTACT`].
+const CONTACT_HEADS: &[&[u8; 3]] = &[b"con", b"e-m", b"ema", b"you", b"rea", b"fol"];
+/// The heads of [`CREDIT_START`] but `©`, which is not ASCII.
+const CREDIT_HEADS: &[&[u8; 3]] = &[b"(c)", b"pho", b"ima", b"pic", b"cre", b"get", b"ap "];
+/// The heads of [`CAPTION_START`] (case-sensitive).
+const CAPTION_HEADS: &[&[u8; 3]] = &[b"In ", b"Thi", b"FIL"];
+/// The heads of [`BYLINE`] (case-sensitive).
+const BYLINE_HEADS: &[&[u8; 3]] = &[b"By ", b"BY ", b"by "];
+
+/// Whether a line starts with a character `\d` may match: a decimal digit
+/// of any script (`char::is_numeric` takes more).
+fn digit_first(t: &str) -> bool {
+    t.chars().next().is_some_and(char::is_numeric)
 }
 
 /// Whether [`WIDGET`] can match `t`: each of its alternatives starts with
@@ -1027,40 +1192,45 @@ fn widget_may_start(t: &str) -> bool {
 }
 
 /// The links of the phrase chain between `Trends` and the site-name suffix.
-fn mid_phrase(t: &str, w: usize, keys: u8) -> Option<Hit> {
-    // Scanned at most once, and only when a legal rule is reached.
-    let cue = OnceCell::new();
-    let legal_cue =
-        || *cue.get_or_init(|| w <= 150 && keys & KEY_LEGAL != 0 && LEGAL_CUES.is_match(t));
-    if w <= 150 && legal_cue() && COOKIES.is_match(t) {
-        Some((&LEGAL_NOTICE, phrase_detail(&COOKIES, t)))
-    } else if w <= 6 && widget_may_start(unbullet(t)) && WIDGET.is_match(unbullet(t)) {
-        Some((&PAGE_WIDGET, format!("widget label `{t}`")))
-    } else if w <= 20 && may_start(t, b"ceyrf") && CONTACT.is_match(t) {
-        Some((&AUTHOR_CONTACT, phrase_detail(&CONTACT, t)))
-    } else if w <= 25 && keys & KEY_TAGLINE != 0 && TAGLINE.is_match(t) {
-        Some((&SITE_TAGLINE, phrase_detail(&TAGLINE, t)))
-    } else if w <= 40 && may_start(t, b"(picga") && CREDIT_START.is_match(t) {
-        Some((&PHOTO_CREDIT, phrase_detail(&CREDIT_START, t)))
-    } else if w <= 40 && legal_cue() && LEGAL.is_match(t) {
-        Some((&LEGAL_NOTICE, phrase_detail(&LEGAL, t)))
-    } else if w <= 20 && !t.ends_with('.') && t.contains('/') && CREDIT_END.is_match(t) {
-        Some((&PHOTO_CREDIT, phrase_detail(&CREDIT_END, t)))
-    } else if w <= 90
-        && (t.ends_with([')', '.']) || t.contains(": "))
-        && credit_paren_may_match(t)
-        && CREDIT_PAREN.is_match(t)
-    {
-        Some((&PHOTO_CAPTION, phrase_detail(&CREDIT_PAREN, t)))
-    } else if w <= 90
-        && may_start(t, b"itf")
-        && CAPTION_START.is_match(t)
-        && !t.contains(['"', '\u{201C}'])
-    {
-        Some((&PHOTO_CAPTION, phrase_detail(&CAPTION_START, t)))
-    } else {
-        None
-    }
+fn mid_phrase(t: &str, head: Head, w: usize, keys: u8) -> Option<Hit> {
+    // A legal cue ([`KEY_CUE`]) gates both legal regexes. Every match of
+    // [`COOKIES`] has `cookie`, where `(?i)` lets `k` be U+212A.
+    let legal_cue = w <= 150 && keys & KEY_CUE != 0;
+    let cookie = || keys & KEY_COOKIE != 0 || t.contains('\u{212A}');
+    let widget = || {
+        let u = unbullet(t);
+        widget_may_start(u)
+            && (digit_first(u) || may_begin(u, WIDGET_HEADS, true))
+            && WIDGET.is_match(u)
+    };
+    None.or_else(|| (legal_cue && cookie()).then(|| phrase_hit(&COOKIES, &LEGAL_NOTICE, t))?)
+        .or_else(|| (w <= 6 && widget()).then(|| (&PAGE_WIDGET, format!("widget label `{t}`"))))
+        .or_else(|| {
+            (w <= 20 && head.may_begin(CONTACT_HEADS, true))
+                .then(|| phrase_hit(&CONTACT, &AUTHOR_CONTACT, t))?
+        })
+        .or_else(|| {
+            (w <= 25 && keys & KEY_TAGLINE != 0).then(|| phrase_hit(&TAGLINE, &SITE_TAGLINE, t))?
+        })
+        .or_else(|| {
+            (w <= 40 && (t.starts_with('\u{A9}') || head.may_begin(CREDIT_HEADS, true)))
+                .then(|| phrase_hit(&CREDIT_START, &PHOTO_CREDIT, t))?
+        })
+        .or_else(|| (w <= 40 && legal_cue).then(|| phrase_hit(&LEGAL, &LEGAL_NOTICE, t))?)
+        .or_else(|| {
+            (w <= 20 && !t.ends_with('.') && t.contains('/'))
+                .then(|| phrase_hit(&CREDIT_END, &PHOTO_CREDIT, t))?
+        })
+        .or_else(|| {
+            (w <= 90
+                && (t.ends_with([')', '.']) || has_colon_space(t))
+                && credit_paren_may_match(t))
+            .then(|| phrase_hit(&CREDIT_PAREN, &PHOTO_CAPTION, t))?
+        })
+        .or_else(|| {
+            (w <= 90 && head.may_begin(CAPTION_HEADS, false) && !t.contains(['"', '\u{201C}']))
+                .then(|| phrase_hit(&CAPTION_START, &PHOTO_CAPTION, t))?
+        })
 }
 
 /// The line without a leading list marker (`* `, `+ `, `- `, `• `, `o `).
@@ -1079,7 +1249,20 @@ fn bulleted(t: &str) -> bool {
 }
 
 fn phrase_detail(re: &Regex, t: &str) -> String {
-    match re.find(t) {
+    detail_of(re.find(t), t)
+}
+
+/// The finding of `rule` when `re` matches `t`: one search gives both the
+/// answer and the detail.
+fn phrase_hit(re: &Regex, rule: &'static Rule, t: &str) -> Option<Hit> {
+    let m = re.find(t)?;
+    Some((rule, detail_of(Some(m), t)))
+}
+
+/// The detail of a phrase finding: the match, or the start of the line if
+/// the match is only spaces.
+fn detail_of(m: Option<regex::Match<'_>>, t: &str) -> String {
+    match m {
         Some(m) if !m.as_str().trim().is_empty() => format!("phrase `{}`", m.as_str().trim()),
         _ => format!("line `{}`", t.chars().take(40).collect::<String>()),
     }
@@ -1384,7 +1567,9 @@ fn blocks(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
         if l.words > 8 && drops[i].is_none() {
             break;
         }
-        if COMMENT_WIDGET.is_match(l.text) {
+        if (digit_first(l.text) || may_begin(l.text, COMMENT_HEADS, true))
+            && COMMENT_WIDGET.is_match(l.text)
+        {
             tail_from = Some(i);
         }
     }
@@ -1522,7 +1707,8 @@ fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
         if drops[idx[k]].is_some() {
             continue;
         }
-        if l.words <= 12 && (DATE.is_match(l.text) || BYLINE.is_match(l.text)) {
+        let byline = || may_begin(l.text, BYLINE_HEADS, false) && BYLINE.is_match(l.text);
+        if l.words <= 12 && (DATE.is_match(l.text) || byline()) {
             keep_head.push(idx[k]);
             continue;
         }
@@ -1807,7 +1993,7 @@ mod tests {
         assert_eq!(odd, ['\u{17F}', '\u{212A}']);
         // LEGAL_CUES folds ASCII case only; the other families gate `(?i)` regexes.
         for (k, family) in KEYWORDS {
-            assert!(*family == KEY_LEGAL || !k.contains(['k', 's']), "{k}");
+            assert!(*family == KEY_CUE || !k.contains(['k', 's']), "{k}");
         }
     }
 
@@ -1843,7 +2029,7 @@ mod tests {
         for t in lines {
             let l = &split_lines(t)[0];
             let cue = LEGAL_CUES.is_match(t);
-            assert_eq!(cue, l.keys & KEY_LEGAL != 0, "{t}");
+            assert_eq!(cue, l.keys & KEY_CUE != 0, "{t}");
             for (re, key) in [
                 (&*APPEAL_START, KEY_APPEAL),
                 (&*TAGLINE, KEY_TAGLINE),
@@ -2040,7 +2226,7 @@ mod tests {
         // Blocks with and without characters to decode; a vertical tab is
         // a space only in non-ASCII text.
         let long = "one two\u{B}three, 4 -- five ".repeat(5);
-        assert_eq!(block_masks(&[b'a'; 64], "", 0, false), (0, !0));
+        assert_eq!(block_masks(&[b'a'; 64], "", 0, false), (0, !0, false));
         assert_eq!(count_words(&long), 20);
         let mixed = format!("{long}\u{E9}");
         assert_eq!(count_words(&mixed), 26);
@@ -2092,6 +2278,11 @@ mod tests {
                 });
             }
             assert_eq!(count_words(&s), split(&s), "{s:?}");
+            assert_eq!(
+                words_and_odd_spaces(&s).1,
+                s.contains(is_odd_space),
+                "{s:?}"
+            );
             let ascii: String = s.chars().filter(char::is_ascii).collect();
             assert_eq!(count_words(&ascii), split(&ascii), "{ascii:?}");
         }
@@ -2136,6 +2327,162 @@ mod tests {
                 "{block:?}"
             );
         }
+    }
+
+    /// `pattern` without its assertions (`^`, `$`, `\b`), for proptest to
+    /// generate strings from: most of them match the pattern itself.
+    fn generator(pattern: &str) -> String {
+        let mut out = String::new();
+        let plain = pattern.replace("(?-u:\\b)", "");
+        let mut chars = plain.chars();
+        let mut prev = ' ';
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => {
+                    out.push(c);
+                    if let Some(n) = chars.next() {
+                        out.push(n);
+                    }
+                    prev = 'x';
+                    continue;
+                }
+                '^' if prev != '[' => {}
+                '$' => {}
+                _ => out.push(c),
+            }
+            prev = c;
+        }
+        out
+    }
+
+    #[test]
+    fn start_gates_pass_every_line_their_regex_matches() {
+        use proptest::strategy::{Strategy, ValueTree};
+        type Gate = fn(&str) -> bool;
+        let gates: [(&Regex, Gate); 10] = [
+            (&SUPPORT_LINE, |t| may_begin(t, SUPPORT_HEADS, true)),
+            (&TEASER, |t| may_begin(t, TEASER_HEADS, true)),
+            (&TRENDS, |t| may_begin(t, TRENDS_HEADS, false)),
+            (&POSTED_BY, |t| may_begin(t, &[b"pos"], true)),
+            (&WIDGET, |t| {
+                digit_first(t) || may_begin(t, WIDGET_HEADS, true)
+            }),
+            (&COMMENT_WIDGET, |t| {
+                digit_first(t) || may_begin(t, COMMENT_HEADS, true)
+            }),
+            (&CONTACT, |t| may_begin(t, CONTACT_HEADS, true)),
+            (&CREDIT_START, |t| {
+                t.starts_with('\u{A9}') || may_begin(t, CREDIT_HEADS, true)
+            }),
+            (&CAPTION_START, |t| may_begin(t, CAPTION_HEADS, false)),
+            (&BYLINE, |t| may_begin(t, BYLINE_HEADS, false)),
+        ];
+        // Lines of real pages, and strings generated from each pattern
+        // (under `(?i)` with every case variant, U+212A and U+017F too).
+        let mut lines: Vec<String> = Vec::new();
+        let raw = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("raw");
+        for entry in std::fs::read_dir(raw).expect("raw/").flatten() {
+            if let Ok(text) = std::fs::read_to_string(entry.path()) {
+                lines.extend(text.lines().map(|l| trim(l).to_owned()));
+            }
+        }
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        for (re, gate) in gates {
+            let strategy =
+                proptest::string::string_regex(&generator(re.as_str())).expect("pattern");
+            let mut matched = 0;
+            for _ in 0..4000 {
+                let s = strategy.new_tree(&mut runner).expect("tree").current();
+                if re.is_match(&s) {
+                    matched += 1;
+                    assert!(gate(&s), "{s:?} {}", re.as_str());
+                }
+            }
+            assert!(matched > 1000, "{matched} {}", re.as_str());
+            for l in &lines {
+                assert!(!re.is_match(l) || gate(l), "{l:?} {}", re.as_str());
+            }
+        }
+        // Negative: lines the gates keep from the regexes.
+        for t in [
+            "The minister said",
+            "Intro",
+            "\u{41F}\u{443}\u{442}\u{438}\u{43D}",
+            "Thus",
+            "\u{201C}Support",
+        ] {
+            assert!(
+                !may_begin(t, TEASER_HEADS, true) && !may_begin(t, CAPTION_HEADS, false),
+                "{t}"
+            );
+            assert!(!may_begin(t, SUPPORT_HEADS, true), "{t}");
+        }
+        // Folding: U+017F and U+212A stand for `s` and `k` under `(?i)` only.
+        assert!(may_begin("\u{17F}upport us", SUPPORT_HEADS, true));
+        assert!(!may_begin("\u{17F}upport us", SUPPORT_HEADS, false));
+        assert!(
+            may_begin("Sk", TEASER_HEADS, true),
+            "fewer than three characters"
+        );
+    }
+
+    #[test]
+    fn legal_cues_are_found_exactly() {
+        // Whole cues, keywords without their cue, cues across line ends.
+        let pieces = [
+            "cookie",
+            "COOKIES",
+            "Cookie",
+            "coo",
+            "kie",
+            "Kiev",
+            "privacy",
+            "PRIVACY",
+            "acy",
+            "piracy",
+            "terms",
+            "Terms",
+            "rms",
+            "arms",
+            "rights",
+            "hts",
+            "nights",
+            "copyright",
+            "COPYRIGHT",
+            "pyr",
+            "pyre",
+            "(c)",
+            "(C)",
+            "(c",
+            "c)",
+            "\u{A9}",
+            "\n",
+            "\r\n",
+            " ",
+            "x",
+            "\u{212A}",
+            "\u{41F}",
+        ];
+        let mut seed = 0x853C_49E6_748F_EA9Bu64;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..12 {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                text.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            for l in split_lines(&text) {
+                assert_eq!(
+                    LEGAL_CUES.is_match(l.text),
+                    l.keys & KEY_CUE != 0,
+                    "{text:?}"
+                );
+                let cookie = l.text.to_ascii_lowercase().contains("cookie");
+                assert_eq!(cookie, l.keys & KEY_COOKIE != 0, "{text:?}");
+            }
+        }
+        // Every COOKIES match has `cookie`, or U+212A for its `k`.
+        assert!(COOKIES.is_match("We use coo\u{212A}ies"));
+        assert!(!LEGAL_CUES.is_match("We use coo\u{212A}ies"));
     }
 
     #[test]
