@@ -225,10 +225,10 @@ fn special_mask_sse2(chunk: &[u8; BLOCK + 1]) -> u64 {
     };
     let byte = |b: u8| _mm_set1_epi8(b as i8);
     let (mut not_kept, mut space) = (0u64, 0u64);
-    for n in 0..BLOCK / 16 {
-        let lo = u64::from_le_bytes(std::array::from_fn(|j| chunk[n * 16 + j]));
-        let hi = u64::from_le_bytes(std::array::from_fn(|j| chunk[n * 16 + 8 + j]));
-        let v = _mm_set_epi64x(hi as i64, lo as i64);
+    for (n, c) in chunk.as_chunks::<16>().0.iter().enumerate() {
+        // One 16-byte load (the two halves are put back together).
+        let x = u128::from_le_bytes(*c);
+        let v = _mm_set_epi64x((x >> 64) as i64, x as i64);
         // `b <= b' '` and `0xE1 <= b <= 0xE3`, unsigned: `min(x, m) == x`.
         let low = _mm_cmpeq_epi8(_mm_min_epu8(v, byte(b' ')), v);
         let e = _mm_sub_epi8(v, byte(0xE1));

@@ -331,7 +331,8 @@ struct Line<'a> {
     words: usize,
     /// Whether the text has one of the [`is_odd_space`] characters.
     odd_space: bool,
-    /// The keyword families ([`KEY_CUE`], ...) found in the line.
+    /// The keyword families ([`KEY_CUE`], ...) found in the line (all of
+    /// them only in lines of at most [`KEYED_WORDS`] words: [`mark_keys`]).
     keys: u8,
     /// [`suffix_of`] the text.
     suffix: Option<&'a str>,
@@ -509,10 +510,10 @@ fn byte_classes_sse2(block: &[u8; 64], vt_is_space: bool) -> (u64, u64, u64) {
     };
     let gather = |m: __m128i, n: usize| u64::from(_mm_movemask_epi8(m) as u16) << (n * 16);
     let (mut space, mut word, mut other) = (0, 0, 0);
-    for n in 0..4 {
-        let lo = u64::from_le_bytes(std::array::from_fn(|j| block[n * 16 + j]));
-        let hi = u64::from_le_bytes(std::array::from_fn(|j| block[n * 16 + 8 + j]));
-        let v = _mm_set_epi64x(hi as i64, lo as i64);
+    for (n, c) in block.as_chunks::<16>().0.iter().enumerate() {
+        // One 16-byte load (the two halves are put back together).
+        let x = u128::from_le_bytes(*c);
+        let v = _mm_set_epi64x((x >> 64) as i64, x as i64);
         let mut controls = within(v, b'\t', b'\r');
         if !vt_is_space {
             controls = _mm_andnot_si128(_mm_cmpeq_epi8(v, byte(0x0B)), controls);
@@ -816,7 +817,28 @@ static KEYS: LazyLock<AhoCorasick> = LazyLock::new(|| {
         .unwrap_or_else(|e| unreachable!("bad built-in patterns: {e}"))
 });
 
-/// Sets each line's [`Line::keys`]: one scan of the whole text, lowercased.
+/// The most words of a line whose keys are all found: every family's
+/// rule has a word limit at or below it ([`SUBSCRIBE`] 14, [`TAGLINE`]
+/// 25, [`LEGAL`] 40, [`APPEAL_START`] 60) but for [`COOKIES`] (150).
+const KEYED_WORDS: usize = 60;
+
+/// A line longer than [`KEYED_WORDS`] needs only [`KEY_COOKIE`] (and only
+/// up to this many words).
+const COOKIE_WORDS: usize = 150;
+
+/// `kie`, the keyword of `cookie`, searched alone in long lines.
+static KIE: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new(b"kie"));
+/// U+212A KELVIN SIGN, which `(?i)` folds to `k`.
+static KELVIN: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new("\u{212A}"));
+
+/// Sets each line's [`Line::keys`], in the text lowercased: one keyword
+/// scan of each run of lines of at most [`KEYED_WORDS`] words, and in
+/// longer lines of at most [`COOKIE_WORDS`], only `cookie` (the one rule
+/// that reads them): [`KEY_COOKIE`], [`KEY_CUE`] with it. Such a line
+/// with U+212A (which `(?i)` folds to `k`, so that [`COOKIES`] can match
+/// without `cookie`) gets the whole scan. Longer lines get no keys.
 fn mark_keys(text: &str, lines: &mut [Line<'_>]) {
     thread_local! {
         static LOWER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -824,30 +846,30 @@ fn mark_keys(text: &str, lines: &mut [Line<'_>]) {
     LOWER.with_borrow_mut(|lower| {
         lower.clear();
         lower.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
-        let (mut at, mut from) = (0, 0);
-        // Each search starts one byte after the last match's start, so a
-        // keyword overlapping another is seen too (no two keywords match
-        // at one offset: none is a prefix of another).
-        while let Some(m) = KEYS.find(Input::new(&lower[..]).span(from..lower.len())) {
-            while lines[at].end <= m.start() {
-                at += 1;
+        let mut i = 0;
+        while i < lines.len() {
+            let l = &lines[i];
+            if l.words <= KEYED_WORDS {
+                let first = i;
+                while i < lines.len() && lines[i].words <= KEYED_WORDS {
+                    i += 1;
+                }
+                let span = lines[first].start..lines[i - 1].end;
+                scan_keys(lower, span, &mut lines[first..i]);
+            } else if l.words <= COOKIE_WORDS {
+                let span = l.start..l.end;
+                if KELVIN.find(text[span.clone()].as_bytes()).is_some() {
+                    scan_keys(lower, span, &mut lines[i..=i]);
+                } else if KIE
+                    .find_iter(&lower[span.clone()])
+                    .any(|k| lower[..span.start + k].ends_with(b"coo"))
+                {
+                    lines[i].keys |= KEY_CUE | KEY_COOKIE;
+                }
+                i += 1;
+            } else {
+                i += 1;
             }
-            let k = m.pattern().as_usize();
-            let family = KEYWORDS[k].1;
-            if family != KEY_CUE {
-                lines[at].keys |= family;
-            } else if let Some(&(cue, offset)) = CUES.get(k)
-                && let Some(from) = m.start().checked_sub(offset)
-                && lower[from..].starts_with(cue)
-            {
-                // A cue has no space or line end: it is inside the line.
-                lines[at].keys |= if cue == b"cookie" {
-                    KEY_CUE | KEY_COOKIE
-                } else {
-                    KEY_CUE
-                };
-            }
-            from = m.start() + 1;
         }
     });
     let mut at = 0;
@@ -856,6 +878,35 @@ fn mark_keys(text: &str, lines: &mut [Line<'_>]) {
             at += 1;
         }
         lines[at].keys |= KEY_CUE;
+    }
+}
+
+/// The keyword scan of `lower[span]`, whose lines are `lines`. Each search
+/// starts one byte after the last match's start, so a keyword overlapping
+/// another is seen too (no two keywords match at one offset: none is a
+/// prefix of another).
+fn scan_keys(lower: &[u8], span: std::ops::Range<usize>, lines: &mut [Line<'_>]) {
+    let (mut at, mut from) = (0, span.start);
+    while let Some(m) = KEYS.find(Input::new(lower).span(from..span.end)) {
+        while lines[at].end <= m.start() {
+            at += 1;
+        }
+        let k = m.pattern().as_usize();
+        let family = KEYWORDS[k].1;
+        if family != KEY_CUE {
+            lines[at].keys |= family;
+        } else if let Some(&(cue, offset)) = CUES.get(k)
+            && let Some(from) = m.start().checked_sub(offset)
+            && lower[from..].starts_with(cue)
+        {
+            // A cue has no space or line end: it is inside the line.
+            lines[at].keys |= if cue == b"cookie" {
+                KEY_CUE | KEY_COOKIE
+            } else {
+                KEY_CUE
+            };
+        }
+        from = m.start() + 1;
     }
 }
 
@@ -1163,8 +1214,16 @@ const COMMENT_HEADS: &[&[u8; 3]] = &[
 ];
 /// The heads of [`CONTACT`].
 const CONTACT_HEADS: &[&[u8; 3]] = &[b"con", b"e-m", b"ema", b"you", b"rea", b"fol"];
-/// The heads of [`CREDIT_START`] but `©`, which is not ASCII.
-const CREDIT_HEADS: &[&[u8; 3]] = &[b"(c)", b"pho", b"ima", b"pic", b"cre", b"get", b"ap "];
+/// Whether [`CREDIT_START`] can match `t`: its alternatives but the first
+/// start with a head of [`CREDIT_HEADS`]; the first, `(©|\(c\))[^/\n]{0,60}/`,
+/// needs a `/` too.
+fn credit_may_start(t: &str, head: Head) -> bool {
+    let open = t.starts_with('\u{A9}') || head.may_begin(&[b"(c)"], true);
+    (open && memchr::memchr(b'/', t.as_bytes()).is_some()) || head.may_begin(CREDIT_HEADS, true)
+}
+
+/// The heads of [`CREDIT_START`] but `©` and `(c)`, which need a `/`.
+const CREDIT_HEADS: &[&[u8; 3]] = &[b"pho", b"ima", b"pic", b"cre", b"get", b"ap "];
 /// The heads of [`CAPTION_START`] (case-sensitive).
 const CAPTION_HEADS: &[&[u8; 3]] = &[b"In ", b"Thi", b"FIL"];
 /// The heads of [`BYLINE`] (case-sensitive).
@@ -1213,7 +1272,7 @@ fn mid_phrase(t: &str, head: Head, w: usize, keys: u8) -> Option<Hit> {
             (w <= 25 && keys & KEY_TAGLINE != 0).then(|| phrase_hit(&TAGLINE, &SITE_TAGLINE, t))?
         })
         .or_else(|| {
-            (w <= 40 && (t.starts_with('\u{A9}') || head.may_begin(CREDIT_HEADS, true)))
+            (w <= 40 && credit_may_start(t, head))
                 .then(|| phrase_hit(&CREDIT_START, &PHOTO_CREDIT, t))?
         })
         .or_else(|| (w <= 40 && legal_cue).then(|| phrase_hit(&LEGAL, &LEGAL_NOTICE, t))?)
@@ -1503,7 +1562,7 @@ fn repeated(
     // Prose recurs too (syndicated paragraphs, quoted statements): a line of
     // 12+ words with a lowercase word and sentence punctuation is not chrome.
     let long_sentence =
-        words >= 12 && (ends_sentence(t) || (t.contains([',', '.', ';']) && has_lowercase_word(t)));
+        words >= 12 && (ends_sentence(t) || (has_clause_mark(t) && has_lowercase_word(t)));
     if long_sentence {
         return None;
     }
@@ -1519,6 +1578,11 @@ fn repeated(
             format!("line occurs in {n} of {docs} documents of the run"),
         )
     })
+}
+
+/// Whether `t` has `,`, `.` or `;` (ASCII: found byte by byte, with memchr).
+fn has_clause_mark(t: &str) -> bool {
+    memchr::memchr3(b',', b'.', b';', t.as_bytes()).is_some()
 }
 
 /// Pass 2: blocks (appeals, comment widgets with their tail).
@@ -2371,9 +2435,7 @@ mod tests {
                 digit_first(t) || may_begin(t, COMMENT_HEADS, true)
             }),
             (&CONTACT, |t| may_begin(t, CONTACT_HEADS, true)),
-            (&CREDIT_START, |t| {
-                t.starts_with('\u{A9}') || may_begin(t, CREDIT_HEADS, true)
-            }),
+            (&CREDIT_START, |t| credit_may_start(t, Head::of(t))),
             (&CAPTION_START, |t| may_begin(t, CAPTION_HEADS, false)),
             (&BYLINE, |t| may_begin(t, BYLINE_HEADS, false)),
         ];
