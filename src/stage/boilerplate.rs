@@ -370,9 +370,10 @@ struct Phrase<'a> {
 
 /// Why a line goes.
 #[derive(Clone)]
-struct Drop {
+struct Drop<'l> {
     rule: &'static Rule,
-    detail: String,
+    /// Borrowed from the line's phrase findings where it can be.
+    detail: Cow<'l, str>,
     /// Lines of one block keep together in one edit.
     block: bool,
 }
@@ -673,15 +674,15 @@ fn decide(lines: &[Line<'_>], cx: &Context<'_>, out: &mut Vec<Edit>) {
     if lines.iter().all(|l| l.text.is_empty()) {
         return;
     }
-    let mut drops: Vec<Option<Drop>> = vec![None; lines.len()];
+    let mut drops: Vec<Option<Drop<'_>>> = vec![None; lines.len()];
     phrases(lines, cx, &mut drops);
     blocks(lines, &mut drops);
-    density(lines, &mut drops);
+    SCRATCH.with_borrow_mut(|scratch| density(lines, &mut drops, scratch));
     scripts(lines, &mut drops);
     // Never leave nothing: if every line with text would go, keep the
     // lines that only the density rule dropped; if that is still nothing,
     // the page is all furniture by our rules and we are wrong about it.
-    let kept = |drops: &[Option<Drop>]| {
+    let kept = |drops: &[Option<Drop<'_>>]| {
         lines
             .iter()
             .zip(drops)
@@ -699,7 +700,7 @@ fn decide(lines: &[Line<'_>], cx: &Context<'_>, out: &mut Vec<Edit>) {
     if !kept(&drops) {
         return;
     }
-    emit(lines, &drops, out);
+    emit(lines, &mut drops, out);
 }
 
 fn split_lines(text: &str) -> Vec<Line<'_>> {
@@ -910,7 +911,7 @@ fn scan_keys(lower: &[u8], span: std::ops::Range<usize>, lines: &mut [Line<'_>])
     }
 }
 
-fn set(drops: &mut [Option<Drop>], i: usize, rule: &'static Rule, detail: String) {
+fn set<'l>(drops: &mut [Option<Drop<'l>>], i: usize, rule: &'static Rule, detail: Cow<'l, str>) {
     if drops[i].is_none() {
         drops[i] = Some(Drop {
             rule,
@@ -921,7 +922,7 @@ fn set(drops: &mut [Option<Drop>], i: usize, rule: &'static Rule, detail: String
 }
 
 /// Pass 1: phrase families, user rules, cross-document lines, script.
-fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
+fn phrases<'l>(lines: &'l [Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop<'l>>]) {
     let suffixes = repeated_suffixes(lines);
     // `Trends ...` is a widget only in the page head; later it can be a subheading.
     let first_long = lines
@@ -941,22 +942,21 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
         let Some(p) = l.phrase.get_or_init(|| phrase_of(l, cx, user)) else {
             continue;
         };
+        let borrow = |(rule, detail): &'l Hit| (*rule, Cow::Borrowed(detail.as_str()));
         let hit = p
             .head
             .as_ref()
             .or(p.trends.as_ref().filter(|_| i < first_long))
             .or(p.mid.as_ref())
-            .cloned()
+            .map(borrow)
             .or_else(|| {
                 let s = p.suffix.as_deref()?;
                 suffixes.contains(&s).then(|| {
-                    (
-                        &SITE_NAME_SUFFIX,
-                        format!("ends with ` - {s}`, like other lines of the page"),
-                    )
+                    let detail = format!("ends with ` - {s}`, like other lines of the page");
+                    (&SITE_NAME_SUFFIX, Cow::Owned(detail))
                 })
             })
-            .or_else(|| p.tail.clone());
+            .or_else(|| p.tail.as_ref().map(borrow));
         if let Some((rule, detail)) = hit {
             set(drops, i, rule, detail);
         }
@@ -974,13 +974,9 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
         while j < lines.len()
             && (lines[j].text.is_empty() || (bulleted(lines[j].text) && lines[j].words <= 20))
         {
-            if !lines[j].text.is_empty() {
-                set(
-                    drops,
-                    j,
-                    &RELATED_STORY_TEASER,
-                    format!("list under `{}`", lines[i].text),
-                );
+            if !lines[j].text.is_empty() && drops[j].is_none() {
+                let detail = format!("list under `{}`", lines[i].text);
+                set(drops, j, &RELATED_STORY_TEASER, Cow::Owned(detail));
             }
             j += 1;
         }
@@ -998,7 +994,7 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
                     drops,
                     j,
                     &EMBEDDED_POST,
-                    "title line of an embedded post".to_owned(),
+                    Cow::Borrowed("title line of an embedded post"),
                 );
             }
         } else if (std::ptr::eq(rule, &PHOTO_CAPTION) || std::ptr::eq(rule, &SITE_NAME_SUFFIX))
@@ -1011,7 +1007,7 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
                 drops,
                 j,
                 &PHOTO_CAPTION,
-                "teaser headline under a caption".to_owned(),
+                Cow::Borrowed("teaser headline under a caption"),
             );
         }
     }
@@ -1444,7 +1440,7 @@ fn script_of(c: char) -> Option<Script> {
 }
 
 /// The script of most letters of the document, when it is clear (≥ 90%).
-fn dominant_script(lines: &[Line<'_>], drops: &[Option<Drop>]) -> Option<Script> {
+fn dominant_script(lines: &[Line<'_>], drops: &[Option<Drop<'_>>]) -> Option<Script> {
     let mut n = [0usize; 3];
     for (l, _) in lines.iter().zip(drops).filter(|(_, d)| d.is_none()) {
         let m = l.letters.get_or_init(|| letters(l.text));
@@ -1509,7 +1505,7 @@ fn letters(t: &str) -> [usize; 3] {
 ///
 /// Run after the other passes, over the lines they keep, so that the
 /// document's script is that of its article (and a second run agrees).
-fn scripts(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
+fn scripts(lines: &[Line<'_>], drops: &mut [Option<Drop<'_>>]) {
     let candidate = |l: &Line<'_>| l.words <= 8 && !l.text.is_empty() && !l.text.is_ascii();
     if !lines
         .iter()
@@ -1526,7 +1522,7 @@ fn scripts(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
             && candidate(l)
             && let Some(detail) = script_mismatch(l.text, l.words, Some(doc))
         {
-            set(drops, i, &SCRIPT_MISMATCH, detail);
+            set(drops, i, &SCRIPT_MISMATCH, Cow::Owned(detail));
         }
     }
 }
@@ -1586,7 +1582,7 @@ fn has_clause_mark(t: &str) -> bool {
 }
 
 /// Pass 2: blocks (appeals, comment widgets with their tail).
-fn blocks(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
+fn blocks(lines: &[Line<'_>], drops: &mut [Option<Drop<'_>>]) {
     let n = lines.len();
     // Appeal: from its opening line while the lines continue it.
     if let Some(a) = lines.iter().position(|l| {
@@ -1616,7 +1612,7 @@ fn blocks(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
         for d in drops.iter_mut().take(end).skip(a) {
             *d = Some(Drop {
                 rule: &DONATION_APPEAL,
-                detail: detail.clone(),
+                detail: Cow::Owned(detail.clone()),
                 block: true,
             });
         }
@@ -1643,7 +1639,9 @@ fn blocks(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
             if d.as_ref().is_none_or(|d| !d.block) {
                 *d = Some(Drop {
                     rule: &PAGE_WIDGET,
-                    detail: format!("comment widget `{label}` and the short lines after it"),
+                    detail: Cow::Owned(format!(
+                        "comment widget `{label}` and the short lines after it"
+                    )),
                     block: true,
                 });
             }
@@ -1651,33 +1649,56 @@ fn blocks(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
     }
 }
 
+/// Buffers of [`density`], kept from round to round and from document to
+/// document (no allocation once they are large enough).
+#[derive(Default)]
+struct Scratch {
+    /// The lines with text.
+    idx: Vec<usize>,
+    /// Their weights.
+    weight: Vec<f64>,
+    /// Whether each is a data line.
+    data: Vec<bool>,
+    /// Their scores among their neighbours.
+    score: Vec<f64>,
+    /// The lines kept above the article block.
+    keep_head: Vec<usize>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
 /// Pass 3: the densest block of long lines; short lines outside it go.
-fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
+fn density(lines: &[Line<'_>], drops: &mut [Option<Drop<'_>>], scratch: &mut Scratch) {
+    let Scratch {
+        idx,
+        weight,
+        data,
+        score,
+        keep_head,
+    } = scratch;
     // The lines with text; those a phrase or block rule dropped count as
     // chrome (they break a block) and stay dropped.
-    let idx: Vec<usize> = (0..lines.len())
-        .filter(|&i| !lines[i].text.is_empty())
-        .collect();
+    idx.clear();
+    idx.extend((0..lines.len()).filter(|&i| !lines[i].text.is_empty()));
     if idx.iter().all(|&i| drops[i].is_some()) {
         return;
     }
-    let weight: Vec<f64> = idx
-        .iter()
-        .enumerate()
-        .map(|(k, &i)| match drops[i] {
-            // A run of dropped lines (an inserted teaser list) costs once.
-            Some(_) if k > 0 && drops[idx[k - 1]].is_some() => 0.0,
-            Some(_) => -DROPPED_PENALTY,
-            None => shape(&lines[i]).0,
-        })
-        .collect();
+    weight.clear();
+    weight.extend(idx.iter().enumerate().map(|(k, &i)| match drops[i] {
+        // A run of dropped lines (an inserted teaser list) costs once.
+        Some(_) if k > 0 && drops[idx[k - 1]].is_some() => 0.0,
+        Some(_) => -DROPPED_PENALTY,
+        None => shape(&lines[i]).0,
+    }));
     // Data lines (a schedule, tour dates, results: a digit and a separator)
     // in a run of three or more are article lists, not menus.
-    let data: Vec<bool> = idx
-        .iter()
-        .map(|&i| drops[i].is_none() && shape(&lines[i]).1)
-        .collect();
-    let mut weight = weight;
+    data.clear();
+    data.extend(
+        idx.iter()
+            .map(|&i| drops[i].is_none() && shape(&lines[i]).1),
+    );
     for k in 0..idx.len() {
         let before = k >= 1 && data[k - 1];
         let after = k + 1 < data.len() && data[k + 1];
@@ -1691,7 +1712,8 @@ fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
     // one (a teaser snippet between a title and a date) much less; a short
     // line among long ones costs less.
     let m = idx.len();
-    let mut score = vec![0.0; m];
+    score.clear();
+    score.resize(m, 0.0);
     for k in 0..m {
         let lo = k.saturating_sub(NEIGHBOURS);
         let hi = (k + NEIGHBOURS + 1).min(m);
@@ -1761,7 +1783,7 @@ fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
     }
     let (first, last) = (idx[best_lo], idx[best_hi]);
     // The head just above the block: the headline and the dateline/byline.
-    let mut keep_head = Vec::new();
+    keep_head.clear();
     let mut k = best_lo;
     let mut steps = 0;
     while k > 0 && steps < 6 {
@@ -1810,7 +1832,7 @@ fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
         let _ = write!(d, "{}-word line {detail}", l.words);
         drops[i] = Some(Drop {
             rule: &OUTSIDE_ARTICLE_BLOCK,
-            detail: d,
+            detail: Cow::Owned(d),
             block: false,
         });
     }
@@ -1924,7 +1946,7 @@ fn has_lowercase_word(t: &str) -> bool {
 
 /// Builds the edits: each dropped line with its line end; a run of lines
 /// dropped by one rule (and the blank lines between them) is one edit.
-fn emit(lines: &[Line<'_>], drops: &[Option<Drop>], out: &mut Vec<Edit>) {
+fn emit(lines: &[Line<'_>], drops: &mut [Option<Drop<'_>>], out: &mut Vec<Edit>) {
     let n = lines.len();
     // In a later round, lines an earlier round removed are gone from
     // `lines`: an edit never reaches over such a gap.
@@ -1960,9 +1982,13 @@ fn emit(lines: &[Line<'_>], drops: &[Option<Drop>], out: &mut Vec<Edit>) {
                 end += 1;
             }
         }
-        out.push(
-            Edit::delete(lines[i].start..lines[end - 1].end, d.rule).with_detail(d.detail.clone()),
-        );
+        // The detail moves into the edit (`drops[i]` is not read again).
+        let rule = d.rule;
+        let detail = drops[i]
+            .as_mut()
+            .map(|d| std::mem::take(&mut d.detail))
+            .unwrap_or_default();
+        out.push(Edit::delete(lines[i].start..lines[end - 1].end, rule).with_detail(detail));
         i = end;
     }
 }
