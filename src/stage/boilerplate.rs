@@ -25,7 +25,6 @@
 
 use std::borrow::Cow;
 use std::cell::{Cell, OnceCell};
-use std::fmt::Write as _;
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, Input, MatchKind};
@@ -704,52 +703,56 @@ fn decide(lines: &[Line<'_>], cx: &Context<'_>, out: &mut Vec<Edit>) {
 }
 
 fn split_lines(text: &str) -> Vec<Line<'_>> {
-    // At most one line per line end, plus the last: allocated once.
-    // (Counted in runs of 255 bytes into a `u8`, which vectorises.)
-    let ends: usize = text
-        .as_bytes()
-        .chunks(255)
-        .map(|c| {
-            let n = c
-                .iter()
-                .fold(0u8, |n, &b| n + u8::from((b == b'\n') | (b == b'\r')));
-            usize::from(n)
-        })
-        .sum();
-    let mut lines = Vec::with_capacity(ends + 1);
-    let mut start = 0;
-    let b = text.as_bytes();
-    while start < text.len() {
-        // A lone CR ends a line too: normalize makes it LF, and a second
-        // run must see the same lines.
-        let end = match memchr::memchr2(b'\n', b'\r', &b[start..]) {
-            None => text.len(),
-            Some(i) if b[start + i] == b'\r' && b.get(start + i + 1) == Some(&b'\n') => {
-                start + i + 2
-            }
-            Some(i) => start + i + 1,
-        };
-        let raw = &text[start..end];
-        let t = trim(raw);
-        let (words, odd_space) = words_and_odd_spaces(t);
-        lines.push(Line {
-            start,
-            end,
-            text: t,
-            words,
-            odd_space,
-            keys: 0,
-            suffix: suffix_of(t),
-            count: Cell::new(None),
-            phrase: OnceCell::new(),
-            appeal: OnceCell::new(),
-            shape: OnceCell::new(),
-            letters: OnceCell::new(),
-        });
-        start = end;
+    thread_local! {
+        /// Where each line ends, reused from document to document.
+        static ENDS: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    mark_keys(text, &mut lines);
-    lines
+    ENDS.with_borrow_mut(|ends| {
+        ends.clear();
+        let mut start = 0;
+        let b = text.as_bytes();
+        while start < text.len() {
+            // A lone CR ends a line too: normalize makes it LF, and a second
+            // run must see the same lines.
+            start = match memchr::memchr2(b'\n', b'\r', &b[start..]) {
+                None => text.len(),
+                Some(i) if b[start + i] == b'\r' && b.get(start + i + 1) == Some(&b'\n') => {
+                    start + i + 2
+                }
+                Some(i) => start + i + 1,
+            };
+            ends.push(start);
+        }
+        // The lines, allocated once at their number.
+        let mut lines = Vec::with_capacity(ends.len());
+        let mut start = 0;
+        for &end in ends.iter() {
+            lines.push(line(text, start, end));
+            start = end;
+        }
+        mark_keys(text, &mut lines);
+        lines
+    })
+}
+
+/// The line `text[start..end]` (with its line end), before the keyword scan.
+fn line(text: &str, start: usize, end: usize) -> Line<'_> {
+    let t = trim(&text[start..end]);
+    let (words, odd_space) = words_and_odd_spaces(t);
+    Line {
+        start,
+        end,
+        text: t,
+        words,
+        odd_space,
+        keys: 0,
+        suffix: suffix_of(t),
+        count: Cell::new(None),
+        phrase: OnceCell::new(),
+        appeal: OnceCell::new(),
+        shape: OnceCell::new(),
+        letters: OnceCell::new(),
+    }
 }
 
 /// The line has a legal cue: one of [`LEGAL_CUES`] (`cookie`, `privacy`,
@@ -1317,9 +1320,33 @@ fn phrase_hit(re: &Regex, rule: &'static Rule, t: &str) -> Option<Hit> {
 /// The detail of a phrase finding: the match, or the start of the line if
 /// the match is only spaces.
 fn detail_of(m: Option<regex::Match<'_>>, t: &str) -> String {
-    match m {
-        Some(m) if !m.as_str().trim().is_empty() => format!("phrase `{}`", m.as_str().trim()),
+    match m.map(|m| m.as_str().trim()) {
+        // `format!("phrase `{m}`")`, without the formatting machinery.
+        Some(m) if !m.is_empty() => {
+            let mut d = String::with_capacity(m.len() + 9);
+            d.push_str("phrase `");
+            d.push_str(m);
+            d.push('`');
+            d
+        }
         _ => format!("line `{}`", t.chars().take(40).collect::<String>()),
+    }
+}
+
+/// Appends the decimal digits of `n` (what `{}` writes).
+fn push_number(s: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        s.push(char::from(d));
     }
 }
 
@@ -1828,8 +1855,12 @@ fn density(lines: &[Line<'_>], drops: &mut [Option<Drop<'_>>], scratch: &mut Scr
         if near && l.words >= 25 && ends_sentence(l.text) && has_lowercase_word(l.text) {
             continue;
         }
+        // `format!("{}-word line {detail}", l.words)`, without the
+        // formatting machinery.
         let mut d = String::with_capacity(detail.len() + 16);
-        let _ = write!(d, "{}-word line {detail}", l.words);
+        push_number(&mut d, l.words);
+        d.push_str("-word line ");
+        d.push_str(&detail);
         drops[i] = Some(Drop {
             rule: &OUTSIDE_ARTICLE_BLOCK,
             detail: Cow::Owned(d),
@@ -2571,6 +2602,21 @@ mod tests {
         // Every COOKIES match has `cookie`, or U+212A for its `k`.
         assert!(COOKIES.is_match("We use coo\u{212A}ies"));
         assert!(!LEGAL_CUES.is_match("We use coo\u{212A}ies"));
+    }
+
+    #[test]
+    fn push_number_writes_what_display_writes() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut numbers = vec![0, 1, 9, 10, 99, 100, 400, 1_000_000, usize::MAX];
+        for _ in 0..1000 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            numbers.push((seed >> (seed % 60)) as usize);
+        }
+        for n in numbers {
+            let mut s = String::from("x");
+            push_number(&mut s, n);
+            assert_eq!(s, format!("x{n}"));
+        }
     }
 
     #[test]
