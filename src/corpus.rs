@@ -205,6 +205,11 @@ fn kept(b: u8) -> bool {
 fn special_mask(chunk: &[u8; BLOCK + 1]) -> u64 {
     #[cfg(target_arch = "x86_64")]
     {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: `special_mask_avx2` needs AVX2, which the CPU has
+            // (checked just above; the answer is cached after the first call).
+            return unsafe { special_mask_avx2(chunk) };
+        }
         // SAFETY: `special_mask_sse2` needs only SSE2, which is part of the
         // x86_64 baseline: every x86_64 CPU has it and every x86_64 target
         // enables it, so the call cannot reach an unsupported instruction.
@@ -244,6 +249,44 @@ fn special_mask_sse2(chunk: &[u8; BLOCK + 1]) -> u64 {
         not_kept |= u64::from(_mm_movemask_epi8(out) as u16) << (n * 16);
         let sp = _mm_cmpeq_epi8(v, byte(b' '));
         space |= u64::from(_mm_movemask_epi8(sp) as u16) << (n * 16);
+    }
+    let keep = !not_kept;
+    let next = (keep >> 1) | (u64::from(kept(chunk[BLOCK])) << (BLOCK - 1));
+    !(keep | (space & next))
+}
+
+/// [`special_mask_sse2`] with AVX2: 32 bytes per compare.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn special_mask_avx2(chunk: &[u8; BLOCK + 1]) -> u64 {
+    use std::arch::x86_64::{
+        _mm256_cmpeq_epi8, _mm256_min_epu8, _mm256_movemask_epi8, _mm256_or_si256,
+        _mm256_set_epi64x, _mm256_set1_epi8, _mm256_sub_epi8,
+    };
+    let byte = |b: u8| _mm256_set1_epi8(b as i8);
+    let (mut not_kept, mut space) = (0u64, 0u64);
+    for (n, c) in chunk.as_chunks::<32>().0.iter().enumerate() {
+        // One 32-byte load (the four quarters are put back together).
+        let (q, _) = c.as_chunks::<16>();
+        let (lo, hi) = (u128::from_le_bytes(q[0]), u128::from_le_bytes(q[1]));
+        let v = _mm256_set_epi64x((hi >> 64) as i64, hi as i64, (lo >> 64) as i64, lo as i64);
+        let low = _mm256_cmpeq_epi8(_mm256_min_epu8(v, byte(b' ')), v);
+        let e = _mm256_sub_epi8(v, byte(0xE1));
+        let lead = _mm256_cmpeq_epi8(_mm256_min_epu8(e, byte(2)), e);
+        let marks = _mm256_or_si256(
+            _mm256_or_si256(
+                _mm256_cmpeq_epi8(v, byte(b'"')),
+                _mm256_cmpeq_epi8(v, byte(b'\'')),
+            ),
+            _mm256_or_si256(
+                _mm256_cmpeq_epi8(v, byte(b'`')),
+                _mm256_cmpeq_epi8(v, byte(0xC2)),
+            ),
+        );
+        let out = _mm256_or_si256(_mm256_or_si256(low, lead), marks);
+        not_kept |= u64::from(_mm256_movemask_epi8(out) as u32) << (n * 32);
+        let sp = _mm256_cmpeq_epi8(v, byte(b' '));
+        space |= u64::from(_mm256_movemask_epi8(sp) as u32) << (n * 32);
     }
     let keep = !not_kept;
     let next = (keep >> 1) | (u64::from(kept(chunk[BLOCK])) << (BLOCK - 1));
@@ -658,6 +701,7 @@ mod tests {
         let want = 1 | 1 << 5 | 1 << 20 | 1 << 31 | 1 << 32 | 1 << 40 | 1 << 47 | 1 << 50 | 1 << 63;
         assert_eq!(special_mask(&chunk), want);
         assert_eq!(special_mask_portable(&chunk), want);
+        assert_eq!(simd_masks(&chunk), [want; 2]);
         for line in [
             format!("{plain} \u{201C}quoted\u{201D}  twice {plain}"),
             format!("{plain}\" {plain}"),
@@ -674,8 +718,27 @@ mod tests {
         }
     }
 
+    /// [`special_mask_sse2`] and [`special_mask_avx2`] (the portable
+    /// answer for each one the CPU lacks).
+    fn simd_masks(chunk: &[u8; BLOCK + 1]) -> [u64; 2] {
+        #[cfg(target_arch = "x86_64")]
+        {
+            // SAFETY: SSE2 is in the x86_64 baseline; AVX2 is checked.
+            let sse2 = unsafe { special_mask_sse2(chunk) };
+            let avx2 = if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: checked just above.
+                unsafe { special_mask_avx2(chunk) }
+            } else {
+                special_mask_portable(chunk)
+            };
+            [sse2, avx2]
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        [special_mask_portable(chunk); 2]
+    }
+
     #[test]
-    fn special_mask_with_sse2_is_the_portable_one() {
+    fn special_mask_with_sse2_and_avx2_is_the_portable_one() {
         // Every byte value at every position, before and after each class.
         let probes = [
             0u8, 1, 9, 0x0B, b' ', b'!', b'"', b'\'', b'`', b'a', 0x7F, 0x80, 0xC1, 0xC2, 0xC3,
@@ -691,6 +754,8 @@ mod tests {
                         special_mask_portable(&chunk),
                         "{b:#x} {p:#x} {at}"
                     );
+                    let want = [special_mask_portable(&chunk); 2];
+                    assert_eq!(simd_masks(&chunk), want, "{b:#x} {p:#x} {at}");
                 }
             }
         }
@@ -706,6 +771,8 @@ mod tests {
                 special_mask_portable(&chunk),
                 "{chunk:?}"
             );
+            let want = [special_mask_portable(&chunk); 2];
+            assert_eq!(simd_masks(&chunk), want, "{chunk:?}");
         }
     }
 
