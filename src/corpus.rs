@@ -81,6 +81,26 @@ static CLASS: [u8; 256] = {
 /// quotation marks dropped, en and em dashes and minus made `-`. It is
 /// hashed with a fixed-seed hash, so keys are stable across runs and threads.
 fn key(line: &str) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: `key_avx2` needs AVX2, which the CPU has (checked just
+        // above).
+        return unsafe { key_avx2(line) };
+    }
+    key_with(line, special_mask)
+}
+
+/// [`key`] with [`special_mask_avx2`] inlined: one check of the CPU per
+/// line, not per block.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn key_avx2(line: &str) -> u64 {
+    key_with(line, |chunk| special_mask_avx2(chunk))
+}
+
+/// [`key`], with `mask` for [`special_mask`].
+#[inline(always)]
+fn key_with(line: &str, mask_of: impl Fn(&[u8; BLOCK + 1]) -> u64) -> u64 {
     let bytes = line.as_bytes();
     SCRATCH.with(|scratch| {
         let mut canon = scratch.borrow_mut();
@@ -100,11 +120,11 @@ fn key(line: &str) -> u64 {
                 if i >= covered {
                     let rest = &bytes[i..];
                     mask = match rest.first_chunk::<{ BLOCK + 1 }>() {
-                        Some(chunk) => special_mask(chunk),
+                        Some(chunk) => mask_of(chunk),
                         None => {
                             let mut chunk = [0u8; BLOCK + 1];
                             chunk[..rest.len()].copy_from_slice(rest);
-                            special_mask(&chunk)
+                            mask_of(&chunk)
                         }
                     };
                     if rest.len() < BLOCK {

@@ -417,6 +417,26 @@ fn count_words(s: &str) -> usize {
 /// [`count_words`], and whether `s` has one of the [`is_odd_space`]
 /// characters (they are whitespace, so the word count decodes them).
 fn words_and_odd_spaces(s: &str) -> (usize, bool) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: `words_avx2` needs AVX2, which the CPU has (checked just
+        // above).
+        return unsafe { words_avx2(s) };
+    }
+    words_with(s, byte_classes)
+}
+
+/// [`words_and_odd_spaces`] with [`byte_classes_avx2`] inlined: one check
+/// of the CPU per line, not per block.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn words_avx2(s: &str) -> (usize, bool) {
+    words_with(s, |block, vt| byte_classes_avx2(block, vt))
+}
+
+/// [`words_and_odd_spaces`], with `classes` for [`byte_classes`].
+#[inline(always)]
+fn words_with(s: &str, classes: impl Fn(&[u8; 64], bool) -> (u64, u64, u64)) -> (usize, bool) {
     let b = s.as_bytes();
     let vt_is_space = !s.is_ascii();
     // `pending`: a run from the last block has no word character yet;
@@ -424,12 +444,12 @@ fn words_and_odd_spaces(s: &str) -> (usize, bool) {
     let (mut n, mut pending, mut prev, mut odd) = (0, false, false, false);
     for (block, chunk) in b.chunks(64).enumerate() {
         let (space, word, odd_here) = match chunk.first_chunk::<64>() {
-            Some(w) => block_masks(w, s, block * 64, vt_is_space),
+            Some(w) => block_masks(classes(w, vt_is_space), s, block * 64),
             None => {
                 // The padding is spaces, as are the bits past the text.
                 let mut w = [b' '; 64];
                 w[..chunk.len()].copy_from_slice(chunk);
-                block_masks(&w, s, block * 64, vt_is_space)
+                block_masks(classes(&w, vt_is_space), s, block * 64)
             }
         };
         let run = !space;
@@ -451,15 +471,17 @@ fn words_and_odd_spaces(s: &str) -> (usize, bool) {
 }
 
 /// Space and word-character bits (one per byte, byte `k` to bit `k`) of
-/// the 64 bytes `block` at `at` in `s` (padded with spaces past its end),
-/// and whether they start an [`is_odd_space`] character.
+/// the 64 bytes at `at` in `s` (padded with spaces past its end), from
+/// their [`byte_classes`], and whether they start an [`is_odd_space`]
+/// character.
 ///
 /// ASCII bytes and the lead bytes 0xD0 and 0xD1 (they start
-/// U+0400..=U+047F, all letters) are classified 16 bytes at a time
-/// ([`byte_classes`]); the characters of other lead bytes are decoded one
-/// by one. Continuation bytes are neither.
-fn block_masks(block: &[u8; 64], s: &str, at: usize, vt_is_space: bool) -> (u64, u64, bool) {
-    let (mut space, mut word, mut rest) = byte_classes(block, vt_is_space);
+/// U+0400..=U+047F, all letters) are classified by [`byte_classes`]; the
+/// characters of other lead bytes are decoded one by one. Continuation
+/// bytes are neither.
+#[inline(always)]
+fn block_masks(classes: (u64, u64, u64), s: &str, at: usize) -> (u64, u64, bool) {
+    let (mut space, mut word, mut rest) = classes;
     let mut odd = false;
     while rest != 0 {
         let j = rest.trailing_zeros() as usize;
@@ -2433,7 +2455,10 @@ mod tests {
         // Blocks with and without characters to decode; a vertical tab is
         // a space only in non-ASCII text.
         let long = "one two\u{B}three, 4 -- five ".repeat(5);
-        assert_eq!(block_masks(&[b'a'; 64], "", 0, false), (0, !0, false));
+        assert_eq!(
+            block_masks(byte_classes(&[b'a'; 64], false), "", 0),
+            (0, !0, false)
+        );
         assert_eq!(count_words(&long), 20);
         let mixed = format!("{long}\u{E9}");
         assert_eq!(count_words(&mixed), 26);
