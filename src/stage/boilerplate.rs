@@ -811,7 +811,7 @@ fn line(text: &str, start: usize, end: usize) -> Line<'_> {
         words,
         odd_space,
         keys: 0,
-        suffix: suffix_of(t),
+        suffix: if t.is_empty() { None } else { suffix_of(t) },
         count: Cell::new(None),
         phrase: OnceCell::new(),
         appeal: OnceCell::new(),
@@ -1442,9 +1442,8 @@ fn push_number(s: &mut String, mut n: usize) {
             break;
         }
     }
-    for &d in &digits[at..] {
-        s.push(char::from(d));
-    }
+    // ASCII digits: always UTF-8.
+    s.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
 }
 
 /// The previous line with text, at most `max_blank` blank lines above.
