@@ -708,7 +708,9 @@ fn ends_sentence(s: &str) -> bool {
 #[inline(never)]
 pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
     let first = out.len();
-    let mut lines = split_lines(text);
+    let all = split_lines(text);
+    // Later rounds drop lines from this list of references, not the lines.
+    let mut lines: Vec<&Line<'_>> = all.iter().collect();
     decide(&lines, cx, out);
     for _ in 0..lines.len() {
         if out.len() == first {
@@ -734,7 +736,7 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
 }
 
 /// One round of decisions over `lines`.
-fn decide(lines: &[Line<'_>], cx: &Context<'_>, out: &mut Vec<Edit>) {
+fn decide(lines: &[&Line<'_>], cx: &Context<'_>, out: &mut Vec<Edit>) {
     if lines.iter().all(|l| l.text.is_empty()) {
         return;
     }
@@ -990,7 +992,7 @@ fn set<'l>(drops: &mut [Option<Drop<'l>>], i: usize, rule: &'static Rule, detail
 }
 
 /// Pass 1: phrase families, user rules, cross-document lines, script.
-fn phrases<'l>(lines: &'l [Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop<'l>>]) {
+fn phrases<'l>(lines: &[&'l Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop<'l>>]) {
     let suffixes = repeated_suffixes(lines);
     // `Trends ...` is a widget only in the page head; later it can be a subheading.
     let first_long = lines
@@ -1447,7 +1449,7 @@ fn push_number(s: &mut String, mut n: usize) {
 }
 
 /// The previous line with text, at most `max_blank` blank lines above.
-fn prev_text(lines: &[Line<'_>], i: usize, max_blank: usize) -> Option<usize> {
+fn prev_text(lines: &[&Line<'_>], i: usize, max_blank: usize) -> Option<usize> {
     let mut blanks = 0;
     let mut j = i;
     while j > 0 {
@@ -1464,7 +1466,7 @@ fn prev_text(lines: &[Line<'_>], i: usize, max_blank: usize) -> Option<usize> {
 }
 
 /// The next line with text, at most `max_blank` blank lines below.
-fn next_text(lines: &[Line<'_>], i: usize, max_blank: usize) -> Option<usize> {
+fn next_text(lines: &[&Line<'_>], i: usize, max_blank: usize) -> Option<usize> {
     let mut blanks = 0;
     for (j, l) in lines.iter().enumerate().skip(i + 1) {
         if !l.text.is_empty() {
@@ -1489,7 +1491,7 @@ fn headline_like(l: &Line<'_>) -> bool {
 }
 
 /// Site-name suffixes (` - Site Name`) that end two or more lines, or a line of their own.
-fn repeated_suffixes<'a>(lines: &[Line<'a>]) -> Vec<&'a str> {
+fn repeated_suffixes<'a>(lines: &[&Line<'a>]) -> Vec<&'a str> {
     let mut seen: Vec<(&str, usize)> = Vec::new();
     for l in lines {
         if let Some(s) = l.suffix {
@@ -1563,7 +1565,7 @@ fn script_of(c: char) -> Option<Script> {
 }
 
 /// The script of most letters of the document, when it is clear (≥ 90%).
-fn dominant_script(lines: &[Line<'_>], drops: &[Option<Drop<'_>>]) -> Option<Script> {
+fn dominant_script(lines: &[&Line<'_>], drops: &[Option<Drop<'_>>]) -> Option<Script> {
     let mut n = [0usize; 3];
     for (l, _) in lines.iter().zip(drops).filter(|(_, d)| d.is_none()) {
         let m = l.letters.get_or_init(|| letters(l.text));
@@ -1628,7 +1630,7 @@ fn letters(t: &str) -> [usize; 3] {
 ///
 /// Run after the other passes, over the lines they keep, so that the
 /// document's script is that of its article (and a second run agrees).
-fn scripts(lines: &[Line<'_>], drops: &mut [Option<Drop<'_>>]) {
+fn scripts(lines: &[&Line<'_>], drops: &mut [Option<Drop<'_>>]) {
     let candidate = |l: &Line<'_>| l.words <= 8 && !l.text.is_empty() && !l.text.is_ascii();
     if !lines
         .iter()
@@ -1714,7 +1716,7 @@ fn has_clause_mark(t: &str) -> bool {
 }
 
 /// Pass 2: blocks (appeals, comment widgets with their tail).
-fn blocks(lines: &[Line<'_>], drops: &mut [Option<Drop<'_>>]) {
+fn blocks(lines: &[&Line<'_>], drops: &mut [Option<Drop<'_>>]) {
     let n = lines.len();
     // Appeal: from its opening line while the lines continue it.
     if let Some(a) = lines.iter().position(|l| {
@@ -1802,7 +1804,7 @@ thread_local! {
 }
 
 /// Pass 3: the densest block of long lines; short lines outside it go.
-fn density(lines: &[Line<'_>], drops: &mut [Option<Drop<'_>>], scratch: &mut Scratch) {
+fn density(lines: &[&Line<'_>], drops: &mut [Option<Drop<'_>>], scratch: &mut Scratch) {
     let Scratch {
         idx,
         weight,
@@ -2084,7 +2086,7 @@ fn has_lowercase_word(t: &str) -> bool {
 
 /// Builds the edits: each dropped line with its line end; a run of lines
 /// dropped by one rule (and the blank lines between them) is one edit.
-fn emit(lines: &[Line<'_>], drops: &mut [Option<Drop<'_>>], out: &mut Vec<Edit>) {
+fn emit(lines: &[&Line<'_>], drops: &mut [Option<Drop<'_>>], out: &mut Vec<Edit>) {
     let n = lines.len();
     // In a later round, lines an earlier round removed are gone from
     // `lines`: an edit never reaches over such a gap.
