@@ -1058,7 +1058,7 @@ fn phrases<'l>(lines: &[&'l Line<'_>], cx: &Context<'_>, drops: &mut [Option<Dro
         if std::ptr::eq(rule, &EMBEDDED_POST) {
             if let Some(j) = prev_text(lines, i, 2)
                 && drops[j].is_none()
-                && headline_like(&lines[j])
+                && headline_like(lines[j])
             {
                 set(
                     drops,
@@ -1071,7 +1071,7 @@ fn phrases<'l>(lines: &[&'l Line<'_>], cx: &Context<'_>, drops: &mut [Option<Dro
             && lines[i].words >= 6
             && let Some(j) = next_text(lines, i, 1)
             && drops[j].is_none()
-            && headline_like(&lines[j])
+            && headline_like(lines[j])
         {
             set(
                 drops,
@@ -1824,14 +1824,14 @@ fn density(lines: &[&Line<'_>], drops: &mut [Option<Drop<'_>>], scratch: &mut Sc
         // A run of dropped lines (an inserted teaser list) costs once.
         Some(_) if k > 0 && drops[idx[k - 1]].is_some() => 0.0,
         Some(_) => -DROPPED_PENALTY,
-        None => shape(&lines[i]).0,
+        None => shape(lines[i]).0,
     }));
     // Data lines (a schedule, tour dates, results: a digit and a separator)
     // in a run of three or more are article lists, not menus.
     data.clear();
     data.extend(
         idx.iter()
-            .map(|&i| drops[i].is_none() && shape(&lines[i]).1),
+            .map(|&i| drops[i].is_none() && shape(lines[i]).1),
     );
     for k in 0..idx.len() {
         let before = k >= 1 && data[k - 1];
