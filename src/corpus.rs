@@ -220,8 +220,9 @@ fn kept(b: u8) -> bool {
 /// byte-by-byte path, which keeps them.) A zero byte after the text
 /// (padding) is not kept, so a final space has its bit.
 ///
-/// With SSE2 (every x86_64 CPU), 16 bytes per compare; elsewhere,
-/// [`special_mask_portable`].
+/// With AVX2 when the CPU has it (32 bytes per compare), else SSE2 (every
+/// x86_64 CPU, 16 bytes); elsewhere, [`special_mask_portable`]. [`key`]
+/// checks the CPU once per line.
 fn special_mask(chunk: &[u8; BLOCK + 1]) -> u64 {
     #[cfg(target_arch = "x86_64")]
     {

@@ -414,7 +414,7 @@ fn count_words(s: &str) -> usize {
     words_and_odd_spaces(s).0
 }
 
-/// [`count_words`], and whether `s` has one of the [`is_odd_space`]
+/// The word count (`count_words`), and whether `s` has one of the [`is_odd_space`]
 /// characters (they are whitespace, so the word count decodes them).
 fn words_and_odd_spaces(s: &str) -> (usize, bool) {
     #[cfg(target_arch = "x86_64")]
@@ -502,8 +502,10 @@ fn block_masks(classes: (u64, u64, u64), s: &str, at: usize) -> (u64, u64, bool)
 /// digits and the lead bytes 0xD0 and 0xD1; the other lead bytes (0xC0 and
 /// above), whose characters need decoding.
 ///
-/// With SSE2 (every x86_64 CPU), 16 bytes per compare and one `pmovmskb`
-/// per mask; elsewhere, [`byte_classes_portable`].
+/// With AVX2 when the CPU has it (32 bytes per compare), else SSE2 (every
+/// x86_64 CPU, 16 bytes), one `pmovmskb` per mask; elsewhere,
+/// [`byte_classes_portable`]. The line loop checks the CPU once per line
+/// ([`words_and_odd_spaces`]).
 fn byte_classes(block: &[u8; 64], vt_is_space: bool) -> (u64, u64, u64) {
     #[cfg(target_arch = "x86_64")]
     {
@@ -671,8 +673,9 @@ fn is_word_char(c: char) -> bool {
     }
 }
 
-/// Substrings one of which every [`COOKIES`] or [`LEGAL`] match contains:
-/// one cheap scan decides whether those regexes need to run.
+/// Substrings one of which every [`COOKIES`] or [`LEGAL`] match contains
+/// (but for `coo\u{212A}ie`, see [`mid_phrase`]): the keyword scan finds
+/// them exactly ([`KEY_CUE`]); this scan checks it in the tests.
 #[cfg(test)]
 static LEGAL_CUES: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::builder()
@@ -822,7 +825,7 @@ fn line(text: &str, start: usize, end: usize) -> Line<'_> {
     }
 }
 
-/// The line has a legal cue: one of [`LEGAL_CUES`] (`cookie`, `privacy`,
+/// The line has a legal cue: one of `LEGAL_CUES` (`cookie`, `privacy`,
 /// `terms`, `rights`, `copyright`, `©`, `(c)`, ASCII case folded). Exact:
 /// a keyword of the family is set only when the whole cue is around it.
 const KEY_CUE: u8 = 1;
@@ -1829,10 +1832,7 @@ fn density(lines: &[&Line<'_>], drops: &mut [Option<Drop<'_>>], scratch: &mut Sc
     // Data lines (a schedule, tour dates, results: a digit and a separator)
     // in a run of three or more are article lists, not menus.
     data.clear();
-    data.extend(
-        idx.iter()
-            .map(|&i| drops[i].is_none() && shape(lines[i]).1),
-    );
+    data.extend(idx.iter().map(|&i| drops[i].is_none() && shape(lines[i]).1));
     for k in 0..idx.len() {
         let before = k >= 1 && data[k - 1];
         let after = k + 1 < data.len() && data[k + 1];
