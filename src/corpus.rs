@@ -14,7 +14,7 @@
 //! kept can only be kept in the text (never wrongly dropped): the cost of
 //! the bound is some missed cross-document chrome on very large runs.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 
 /// Hashes the line keys (already hashes) in the count tables: fixed seed,
@@ -32,10 +32,11 @@ pub struct Corpus {
     cutoff: u64,
     /// [`MAX_LINES`], or less in tests.
     limit: usize,
-    counts: HashMap<u64, u32, KeyState>,
+    /// For each line key: in how many documents it occurs, and the last
+    /// document (numbered from 1 in this table) that counted it, so that
+    /// a line repeated in one document counts once. Merged counts carry 0.
+    counts: HashMap<u64, (u32, u32), KeyState>,
     docs: u32,
-    /// Scratch set of one document's lines, kept to reuse its allocation.
-    seen: HashSet<u64, KeyState>,
     /// [`Corpus::fingerprint`], computed once the counts are final.
     fingerprint: std::sync::OnceLock<u64>,
 }
@@ -80,6 +81,26 @@ static CLASS: [u8; 256] = {
 /// quotation marks dropped, en and em dashes and minus made `-`. It is
 /// hashed with a fixed-seed hash, so keys are stable across runs and threads.
 fn key(line: &str) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: `key_avx2` needs AVX2, which the CPU has (checked just
+        // above).
+        return unsafe { key_avx2(line) };
+    }
+    key_with(line, special_mask)
+}
+
+/// [`key`] with [`special_mask_avx2`] inlined: one check of the CPU per
+/// line, not per block.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn key_avx2(line: &str) -> u64 {
+    key_with(line, |chunk| special_mask_avx2(chunk))
+}
+
+/// [`key`], with `mask` for [`special_mask`].
+#[inline(always)]
+fn key_with(line: &str, mask_of: impl Fn(&[u8; BLOCK + 1]) -> u64) -> u64 {
     let bytes = line.as_bytes();
     SCRATCH.with(|scratch| {
         let mut canon = scratch.borrow_mut();
@@ -91,26 +112,26 @@ fn key(line: &str) -> u64 {
         let mut i = 0;
         // `mask` has a bit for each byte of `base..covered` that
         // [`special_mask`] says needs a look; the others are skipped.
-        let (mut mask, mut base, mut covered) = (0u32, 0, 0);
+        let (mut mask, mut base, mut covered) = (0u64, 0, 0);
         while i < bytes.len() {
             // A space is kept only after a kept byte (`i > run`): the
             // mask assumes that, so a space that starts a run needs a look.
             if i > run || bytes[i] != b' ' {
                 if i >= covered {
                     let rest = &bytes[i..];
-                    mask = match rest.first_chunk::<33>() {
-                        Some(chunk) => special_mask(chunk),
+                    mask = match rest.first_chunk::<{ BLOCK + 1 }>() {
+                        Some(chunk) => mask_of(chunk),
                         None => {
-                            let mut chunk = [0u8; 33];
+                            let mut chunk = [0u8; BLOCK + 1];
                             chunk[..rest.len()].copy_from_slice(rest);
-                            special_mask(&chunk)
+                            mask_of(&chunk)
                         }
                     };
-                    if rest.len() < 32 {
-                        mask &= (1u32 << rest.len()) - 1;
+                    if rest.len() < BLOCK {
+                        mask &= (1u64 << rest.len()) - 1;
                     }
                     base = i;
-                    covered = i + rest.len().min(32);
+                    covered = i + rest.len().min(BLOCK);
                 }
                 let ahead = mask >> (i - base);
                 if ahead == 0 {
@@ -177,38 +198,142 @@ fn key(line: &str) -> u64 {
     })
 }
 
-/// One bit for each of the first 32 bytes of `chunk` that may not go into
-/// the canonical form as it is, given that the byte before it does: set
-/// for every byte other than those of the class `PLAIN` that are not ASCII
-/// controls, and single spaces before such a byte. (Controls are `PLAIN`:
-/// their bit only sends them to the byte-by-byte path, which keeps them.)
-/// A zero byte after the text (padding) is not kept, so a final space has
-/// its bit. Branch-free, so that the comparisons compile to vector
-/// instructions; the bits are gathered eight bytes at a time.
-fn special_mask(chunk: &[u8; 33]) -> u32 {
-    let kept = |b: u8| {
-        (b > b' ')
-            & (b != b'"')
-            & (b != b'\'')
-            & (b != b'`')
-            & (b != 0xC2)
-            & !(0xE1..=0xE3).contains(&b)
+/// How many bytes [`special_mask`] looks at in one call.
+const BLOCK: usize = 64;
+
+/// Whether a byte may go into the canonical form as it is (given that the
+/// byte before it does): not a space or control, not an ASCII quotation
+/// mark, not a lead byte of the class `MULTI`.
+fn kept(b: u8) -> bool {
+    (b > b' ')
+        & (b != b'"')
+        & (b != b'\'')
+        & (b != b'`')
+        & (b != 0xC2)
+        & !(0xE1..=0xE3).contains(&b)
+}
+
+/// One bit for each of the first [`BLOCK`] bytes of `chunk` that may not go
+/// into the canonical form as it is, given that the byte before it does:
+/// set for every byte that is not [`kept`] but single spaces before a kept
+/// byte. (Controls are `PLAIN`: their bit only sends them to the
+/// byte-by-byte path, which keeps them.) A zero byte after the text
+/// (padding) is not kept, so a final space has its bit.
+///
+/// With AVX2 when the CPU has it (32 bytes per compare), else SSE2 (every
+/// x86_64 CPU, 16 bytes); elsewhere, [`special_mask_portable`]. [`key`]
+/// checks the CPU once per line.
+fn special_mask(chunk: &[u8; BLOCK + 1]) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: `special_mask_avx2` needs AVX2, which the CPU has
+            // (checked just above; the answer is cached after the first call).
+            return unsafe { special_mask_avx2(chunk) };
+        }
+        // SAFETY: `special_mask_sse2` needs only SSE2, which is part of the
+        // x86_64 baseline: every x86_64 CPU has it and every x86_64 target
+        // enables it, so the call cannot reach an unsupported instruction.
+        unsafe { special_mask_sse2(chunk) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    special_mask_portable(chunk)
+}
+
+/// [`special_mask`] with SSE2: the bytes that are not kept and the spaces,
+/// 16 at a time, each compare result gathered with one `pmovmskb`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn special_mask_sse2(chunk: &[u8; BLOCK + 1]) -> u64 {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set_epi64x,
+        _mm_set1_epi8, _mm_sub_epi8,
     };
-    let mut keep = [false; 33];
-    for k in 0..33 {
+    let byte = |b: u8| _mm_set1_epi8(b as i8);
+    let (mut not_kept, mut space) = (0u64, 0u64);
+    for (n, c) in chunk.as_chunks::<16>().0.iter().enumerate() {
+        // One 16-byte load (the two halves are put back together).
+        let x = u128::from_le_bytes(*c);
+        let v = _mm_set_epi64x((x >> 64) as i64, x as i64);
+        // `b <= b' '` and `0xE1 <= b <= 0xE3`, unsigned: `min(x, m) == x`.
+        let low = _mm_cmpeq_epi8(_mm_min_epu8(v, byte(b' ')), v);
+        let e = _mm_sub_epi8(v, byte(0xE1));
+        let lead = _mm_cmpeq_epi8(_mm_min_epu8(e, byte(2)), e);
+        let marks = _mm_or_si128(
+            _mm_or_si128(
+                _mm_cmpeq_epi8(v, byte(b'"')),
+                _mm_cmpeq_epi8(v, byte(b'\'')),
+            ),
+            _mm_or_si128(_mm_cmpeq_epi8(v, byte(b'`')), _mm_cmpeq_epi8(v, byte(0xC2))),
+        );
+        let out = _mm_or_si128(_mm_or_si128(low, lead), marks);
+        not_kept |= u64::from(_mm_movemask_epi8(out) as u16) << (n * 16);
+        let sp = _mm_cmpeq_epi8(v, byte(b' '));
+        space |= u64::from(_mm_movemask_epi8(sp) as u16) << (n * 16);
+    }
+    let keep = !not_kept;
+    let next = (keep >> 1) | (u64::from(kept(chunk[BLOCK])) << (BLOCK - 1));
+    !(keep | (space & next))
+}
+
+/// [`special_mask_sse2`] with AVX2: 32 bytes per compare.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn special_mask_avx2(chunk: &[u8; BLOCK + 1]) -> u64 {
+    use std::arch::x86_64::{
+        _mm256_cmpeq_epi8, _mm256_min_epu8, _mm256_movemask_epi8, _mm256_or_si256,
+        _mm256_set_epi64x, _mm256_set1_epi8, _mm256_sub_epi8,
+    };
+    let byte = |b: u8| _mm256_set1_epi8(b as i8);
+    let (mut not_kept, mut space) = (0u64, 0u64);
+    for (n, c) in chunk.as_chunks::<32>().0.iter().enumerate() {
+        // One 32-byte load (the four quarters are put back together).
+        let (q, _) = c.as_chunks::<16>();
+        let (lo, hi) = (u128::from_le_bytes(q[0]), u128::from_le_bytes(q[1]));
+        let v = _mm256_set_epi64x((hi >> 64) as i64, hi as i64, (lo >> 64) as i64, lo as i64);
+        let low = _mm256_cmpeq_epi8(_mm256_min_epu8(v, byte(b' ')), v);
+        let e = _mm256_sub_epi8(v, byte(0xE1));
+        let lead = _mm256_cmpeq_epi8(_mm256_min_epu8(e, byte(2)), e);
+        let marks = _mm256_or_si256(
+            _mm256_or_si256(
+                _mm256_cmpeq_epi8(v, byte(b'"')),
+                _mm256_cmpeq_epi8(v, byte(b'\'')),
+            ),
+            _mm256_or_si256(
+                _mm256_cmpeq_epi8(v, byte(b'`')),
+                _mm256_cmpeq_epi8(v, byte(0xC2)),
+            ),
+        );
+        let out = _mm256_or_si256(_mm256_or_si256(low, lead), marks);
+        not_kept |= u64::from(_mm256_movemask_epi8(out) as u32) << (n * 32);
+        let sp = _mm256_cmpeq_epi8(v, byte(b' '));
+        space |= u64::from(_mm256_movemask_epi8(sp) as u32) << (n * 32);
+    }
+    let keep = !not_kept;
+    let next = (keep >> 1) | (u64::from(kept(chunk[BLOCK])) << (BLOCK - 1));
+    !(keep | (space & next))
+}
+
+/// [`special_mask`] in plain Rust: branch-free, so that the comparisons
+/// compile to vector instructions; the bits are gathered eight bytes at a
+/// time. The SSE2 version is tested against it.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn special_mask_portable(chunk: &[u8; BLOCK + 1]) -> u64 {
+    let mut keep = [false; BLOCK + 1];
+    for k in 0..=BLOCK {
         keep[k] = kept(chunk[k]);
     }
-    let mut special = [0u8; 32];
-    for k in 0..32 {
+    let mut special = [0u8; BLOCK];
+    for k in 0..BLOCK {
         let ok = keep[k] | ((chunk[k] == b' ') & keep[k + 1]);
         special[k] = u8::from(!ok);
     }
     let mut mask = 0;
-    for n in 0..4 {
+    for n in 0..BLOCK / 8 {
         // Bytes 0 or 1: the multiplication moves byte `j`'s bit to bit
         // `56 + j`, without carries.
         let v = u64::from_le_bytes(std::array::from_fn(|j| special[n * 8 + j]));
-        mask |= ((v.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32) << (n * 8);
+        mask |= (v.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (n * 8);
     }
     mask
 }
@@ -291,7 +416,6 @@ impl Corpus {
             limit: limit.max(1),
             counts: HashMap::default(),
             docs: 0,
-            seen: HashSet::default(),
             fingerprint: std::sync::OnceLock::new(),
         }
     }
@@ -311,8 +435,9 @@ impl Corpus {
 
     /// Counts the distinct non-empty trimmed lines of one document.
     pub fn add_document(&mut self, text: &str) {
-        let mut seen = std::mem::take(&mut self.seen);
-        seen.clear();
+        // This document's number: above every mark in the table (those of
+        // merged tables are 0).
+        let doc = self.docs.wrapping_add(1);
         // Lines split at `\n` with memchr; the trim drops a `\r` before it.
         let ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain([text.len()]);
         let mut start = 0;
@@ -321,15 +446,18 @@ impl Corpus {
             start = end + 1;
             if !line.is_empty() {
                 let k = key(line);
-                if self.admitted(k) && seen.insert(k) {
-                    *self.counts.entry(k).or_insert(0) += 1;
+                if self.admitted(k) {
+                    let (n, last) = self.counts.entry(k).or_insert((0, 0));
+                    if *last != doc {
+                        *n += 1;
+                        *last = doc;
+                    }
                     if self.counts.len() > self.limit {
                         self.shrink();
                     }
                 }
             }
         }
-        self.seen = seen;
         self.docs += 1;
     }
 
@@ -340,9 +468,9 @@ impl Corpus {
             let cutoff = self.cutoff;
             self.counts.retain(|&k, _| sample(k) <= cutoff);
         }
-        for (k, n) in other.counts {
+        for (k, (n, _)) in other.counts {
             if self.admitted(k) {
-                *self.counts.entry(k).or_insert(0) += n;
+                self.counts.entry(k).or_insert((0, 0)).0 += n;
             }
         }
         self.shrink();
@@ -355,7 +483,7 @@ impl Corpus {
         if !self.admitted(k) {
             return 1; // not counted: read as seen once, so never chrome
         }
-        self.counts.get(&k).copied().unwrap_or(0)
+        self.counts.get(&k).map_or(0, |&(n, _)| n)
     }
 
     /// How many documents were counted.
@@ -379,7 +507,7 @@ impl Corpus {
             };
             self.counts
                 .iter()
-                .fold(mix(u64::from(self.docs)), |acc, (&k, &n)| {
+                .fold(mix(u64::from(self.docs)), |acc, (&k, &(n, _))| {
                     acc.wrapping_add(mix(k ^ mix(u64::from(n))))
                 })
         })
@@ -427,8 +555,11 @@ mod tests {
             "{}",
             a.counts.len()
         );
-        assert_eq!(a.counts, b.counts);
-        assert_eq!(a.counts, c.counts);
+        let counts = |c: &Corpus| -> HashMap<u64, u32> {
+            c.counts.iter().map(|(&k, &(n, _))| (k, n)).collect()
+        };
+        assert_eq!(counts(&a), counts(&b));
+        assert_eq!(counts(&a), counts(&c));
         assert_eq!(a.fingerprint(), c.fingerprint());
         // Kept lines have exact counts; the others read as seen once.
         let full = count(&forward, 1).counts.len();
@@ -568,30 +699,101 @@ mod tests {
 
     #[test]
     fn long_keys_skip_plain_blocks_and_look_at_the_rest() {
-        // Plain lines longer than a block: skipped 32 bytes at a time.
+        // Plain lines longer than a block: skipped 64 bytes at a time.
         let plain = "The ministry said on Tuesday that the talks would go on next week";
         assert_eq!(key(plain), hash(plain.as_bytes()));
-        assert_eq!(special_mask(&[b'a'; 33]), 0);
+        assert_eq!(special_mask(&[b'a'; BLOCK + 1]), 0);
         // Negative: bytes that need a look have their bit, wherever they are.
-        let mut chunk = [b'a'; 33];
+        let mut chunk = [b'a'; BLOCK + 1];
         chunk[0] = b'"';
         chunk[5] = b' ';
         chunk[6] = b' ';
         chunk[20] = 0xE2;
         chunk[31] = b' ';
         chunk[32] = 0xC2;
+        chunk[40] = b'`';
+        chunk[47] = 0xE3;
+        chunk[48] = 0xE4;
+        chunk[50] = b'\t';
+        chunk[63] = b' ';
+        chunk[64] = b'\'';
         // Byte 6, a space before a plain byte, has none: after byte 5 it starts
         // a run, which `key` checks itself.
-        assert_eq!(special_mask(&chunk), 1 | 1 << 5 | 1 << 20 | 1 << 31);
+        let want = 1 | 1 << 5 | 1 << 20 | 1 << 31 | 1 << 32 | 1 << 40 | 1 << 47 | 1 << 50 | 1 << 63;
+        assert_eq!(special_mask(&chunk), want);
+        assert_eq!(special_mask_portable(&chunk), want);
+        assert_eq!(simd_masks(&chunk), [want; 2]);
         for line in [
             format!("{plain} \u{201C}quoted\u{201D}  twice {plain}"),
             format!("{plain}\" {plain}"),
             format!("{plain} \u{2013} {plain} ' {plain}\u{A0}"),
             format!("{}\u{2014}x", "a".repeat(31)),
+            format!("{}\u{2014}x", "a".repeat(63)),
             format!("{} \"  b{}", "a".repeat(30), "c".repeat(40)),
+            format!("{} \"  b{}", "a".repeat(62), "c".repeat(70)),
             format!("{}\t\u{1}{} ", "a".repeat(32), "b ".repeat(40)),
+            format!("{} {}", "a".repeat(63), "b".repeat(64)),
+            format!("{}  {}", "a".repeat(64), "b".repeat(64)),
         ] {
             assert_eq!(key(&line), hash(canonical(&line).as_bytes()), "{line:?}");
+        }
+    }
+
+    /// [`special_mask_sse2`] and [`special_mask_avx2`] (the portable
+    /// answer for each one the CPU lacks).
+    fn simd_masks(chunk: &[u8; BLOCK + 1]) -> [u64; 2] {
+        #[cfg(target_arch = "x86_64")]
+        {
+            // SAFETY: SSE2 is in the x86_64 baseline; AVX2 is checked.
+            let sse2 = unsafe { special_mask_sse2(chunk) };
+            let avx2 = if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: checked just above.
+                unsafe { special_mask_avx2(chunk) }
+            } else {
+                special_mask_portable(chunk)
+            };
+            [sse2, avx2]
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        [special_mask_portable(chunk); 2]
+    }
+
+    #[test]
+    fn special_mask_with_sse2_and_avx2_is_the_portable_one() {
+        // Every byte value at every position, before and after each class.
+        let probes = [
+            0u8, 1, 9, 0x0B, b' ', b'!', b'"', b'\'', b'`', b'a', 0x7F, 0x80, 0xC1, 0xC2, 0xC3,
+            0xD0, 0xE0, 0xE1, 0xE2, 0xE3, 0xE4, 0xF0, 0xFF,
+        ];
+        for b in 0..=255u8 {
+            for &p in &probes {
+                for at in [0, 1, 15, 16, 31, 32, 47, 48, 62, 63, 64] {
+                    let mut chunk = [p; BLOCK + 1];
+                    chunk[at] = b;
+                    assert_eq!(
+                        special_mask(&chunk),
+                        special_mask_portable(&chunk),
+                        "{b:#x} {p:#x} {at}"
+                    );
+                    let want = [special_mask_portable(&chunk); 2];
+                    assert_eq!(simd_masks(&chunk), want, "{b:#x} {p:#x} {at}");
+                }
+            }
+        }
+        // Random chunks over the bytes that matter.
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..20_000 {
+            let chunk: [u8; BLOCK + 1] = std::array::from_fn(|_| {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                probes[(seed >> 33) as usize % probes.len()]
+            });
+            assert_eq!(
+                special_mask(&chunk),
+                special_mask_portable(&chunk),
+                "{chunk:?}"
+            );
+            let want = [special_mask_portable(&chunk); 2];
+            assert_eq!(simd_masks(&chunk), want, "{chunk:?}");
         }
     }
 

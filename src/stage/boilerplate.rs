@@ -25,7 +25,6 @@
 
 use std::borrow::Cow;
 use std::cell::{Cell, OnceCell};
-use std::fmt::Write as _;
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, Input, MatchKind};
@@ -329,7 +328,10 @@ struct Line<'a> {
     text: &'a str,
     /// Words with a letter or digit.
     words: usize,
-    /// The keyword families ([`KEY_LEGAL`], ...) found in the line.
+    /// Whether the text has one of the [`is_odd_space`] characters.
+    odd_space: bool,
+    /// The keyword families ([`KEY_CUE`], ...) found in the line (all of
+    /// them only in lines of at most [`KEYED_WORDS`] words: [`mark_keys`]).
     keys: u8,
     /// [`suffix_of`] the text.
     suffix: Option<&'a str>,
@@ -367,9 +369,10 @@ struct Phrase<'a> {
 
 /// Why a line goes.
 #[derive(Clone)]
-struct Drop {
+struct Drop<'l> {
     rule: &'static Rule,
-    detail: String,
+    /// Borrowed from the line's phrase findings where it can be.
+    detail: Cow<'l, str>,
     /// Lines of one block keep together in one edit.
     block: bool,
 }
@@ -406,20 +409,47 @@ fn trim(s: &str) -> &str {
 /// that make a word ([`block_masks`]: marked on their first byte;
 /// continuation bytes are neither), and one addition finds the runs with a
 /// word character.
+#[cfg(test)]
 fn count_words(s: &str) -> usize {
+    words_and_odd_spaces(s).0
+}
+
+/// The word count (`count_words`), and whether `s` has one of the [`is_odd_space`]
+/// characters (they are whitespace, so the word count decodes them).
+fn words_and_odd_spaces(s: &str) -> (usize, bool) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: `words_avx2` needs AVX2, which the CPU has (checked just
+        // above).
+        return unsafe { words_avx2(s) };
+    }
+    words_with(s, byte_classes)
+}
+
+/// [`words_and_odd_spaces`] with [`byte_classes_avx2`] inlined: one check
+/// of the CPU per line, not per block.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn words_avx2(s: &str) -> (usize, bool) {
+    words_with(s, |block, vt| byte_classes_avx2(block, vt))
+}
+
+/// [`words_and_odd_spaces`], with `classes` for [`byte_classes`].
+#[inline(always)]
+fn words_with(s: &str, classes: impl Fn(&[u8; 64], bool) -> (u64, u64, u64)) -> (usize, bool) {
     let b = s.as_bytes();
     let vt_is_space = !s.is_ascii();
     // `pending`: a run from the last block has no word character yet;
     // `prev`: the last block ended inside a run.
-    let (mut n, mut pending, mut prev) = (0, false, false);
+    let (mut n, mut pending, mut prev, mut odd) = (0, false, false, false);
     for (block, chunk) in b.chunks(64).enumerate() {
-        let (space, word) = match chunk.first_chunk::<64>() {
-            Some(w) => block_masks(w, s, block * 64, vt_is_space),
+        let (space, word, odd_here) = match chunk.first_chunk::<64>() {
+            Some(w) => block_masks(classes(w, vt_is_space), s, block * 64),
             None => {
                 // The padding is spaces, as are the bits past the text.
                 let mut w = [b' '; 64];
                 w[..chunk.len()].copy_from_slice(chunk);
-                block_masks(&w, s, block * 64, vt_is_space)
+                block_masks(classes(&w, vt_is_space), s, block * 64)
             }
         };
         let run = !space;
@@ -435,18 +465,142 @@ fn count_words(s: &str) -> usize {
         n += (sum & !other & word).count_ones() as usize;
         pending = carry;
         prev = run >> 63 == 1;
+        odd |= odd_here;
     }
-    n
+    (n, odd)
 }
 
 /// Space and word-character bits (one per byte, byte `k` to bit `k`) of
-/// the 64 bytes `block` at `at` in `s` (padded with spaces past its end).
+/// the 64 bytes at `at` in `s` (padded with spaces past its end), from
+/// their [`byte_classes`], and whether they start an [`is_odd_space`]
+/// character.
 ///
 /// ASCII bytes and the lead bytes 0xD0 and 0xD1 (they start
-/// U+0400..=U+047F, all letters) are classified by branch-free loops over
-/// the whole block, which compile to vector compares; the characters of
-/// other lead bytes are decoded one by one. Continuation bytes are neither.
-fn block_masks(block: &[u8; 64], s: &str, at: usize, vt_is_space: bool) -> (u64, u64) {
+/// U+0400..=U+047F, all letters) are classified by [`byte_classes`]; the
+/// characters of other lead bytes are decoded one by one. Continuation
+/// bytes are neither.
+#[inline(always)]
+fn block_masks(classes: (u64, u64, u64), s: &str, at: usize) -> (u64, u64, bool) {
+    let (mut space, mut word, mut rest) = classes;
+    let mut odd = false;
+    while rest != 0 {
+        let j = rest.trailing_zeros() as usize;
+        rest &= rest - 1;
+        let c = s[at + j..].chars().next().unwrap_or_default();
+        if is_unicode_space(c) {
+            space |= 1 << j;
+            odd |= is_odd_space(c);
+        } else if is_word_char(c) {
+            word |= 1 << j;
+        }
+    }
+    (space, word, odd)
+}
+
+/// Three bit masks of the 64 bytes of `block` (byte `k` to bit `k`):
+/// ASCII whitespace (U+000B only if `vt_is_space`); ASCII letters and
+/// digits and the lead bytes 0xD0 and 0xD1; the other lead bytes (0xC0 and
+/// above), whose characters need decoding.
+///
+/// With AVX2 when the CPU has it (32 bytes per compare), else SSE2 (every
+/// x86_64 CPU, 16 bytes), one `pmovmskb` per mask; elsewhere,
+/// [`byte_classes_portable`]. The line loop checks the CPU once per line
+/// ([`words_and_odd_spaces`]).
+fn byte_classes(block: &[u8; 64], vt_is_space: bool) -> (u64, u64, u64) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: `byte_classes_avx2` needs AVX2, which the CPU has
+            // (checked just above; the answer is cached after the first call).
+            return unsafe { byte_classes_avx2(block, vt_is_space) };
+        }
+        // SAFETY: `byte_classes_sse2` needs only SSE2, which is part of the
+        // x86_64 baseline: every x86_64 CPU has it and every x86_64 target
+        // enables it, so the call cannot reach an unsupported instruction.
+        unsafe { byte_classes_sse2(block, vt_is_space) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    byte_classes_portable(block, vt_is_space)
+}
+
+/// [`byte_classes`] with SSE2. Unsigned range checks are
+/// `min(x - lo, hi - lo) == x - lo`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn byte_classes_sse2(block: &[u8; 64], vt_is_space: bool) -> (u64, u64, u64) {
+    use std::arch::x86_64::{
+        __m128i, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set_epi64x, _mm_set1_epi8, _mm_sub_epi8,
+    };
+    let byte = |b: u8| _mm_set1_epi8(b as i8);
+    let within = |v: __m128i, lo: u8, hi: u8| {
+        let d = _mm_sub_epi8(v, byte(lo));
+        _mm_cmpeq_epi8(_mm_min_epu8(d, byte(hi - lo)), d)
+    };
+    let gather = |m: __m128i, n: usize| u64::from(_mm_movemask_epi8(m) as u16) << (n * 16);
+    let (mut space, mut word, mut other) = (0, 0, 0);
+    for (n, c) in block.as_chunks::<16>().0.iter().enumerate() {
+        // One 16-byte load (the two halves are put back together).
+        let x = u128::from_le_bytes(*c);
+        let v = _mm_set_epi64x((x >> 64) as i64, x as i64);
+        let mut controls = within(v, b'\t', b'\r');
+        if !vt_is_space {
+            controls = _mm_andnot_si128(_mm_cmpeq_epi8(v, byte(0x0B)), controls);
+        }
+        space |= gather(_mm_or_si128(_mm_cmpeq_epi8(v, byte(b' ')), controls), n);
+        let cyrillic = within(v, 0xD0, 0xD1);
+        let letter = within(_mm_or_si128(v, byte(0x20)), b'a', b'z');
+        let digit = within(v, b'0', b'9');
+        word |= gather(_mm_or_si128(_mm_or_si128(letter, digit), cyrillic), n);
+        let lead = _mm_cmpeq_epi8(_mm_min_epu8(v, byte(0xC0)), byte(0xC0));
+        other |= gather(_mm_andnot_si128(cyrillic, lead), n);
+    }
+    (space, word, other)
+}
+
+/// [`byte_classes_sse2`] with AVX2: 32 bytes per compare.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn byte_classes_avx2(block: &[u8; 64], vt_is_space: bool) -> (u64, u64, u64) {
+    use std::arch::x86_64::{
+        __m256i, _mm256_andnot_si256, _mm256_cmpeq_epi8, _mm256_min_epu8, _mm256_movemask_epi8,
+        _mm256_or_si256, _mm256_set_epi64x, _mm256_set1_epi8, _mm256_sub_epi8,
+    };
+    let byte = |b: u8| _mm256_set1_epi8(b as i8);
+    let within = |v: __m256i, lo: u8, hi: u8| {
+        let d = _mm256_sub_epi8(v, byte(lo));
+        _mm256_cmpeq_epi8(_mm256_min_epu8(d, byte(hi - lo)), d)
+    };
+    let gather = |m: __m256i, n: usize| u64::from(_mm256_movemask_epi8(m) as u32) << (n * 32);
+    let (mut space, mut word, mut other) = (0, 0, 0);
+    for (n, c) in block.as_chunks::<32>().0.iter().enumerate() {
+        // One 32-byte load (the four quarters are put back together).
+        let (q, _) = c.as_chunks::<16>();
+        let (lo, hi) = (u128::from_le_bytes(q[0]), u128::from_le_bytes(q[1]));
+        let v = _mm256_set_epi64x((hi >> 64) as i64, hi as i64, (lo >> 64) as i64, lo as i64);
+        let mut controls = within(v, b'\t', b'\r');
+        if !vt_is_space {
+            controls = _mm256_andnot_si256(_mm256_cmpeq_epi8(v, byte(0x0B)), controls);
+        }
+        space |= gather(
+            _mm256_or_si256(_mm256_cmpeq_epi8(v, byte(b' ')), controls),
+            n,
+        );
+        let cyrillic = within(v, 0xD0, 0xD1);
+        let letter = within(_mm256_or_si256(v, byte(0x20)), b'a', b'z');
+        let digit = within(v, b'0', b'9');
+        word |= gather(_mm256_or_si256(_mm256_or_si256(letter, digit), cyrillic), n);
+        let lead = _mm256_cmpeq_epi8(_mm256_min_epu8(v, byte(0xC0)), byte(0xC0));
+        other |= gather(_mm256_andnot_si256(cyrillic, lead), n);
+    }
+    (space, word, other)
+}
+
+/// [`byte_classes`] in plain Rust: branch-free loops over the block, which
+/// compile to vector compares, and [`bits`]. The SSE2 version is tested
+/// against it.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn byte_classes_portable(block: &[u8; 64], vt_is_space: bool) -> (u64, u64, u64) {
     let mut space = [0u8; 64];
     let mut word = [0u8; 64];
     let mut other = [0u8; 64];
@@ -459,21 +613,7 @@ fn block_masks(block: &[u8; 64], s: &str, at: usize, vt_is_space: bool) -> (u64,
             u8::from(((b | 0x20).wrapping_sub(b'a') < 26) | (b.wrapping_sub(b'0') < 10) | cyrillic);
         other[k] = u8::from((b >= 0xC0) & !cyrillic);
     }
-    // Most blocks have no character to decode: skip gathering their bits.
-    let any_other = other.iter().fold(0, |a, &o| a | o) != 0;
-    let (mut space, mut word) = (bits(&space), bits(&word));
-    let mut rest = if any_other { bits(&other) } else { 0 };
-    while rest != 0 {
-        let j = rest.trailing_zeros() as usize;
-        rest &= rest - 1;
-        let c = s[at + j..].chars().next().unwrap_or_default();
-        if is_unicode_space(c) {
-            space |= 1 << j;
-        } else if is_word_char(c) {
-            word |= 1 << j;
-        }
-    }
-    (space, word)
+    (bits(&space), bits(&word), bits(&other))
 }
 
 /// One bit per byte of `flags` (each 0 or 1), byte `k` to bit `k`.
@@ -497,7 +637,9 @@ fn is_unicode_space(c: char) -> bool {
 }
 
 /// Whether `t` has one of the [`is_odd_space`] characters (valid UTF-8:
-/// 0xC2 and 0xE2 are always lead bytes).
+/// 0xC2 and 0xE2 are always lead bytes). The word count finds the same
+/// ([`words_and_odd_spaces`]); tested against it.
+#[cfg(test)]
 fn has_odd_space(t: &str) -> bool {
     let b = t.as_bytes();
     memchr::memchr2_iter(0xC2, 0xE2, b).any(|i| match b[i] {
@@ -531,8 +673,10 @@ fn is_word_char(c: char) -> bool {
     }
 }
 
-/// Substrings one of which every [`COOKIES`] or [`LEGAL`] match contains:
-/// one cheap scan decides whether those regexes need to run.
+/// Substrings one of which every [`COOKIES`] or [`LEGAL`] match contains
+/// (but for `coo\u{212A}ie`, see [`mid_phrase`]): the keyword scan finds
+/// them exactly ([`KEY_CUE`]); this scan checks it in the tests.
+#[cfg(test)]
 static LEGAL_CUES: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::builder()
         .ascii_case_insensitive(true)
@@ -563,9 +707,13 @@ fn ends_sentence(s: &str) -> bool {
 /// dropped; each further round drops a line, so there are fewer rounds
 /// than lines, however long a chain of decisions, such as appeal lines that
 /// each open a block once the one above is gone).
+// Out of line (called once per document) so that profiles show the stage.
+#[inline(never)]
 pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
     let first = out.len();
-    let mut lines = split_lines(text);
+    let all = split_lines(text);
+    // Later rounds drop lines from this list of references, not the lines.
+    let mut lines: Vec<&Line<'_>> = all.iter().collect();
     decide(&lines, cx, out);
     for _ in 0..lines.len() {
         if out.len() == first {
@@ -591,19 +739,19 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
 }
 
 /// One round of decisions over `lines`.
-fn decide(lines: &[Line<'_>], cx: &Context<'_>, out: &mut Vec<Edit>) {
+fn decide(lines: &[&Line<'_>], cx: &Context<'_>, out: &mut Vec<Edit>) {
     if lines.iter().all(|l| l.text.is_empty()) {
         return;
     }
-    let mut drops: Vec<Option<Drop>> = vec![None; lines.len()];
+    let mut drops: Vec<Option<Drop<'_>>> = vec![None; lines.len()];
     phrases(lines, cx, &mut drops);
     blocks(lines, &mut drops);
-    density(lines, &mut drops);
+    SCRATCH.with_borrow_mut(|scratch| density(lines, &mut drops, scratch));
     scripts(lines, &mut drops);
     // Never leave nothing: if every line with text would go, keep the
     // lines that only the density rule dropped; if that is still nothing,
     // the page is all furniture by our rules and we are wrong about it.
-    let kept = |drops: &[Option<Drop>]| {
+    let kept = |drops: &[Option<Drop<'_>>]| {
         lines
             .iter()
             .zip(drops)
@@ -621,52 +769,85 @@ fn decide(lines: &[Line<'_>], cx: &Context<'_>, out: &mut Vec<Edit>) {
     if !kept(&drops) {
         return;
     }
-    emit(lines, &drops, out);
+    emit(lines, &mut drops, out);
 }
 
 fn split_lines(text: &str) -> Vec<Line<'_>> {
-    let mut lines = Vec::new();
-    let mut start = 0;
-    let b = text.as_bytes();
-    while start < text.len() {
-        // A lone CR ends a line too: normalize makes it LF, and a second
-        // run must see the same lines.
-        let end = match memchr::memchr2(b'\n', b'\r', &b[start..]) {
-            None => text.len(),
-            Some(i) if b[start + i] == b'\r' && b.get(start + i + 1) == Some(&b'\n') => {
-                start + i + 2
-            }
-            Some(i) => start + i + 1,
-        };
-        let raw = &text[start..end];
-        let t = trim(raw);
-        lines.push(Line {
-            start,
-            end,
-            text: t,
-            words: count_words(t),
-            keys: 0,
-            suffix: suffix_of(t),
-            count: Cell::new(None),
-            phrase: OnceCell::new(),
-            appeal: OnceCell::new(),
-            shape: OnceCell::new(),
-            letters: OnceCell::new(),
-        });
-        start = end;
+    thread_local! {
+        /// Where each line ends, reused from document to document.
+        static ENDS: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    mark_keys(text, &mut lines);
-    lines
+    ENDS.with_borrow_mut(|ends| {
+        ends.clear();
+        let mut start = 0;
+        let b = text.as_bytes();
+        while start < text.len() {
+            // A lone CR ends a line too: normalize makes it LF, and a second
+            // run must see the same lines.
+            start = match memchr::memchr2(b'\n', b'\r', &b[start..]) {
+                None => text.len(),
+                Some(i) if b[start + i] == b'\r' && b.get(start + i + 1) == Some(&b'\n') => {
+                    start + i + 2
+                }
+                Some(i) => start + i + 1,
+            };
+            ends.push(start);
+        }
+        // The lines, allocated once at their number.
+        let mut lines = Vec::with_capacity(ends.len());
+        let mut start = 0;
+        for &end in ends.iter() {
+            lines.push(line(text, start, end));
+            start = end;
+        }
+        mark_keys(text, &mut lines);
+        lines
+    })
 }
 
-/// A line has a [`LEGAL_CUES`] substring only if it has one of these.
-const KEY_LEGAL: u8 = 1;
+/// The line `text[start..end]` (with its line end), before the keyword scan.
+fn line(text: &str, start: usize, end: usize) -> Line<'_> {
+    let t = trim(&text[start..end]);
+    let (words, odd_space) = words_and_odd_spaces(t);
+    Line {
+        start,
+        end,
+        text: t,
+        words,
+        odd_space,
+        keys: 0,
+        suffix: if t.is_empty() { None } else { suffix_of(t) },
+        count: Cell::new(None),
+        phrase: OnceCell::new(),
+        appeal: OnceCell::new(),
+        shape: OnceCell::new(),
+        letters: OnceCell::new(),
+    }
+}
+
+/// The line has a legal cue: one of `LEGAL_CUES` (`cookie`, `privacy`,
+/// `terms`, `rights`, `copyright`, `©`, `(c)`, ASCII case folded). Exact:
+/// a keyword of the family is set only when the whole cue is around it.
+const KEY_CUE: u8 = 1;
 /// [`APPEAL_START`] matches a line only if it has one of these.
 const KEY_APPEAL: u8 = 2;
 /// [`TAGLINE`] matches a line only if it has one of these.
 const KEY_TAGLINE: u8 = 4;
 /// [`SUBSCRIBE`] matches a line only if it has one of these.
 const KEY_SUBSCRIBE: u8 = 8;
+/// The line has `cookie` (ASCII case folded); implies [`KEY_CUE`].
+const KEY_COOKIE: u8 = 16;
+
+/// The legal cue around each [`KEY_CUE`] keyword (by index in
+/// [`KEYWORDS`]): the cue, and where the keyword is in it.
+static CUES: &[(&[u8], usize)] = &[
+    (b"cookie", 3),
+    (b"privacy", 4),
+    (b"terms", 2),
+    (b"rights", 3),
+    (b"copyright", 2),
+    (b"(c)", 0),
+];
 
 /// Keywords in lowercase ASCII, each with its family: a part of each
 /// alternative of the family's patterns, chosen for a rare first three
@@ -677,12 +858,12 @@ const KEY_SUBSCRIBE: u8 = 8;
 /// `support`); every other ASCII letter folds only to its ASCII pair
 /// (tested below). `©` has its own scan.
 static KEYWORDS: &[(&str, u8)] = &[
-    ("kie", KEY_LEGAL),
-    ("acy", KEY_LEGAL),
-    ("rms", KEY_LEGAL),
-    ("hts", KEY_LEGAL),
-    ("pyr", KEY_LEGAL),
-    ("(c)", KEY_LEGAL),
+    ("kie", KEY_CUE),
+    ("acy", KEY_CUE),
+    ("rms", KEY_CUE),
+    ("hts", KEY_CUE),
+    ("pyr", KEY_CUE),
+    ("(c)", KEY_CUE),
     ("favo", KEY_APPEAL),
     ("upport", KEY_APPEAL),
     ("donat", KEY_APPEAL),
@@ -710,7 +891,28 @@ static KEYS: LazyLock<AhoCorasick> = LazyLock::new(|| {
         .unwrap_or_else(|e| unreachable!("bad built-in patterns: {e}"))
 });
 
-/// Sets each line's [`Line::keys`]: one scan of the whole text, lowercased.
+/// The most words of a line whose keys are all found: every family's
+/// rule has a word limit at or below it ([`SUBSCRIBE`] 14, [`TAGLINE`]
+/// 25, [`LEGAL`] 40, [`APPEAL_START`] 60) but for [`COOKIES`] (150).
+const KEYED_WORDS: usize = 60;
+
+/// A line longer than [`KEYED_WORDS`] needs only [`KEY_COOKIE`] (and only
+/// up to this many words).
+const COOKIE_WORDS: usize = 150;
+
+/// `kie`, the keyword of `cookie`, searched alone in long lines.
+static KIE: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new(b"kie"));
+/// U+212A KELVIN SIGN, which `(?i)` folds to `k`.
+static KELVIN: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new("\u{212A}"));
+
+/// Sets each line's [`Line::keys`], in the text lowercased: one keyword
+/// scan of each run of lines of at most [`KEYED_WORDS`] words, and in
+/// longer lines of at most [`COOKIE_WORDS`], only `cookie` (the one rule
+/// that reads them): [`KEY_COOKIE`], [`KEY_CUE`] with it. Such a line
+/// with U+212A (which `(?i)` folds to `k`, so that [`COOKIES`] can match
+/// without `cookie`) gets the whole scan. Longer lines get no keys.
 fn mark_keys(text: &str, lines: &mut [Line<'_>]) {
     thread_local! {
         static LOWER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -718,16 +920,30 @@ fn mark_keys(text: &str, lines: &mut [Line<'_>]) {
     LOWER.with_borrow_mut(|lower| {
         lower.clear();
         lower.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
-        let (mut at, mut from) = (0, 0);
-        // Each search starts one byte after the last match's start, so a
-        // keyword overlapping another is seen too (no two keywords match
-        // at one offset: none is a prefix of another).
-        while let Some(m) = KEYS.find(Input::new(&lower[..]).span(from..lower.len())) {
-            while lines[at].end <= m.start() {
-                at += 1;
+        let mut i = 0;
+        while i < lines.len() {
+            let l = &lines[i];
+            if l.words <= KEYED_WORDS {
+                let first = i;
+                while i < lines.len() && lines[i].words <= KEYED_WORDS {
+                    i += 1;
+                }
+                let span = lines[first].start..lines[i - 1].end;
+                scan_keys(lower, span, &mut lines[first..i]);
+            } else if l.words <= COOKIE_WORDS {
+                let span = l.start..l.end;
+                if KELVIN.find(text[span.clone()].as_bytes()).is_some() {
+                    scan_keys(lower, span, &mut lines[i..=i]);
+                } else if KIE
+                    .find_iter(&lower[span.clone()])
+                    .any(|k| lower[..span.start + k].ends_with(b"coo"))
+                {
+                    lines[i].keys |= KEY_CUE | KEY_COOKIE;
+                }
+                i += 1;
+            } else {
+                i += 1;
             }
-            lines[at].keys |= KEYWORDS[m.pattern().as_usize()].1;
-            from = m.start() + 1;
         }
     });
     let mut at = 0;
@@ -735,11 +951,40 @@ fn mark_keys(text: &str, lines: &mut [Line<'_>]) {
         while lines[at].end <= i {
             at += 1;
         }
-        lines[at].keys |= KEY_LEGAL;
+        lines[at].keys |= KEY_CUE;
     }
 }
 
-fn set(drops: &mut [Option<Drop>], i: usize, rule: &'static Rule, detail: String) {
+/// The keyword scan of `lower[span]`, whose lines are `lines`. Each search
+/// starts one byte after the last match's start, so a keyword overlapping
+/// another is seen too (no two keywords match at one offset: none is a
+/// prefix of another).
+fn scan_keys(lower: &[u8], span: std::ops::Range<usize>, lines: &mut [Line<'_>]) {
+    let (mut at, mut from) = (0, span.start);
+    while let Some(m) = KEYS.find(Input::new(lower).span(from..span.end)) {
+        while lines[at].end <= m.start() {
+            at += 1;
+        }
+        let k = m.pattern().as_usize();
+        let family = KEYWORDS[k].1;
+        if family != KEY_CUE {
+            lines[at].keys |= family;
+        } else if let Some(&(cue, offset)) = CUES.get(k)
+            && let Some(from) = m.start().checked_sub(offset)
+            && lower[from..].starts_with(cue)
+        {
+            // A cue has no space or line end: it is inside the line.
+            lines[at].keys |= if cue == b"cookie" {
+                KEY_CUE | KEY_COOKIE
+            } else {
+                KEY_CUE
+            };
+        }
+        from = m.start() + 1;
+    }
+}
+
+fn set<'l>(drops: &mut [Option<Drop<'l>>], i: usize, rule: &'static Rule, detail: Cow<'l, str>) {
     if drops[i].is_none() {
         drops[i] = Some(Drop {
             rule,
@@ -750,7 +995,7 @@ fn set(drops: &mut [Option<Drop>], i: usize, rule: &'static Rule, detail: String
 }
 
 /// Pass 1: phrase families, user rules, cross-document lines, script.
-fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
+fn phrases<'l>(lines: &[&'l Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop<'l>>]) {
     let suffixes = repeated_suffixes(lines);
     // `Trends ...` is a widget only in the page head; later it can be a subheading.
     let first_long = lines
@@ -770,22 +1015,21 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
         let Some(p) = l.phrase.get_or_init(|| phrase_of(l, cx, user)) else {
             continue;
         };
+        let borrow = |(rule, detail): &'l Hit| (*rule, Cow::Borrowed(detail.as_str()));
         let hit = p
             .head
             .as_ref()
             .or(p.trends.as_ref().filter(|_| i < first_long))
             .or(p.mid.as_ref())
-            .cloned()
+            .map(borrow)
             .or_else(|| {
                 let s = p.suffix.as_deref()?;
                 suffixes.contains(&s).then(|| {
-                    (
-                        &SITE_NAME_SUFFIX,
-                        format!("ends with ` - {s}`, like other lines of the page"),
-                    )
+                    let detail = format!("ends with ` - {s}`, like other lines of the page");
+                    (&SITE_NAME_SUFFIX, Cow::Owned(detail))
                 })
             })
-            .or_else(|| p.tail.clone());
+            .or_else(|| p.tail.as_ref().map(borrow));
         if let Some((rule, detail)) = hit {
             set(drops, i, rule, detail);
         }
@@ -803,13 +1047,9 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
         while j < lines.len()
             && (lines[j].text.is_empty() || (bulleted(lines[j].text) && lines[j].words <= 20))
         {
-            if !lines[j].text.is_empty() {
-                set(
-                    drops,
-                    j,
-                    &RELATED_STORY_TEASER,
-                    format!("list under `{}`", lines[i].text),
-                );
+            if !lines[j].text.is_empty() && drops[j].is_none() {
+                let detail = format!("list under `{}`", lines[i].text);
+                set(drops, j, &RELATED_STORY_TEASER, Cow::Owned(detail));
             }
             j += 1;
         }
@@ -821,26 +1061,26 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
         if std::ptr::eq(rule, &EMBEDDED_POST) {
             if let Some(j) = prev_text(lines, i, 2)
                 && drops[j].is_none()
-                && headline_like(&lines[j])
+                && headline_like(lines[j])
             {
                 set(
                     drops,
                     j,
                     &EMBEDDED_POST,
-                    "title line of an embedded post".to_owned(),
+                    Cow::Borrowed("title line of an embedded post"),
                 );
             }
         } else if (std::ptr::eq(rule, &PHOTO_CAPTION) || std::ptr::eq(rule, &SITE_NAME_SUFFIX))
             && lines[i].words >= 6
             && let Some(j) = next_text(lines, i, 1)
             && drops[j].is_none()
-            && headline_like(&lines[j])
+            && headline_like(lines[j])
         {
             set(
                 drops,
                 j,
                 &PHOTO_CAPTION,
-                "teaser headline under a caption".to_owned(),
+                Cow::Borrowed("teaser headline under a caption"),
             );
         }
     }
@@ -851,7 +1091,7 @@ fn phrases(lines: &[Line<'_>], cx: &Context<'_>, drops: &mut [Option<Drop>]) {
 fn phrase_of<'a>(l: &Line<'a>, cx: &Context<'_>, user: &[UserLineRule]) -> Option<Box<Phrase<'a>>> {
     // Phrases are matched as normalize will leave the line: a NO-BREAK
     // or other fixed-width space is a space (so a second run agrees).
-    let t: Cow<'a, str> = if has_odd_space(l.text) {
+    let t: Cow<'a, str> = if l.odd_space {
         Cow::Owned(l.text.replace(is_odd_space, " "))
     } else {
         Cow::Borrowed(l.text)
@@ -866,32 +1106,37 @@ fn phrase_of<'a>(l: &Line<'a>, cx: &Context<'_>, user: &[UserLineRule]) -> Optio
     }
     let w = l.words;
     let sentence = ends_sentence(&t);
-    p.head = if w <= 14 && l.keys & KEY_SUBSCRIBE != 0 && SUBSCRIBE.is_match(&t) {
-        Some((&SUBSCRIBE_PROMPT, phrase_detail(&SUBSCRIBE, &t)))
-    } else if w <= 8 && may_start(&t, b"psdbmcg") && SUPPORT_LINE.is_match(&t) {
-        Some((&DONATION_APPEAL, phrase_detail(&SUPPORT_LINE, &t)))
-    } else if w <= 20
-        && may_start(&t, b"armsypetdflwu")
-        && TEASER.is_match(&t)
-        && !(sentence && w > 6 && !t.contains(':'))
-    {
-        Some((&RELATED_STORY_TEASER, phrase_detail(&TEASER, &t)))
-    } else {
-        None
-    };
+    let head = Head::of(&t);
+    // Each link tests its cheap conditions first; a regex runs last and
+    // once (its match is the detail).
+    p.head = None
+        .or_else(|| {
+            (w <= 14 && l.keys & KEY_SUBSCRIBE != 0)
+                .then(|| phrase_hit(&SUBSCRIBE, &SUBSCRIBE_PROMPT, &t))?
+        })
+        .or_else(|| {
+            (w <= 8 && head.may_begin(SUPPORT_HEADS, true))
+                .then(|| phrase_hit(&SUPPORT_LINE, &DONATION_APPEAL, &t))?
+        })
+        .or_else(|| {
+            (w <= 20
+                && head.may_begin(TEASER_HEADS, true)
+                && !(sentence && w > 6 && !t.contains(':')))
+            .then(|| phrase_hit(&TEASER, &RELATED_STORY_TEASER, &t))?
+        });
     if p.head.is_some() {
         return Some(Box::new(p));
     }
-    if w <= 10 && !sentence && may_start(&t, b"th") && TRENDS.is_match(&t) {
-        p.trends = Some((&RELATED_STORY_TEASER, phrase_detail(&TRENDS, &t)));
+    if w <= 10 && !sentence && head.may_begin(TRENDS_HEADS, false) {
+        p.trends = phrase_hit(&TRENDS, &RELATED_STORY_TEASER, &t);
     }
-    p.mid = mid_phrase(&t, w, l.keys);
+    p.mid = mid_phrase(&t, head, w, l.keys);
     if p.mid.is_none() {
         p.suffix = match &t {
             Cow::Borrowed(_) => l.suffix.map(Cow::Borrowed),
             Cow::Owned(t) => suffix_of(t).map(|s| Cow::Owned(s.to_owned())),
         };
-        p.tail = if w <= 15 && may_start(&t, b"p") && POSTED_BY.is_match(&t) {
+        p.tail = if w <= 15 && head.may_begin(&[b"pos"], true) && POSTED_BY.is_match(&t) {
             Some((
                 &EMBEDDED_POST,
                 "`Posted by ... on <date>` line of an embed".to_owned(),
@@ -922,22 +1167,141 @@ fn credit_paren_may_match(t: &str) -> bool {
     }
     let last = memchr::memrchr(b'.', u.as_bytes()).map_or(0, |i| i + 1);
     let tail = &u.as_bytes()[last..];
-    memchr::memmem::find_iter(tail, b": ").any(|i| {
-        [&b"Credit"[..], b"credit", b"source", b"Photo"]
-            .iter()
-            .any(|k| tail[..i].ends_with(k))
+    memchr::memchr_iter(b':', tail).any(|i| {
+        tail.get(i + 1) == Some(&b' ')
+            && [&b"Credit"[..], b"credit", b"source", b"Photo"]
+                .iter()
+                .any(|k| tail[..i].ends_with(k))
     })
 }
 
-/// Whether a pattern anchored at the start, whose matches begin with one
-/// of the ASCII characters `firsts` (lowercase; either case is tried), can
-/// match `t`. A line that starts with a non-ASCII character is always
-/// tried (`(?i)` lets U+017F match `s` and U+212A `k`).
-fn may_start(t: &str, firsts: &[u8]) -> bool {
-    match t.as_bytes().first() {
-        Some(b) if b.is_ascii() => firsts.contains(&b.to_ascii_lowercase()),
-        _ => true,
+/// Whether `t` has `": "` (found from its colons, which are rare).
+fn has_colon_space(t: &str) -> bool {
+    let b = t.as_bytes();
+    memchr::memchr_iter(b':', b).any(|i| b.get(i + 1) == Some(&b' '))
+}
+
+/// The first three characters of a line, as the gates of patterns
+/// anchored at the start see them ([`Head::may_begin`]): as they are, and
+/// folded for `(?i)` patterns (ASCII lowercased, U+017F as `s`, U+212A as
+/// `k`). Each is three ASCII bytes in a `u32`, or [`ANY`] (fewer than
+/// three characters: any pattern is tried) or [`NONE`] (a non-ASCII
+/// character that matches no ASCII pattern character).
+#[derive(Clone, Copy)]
+struct Head {
+    exact: u32,
+    folded: u32,
+}
+
+/// A [`Head`] of a line shorter than three characters.
+const ANY: u32 = u32::MAX;
+/// A [`Head`] with a character that matches no ASCII pattern character.
+const NONE: u32 = 0;
+
+impl Head {
+    fn of(t: &str) -> Head {
+        if let Some(&h) = t.as_bytes().first_chunk::<3>()
+            && h.is_ascii()
+        {
+            return Head {
+                exact: head(&h),
+                folded: head(&h.map(|b| b.to_ascii_lowercase())),
+            };
+        }
+        let (mut exact, mut folded) = ([0u8; 3], [0u8; 3]);
+        let mut chars = t.chars();
+        for k in 0..3 {
+            let Some(c) = chars.next() else {
+                return Head {
+                    exact: ANY,
+                    folded: ANY,
+                };
+            };
+            (exact[k], folded[k]) = match c {
+                c if c.is_ascii() => (c as u8, c.to_ascii_lowercase() as u8),
+                '\u{17F}' => (0, b's'),
+                '\u{212A}' => (0, b'k'),
+                _ => (0, 0),
+            };
+        }
+        let word = |h: [u8; 3]| if h.contains(&0) { NONE } else { head(&h) };
+        Head {
+            exact: word(exact),
+            folded: word(folded),
+        }
     }
+
+    /// Whether a pattern anchored at the start can match the line, when
+    /// every match of it begins with one of the three ASCII characters of
+    /// `heads` (lowercase if `fold`: the pattern is `(?i)`, and either
+    /// case is tried).
+    ///
+    /// The same answer as the regex for every line it rejects: the first
+    /// three characters of a match are those of a head. An ASCII
+    /// character matches a pattern character only if equal (or, under
+    /// `(?i)`, its ASCII case pair); a non-ASCII one matches none of these
+    /// ASCII pattern characters, but for U+017F, which `(?i)` folds to
+    /// `s`, and U+212A to `k` (tested below). A line of fewer than three
+    /// characters is always tried.
+    fn may_begin(self, heads: &[&[u8; 3]], fold: bool) -> bool {
+        let h = if fold { self.folded } else { self.exact };
+        h == ANY || (h != NONE && heads.iter().any(|&x| head(x) == h))
+    }
+}
+
+/// Three ASCII bytes as one number.
+fn head(h: &[u8; 3]) -> u32 {
+    u32::from_le_bytes([h[0], h[1], h[2], 0])
+}
+
+/// [`Head::may_begin`] of a line.
+fn may_begin(t: &str, heads: &[&[u8; 3]], fold: bool) -> bool {
+    Head::of(t).may_begin(heads, fold)
+}
+
+/// The heads ([`may_begin`]) of [`SUPPORT_LINE`].
+const SUPPORT_HEADS: &[&[u8; 3]] = &[b"ple", b"sup", b"don", b"bec", b"mak", b"con", b"giv"];
+/// The heads of [`TEASER`].
+const TEASER_HEADS: &[&[u8; 3]] = &[
+    b"als", b"rea", b"mor", b"rel", b"see", b"rec", b"you", b"mos", b"pop", b"edi", b"top", b"don",
+    b"fur", b"lat", b"wha", b"wat", b"up ", b"exp",
+];
+/// The heads of [`TRENDS`] (case-sensitive).
+const TRENDS_HEADS: &[&[u8; 3]] = &[b"Tre", b"TRE", b"Hot", b"HOT"];
+/// The heads of [`WIDGET`] but those of its alternatives that start with
+/// a digit.
+const WIDGET_HEADS: &[&[u8; 3]] = &[
+    b"sha", b"twe", b"ema", b"e-m", b"pri", b"fac", b"twi", b"lin", b"wha", b"pin", b"red", b"tel",
+    b"com", b"no ", b"lea", b"new", b"cha", b"loa", b"to ", b"log", b"sig", b"reg", b"vie", b"joi",
+    b"sho", b"add", b"pos", b"adv", b"spo", b"ski", b"men", b"sea", b"clo", b"bac", b"nex", b"pre",
+    b"cop", b"fol", b"tag", b"con", b"cli", b"ima", b"pho", b"sli", b"pic",
+];
+/// The heads of [`COMMENT_WIDGET`] but those of its alternatives that
+/// start with a digit.
+const COMMENT_HEADS: &[&[u8; 3]] = &[
+    b"new", b"com", b"to ", b"log", b"joi", b"lea", b"vie", b"sho", b"add", b"pos",
+];
+/// The heads of [`CONTACT`].
+const CONTACT_HEADS: &[&[u8; 3]] = &[b"con", b"e-m", b"ema", b"you", b"rea", b"fol"];
+/// Whether [`CREDIT_START`] can match `t`: its alternatives but the first
+/// start with a head of [`CREDIT_HEADS`]; the first, `(©|\(c\))[^/\n]{0,60}/`,
+/// needs a `/` too.
+fn credit_may_start(t: &str, head: Head) -> bool {
+    let open = t.starts_with('\u{A9}') || head.may_begin(&[b"(c)"], true);
+    (open && memchr::memchr(b'/', t.as_bytes()).is_some()) || head.may_begin(CREDIT_HEADS, true)
+}
+
+/// The heads of [`CREDIT_START`] but `©` and `(c)`, which need a `/`.
+const CREDIT_HEADS: &[&[u8; 3]] = &[b"pho", b"ima", b"pic", b"cre", b"get", b"ap "];
+/// The heads of [`CAPTION_START`] (case-sensitive).
+const CAPTION_HEADS: &[&[u8; 3]] = &[b"In ", b"Thi", b"FIL"];
+/// The heads of [`BYLINE`] (case-sensitive).
+const BYLINE_HEADS: &[&[u8; 3]] = &[b"By ", b"BY ", b"by "];
+
+/// Whether a line starts with a character `\d` may match: a decimal digit
+/// of any script (`char::is_numeric` takes more).
+fn digit_first(t: &str) -> bool {
+    t.chars().next().is_some_and(char::is_numeric)
 }
 
 /// Whether [`WIDGET`] can match `t`: each of its alternatives starts with
@@ -956,40 +1320,42 @@ fn widget_may_start(t: &str) -> bool {
 }
 
 /// The links of the phrase chain between `Trends` and the site-name suffix.
-fn mid_phrase(t: &str, w: usize, keys: u8) -> Option<Hit> {
-    // Scanned at most once, and only when a legal rule is reached.
-    let cue = OnceCell::new();
-    let legal_cue =
-        || *cue.get_or_init(|| w <= 150 && keys & KEY_LEGAL != 0 && LEGAL_CUES.is_match(t));
-    if w <= 150 && legal_cue() && COOKIES.is_match(t) {
-        Some((&LEGAL_NOTICE, phrase_detail(&COOKIES, t)))
-    } else if w <= 6 && widget_may_start(unbullet(t)) && WIDGET.is_match(unbullet(t)) {
-        Some((&PAGE_WIDGET, format!("widget label `{t}`")))
-    } else if w <= 20 && may_start(t, b"ceyrf") && CONTACT.is_match(t) {
-        Some((&AUTHOR_CONTACT, phrase_detail(&CONTACT, t)))
-    } else if w <= 25 && keys & KEY_TAGLINE != 0 && TAGLINE.is_match(t) {
-        Some((&SITE_TAGLINE, phrase_detail(&TAGLINE, t)))
-    } else if w <= 40 && may_start(t, b"(picga") && CREDIT_START.is_match(t) {
-        Some((&PHOTO_CREDIT, phrase_detail(&CREDIT_START, t)))
-    } else if w <= 40 && legal_cue() && LEGAL.is_match(t) {
-        Some((&LEGAL_NOTICE, phrase_detail(&LEGAL, t)))
-    } else if w <= 20 && !t.ends_with('.') && t.contains('/') && CREDIT_END.is_match(t) {
-        Some((&PHOTO_CREDIT, phrase_detail(&CREDIT_END, t)))
-    } else if w <= 90
-        && (t.ends_with([')', '.']) || t.contains(": "))
-        && credit_paren_may_match(t)
-        && CREDIT_PAREN.is_match(t)
-    {
-        Some((&PHOTO_CAPTION, phrase_detail(&CREDIT_PAREN, t)))
-    } else if w <= 90
-        && may_start(t, b"itf")
-        && CAPTION_START.is_match(t)
-        && !t.contains(['"', '\u{201C}'])
-    {
-        Some((&PHOTO_CAPTION, phrase_detail(&CAPTION_START, t)))
-    } else {
-        None
-    }
+fn mid_phrase(t: &str, head: Head, w: usize, keys: u8) -> Option<Hit> {
+    // A legal cue ([`KEY_CUE`]) gates both legal regexes. Every match of
+    // [`COOKIES`] has `cookie`, where `(?i)` lets `k` be U+212A.
+    let legal_cue = w <= 150 && keys & KEY_CUE != 0;
+    let cookie = || keys & KEY_COOKIE != 0 || t.contains('\u{212A}');
+    let widget = || {
+        let u = unbullet(t);
+        widget_may_start(u)
+            && (digit_first(u) || may_begin(u, WIDGET_HEADS, true))
+            && WIDGET.is_match(u)
+    };
+    None.or_else(|| (legal_cue && cookie()).then(|| phrase_hit(&COOKIES, &LEGAL_NOTICE, t))?)
+        .or_else(|| (w <= 6 && widget()).then(|| (&PAGE_WIDGET, format!("widget label `{t}`"))))
+        .or_else(|| {
+            (w <= 20 && head.may_begin(CONTACT_HEADS, true))
+                .then(|| phrase_hit(&CONTACT, &AUTHOR_CONTACT, t))?
+        })
+        .or_else(|| {
+            (w <= 25 && keys & KEY_TAGLINE != 0).then(|| phrase_hit(&TAGLINE, &SITE_TAGLINE, t))?
+        })
+        .or_else(|| (w <= 40 && credit_may_start(t, head)).then(|| credit_start_hit(t))?)
+        .or_else(|| (w <= 40 && legal_cue).then(|| legal_hit(t))?)
+        .or_else(|| {
+            (w <= 20 && !t.ends_with('.') && t.contains('/'))
+                .then(|| phrase_hit(&CREDIT_END, &PHOTO_CREDIT, t))?
+        })
+        .or_else(|| {
+            (w <= 90
+                && (t.ends_with([')', '.']) || has_colon_space(t))
+                && credit_paren_may_match(t))
+            .then(|| phrase_hit(&CREDIT_PAREN, &PHOTO_CAPTION, t))?
+        })
+        .or_else(|| {
+            (w <= 90 && head.may_begin(CAPTION_HEADS, false) && !t.contains(['"', '\u{201C}']))
+                .then(|| phrase_hit(&CAPTION_START, &PHOTO_CAPTION, t))?
+        })
 }
 
 /// The line without a leading list marker (`* `, `+ `, `- `, `• `, `o `).
@@ -1008,14 +1374,85 @@ fn bulleted(t: &str) -> bool {
 }
 
 fn phrase_detail(re: &Regex, t: &str) -> String {
-    match re.find(t) {
-        Some(m) if !m.as_str().trim().is_empty() => format!("phrase `{}`", m.as_str().trim()),
+    detail_of(re.find(t), t)
+}
+
+/// The finding of `rule` when `re` matches `t`: one search gives both the
+/// answer and the detail.
+fn phrase_hit(re: &Regex, rule: &'static Rule, t: &str) -> Option<Hit> {
+    let m = re.find(t)?;
+    Some((rule, detail_of(Some(m), t)))
+}
+
+/// `phrase_hit(&CREDIT_START, &PHOTO_CREDIT, t)`, without the regex for a
+/// line that starts with `©` (the commonest credit): then only the first
+/// alternative, `©[^/\n]{0,60}/`, can match (the others start with ASCII
+/// letters or `(`), and it matches up to the first `/` if at most 60
+/// characters come before it (a line has no `\n`). Tested against the regex.
+fn credit_start_hit(t: &str) -> Option<Hit> {
+    let Some(rest) = t.strip_prefix('\u{A9}') else {
+        return phrase_hit(&CREDIT_START, &PHOTO_CREDIT, t);
+    };
+    let slash = memchr::memchr(b'/', rest.as_bytes())?;
+    let before = &rest[..slash];
+    // At most 60 characters: at most 60 bytes, or count them.
+    let fits = before.len() <= 60 || before.chars().nth(60).is_none();
+    fits.then(|| (&PHOTO_CREDIT, phrase_detail_of(&t[..2 + slash + 1], t)))
+}
+
+/// `phrase_hit(&LEGAL, &LEGAL_NOTICE, t)`, without the regex for a line
+/// that starts with `©`: the leftmost match starts there, and of the
+/// alternatives that can start there (`^©` and `©[ \t]*\d{4}`; the others
+/// start with ASCII letters or `(`) the first in the pattern, `^©`, wins.
+/// Tested against the regex.
+fn legal_hit(t: &str) -> Option<Hit> {
+    if t.starts_with('\u{A9}') {
+        return Some((&LEGAL_NOTICE, "phrase `\u{A9}`".to_owned()));
+    }
+    phrase_hit(&LEGAL, &LEGAL_NOTICE, t)
+}
+
+/// [`detail_of`] a match whose text is `m`.
+fn phrase_detail_of(m: &str, t: &str) -> String {
+    let m = m.trim();
+    if m.is_empty() {
+        return detail_of(None, t);
+    }
+    let mut d = String::with_capacity(m.len() + 9);
+    d.push_str("phrase `");
+    d.push_str(m);
+    d.push('`');
+    d
+}
+
+/// The detail of a phrase finding: the match, or the start of the line if
+/// the match is only spaces.
+fn detail_of(m: Option<regex::Match<'_>>, t: &str) -> String {
+    match m.map(|m| m.as_str().trim()) {
+        // `format!("phrase `{m}`")`, without the formatting machinery.
+        Some(m) if !m.is_empty() => phrase_detail_of(m, t),
         _ => format!("line `{}`", t.chars().take(40).collect::<String>()),
     }
 }
 
+/// Appends the decimal digits of `n` (what `{}` writes).
+fn push_number(s: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // ASCII digits: always UTF-8.
+    s.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+}
+
 /// The previous line with text, at most `max_blank` blank lines above.
-fn prev_text(lines: &[Line<'_>], i: usize, max_blank: usize) -> Option<usize> {
+fn prev_text(lines: &[&Line<'_>], i: usize, max_blank: usize) -> Option<usize> {
     let mut blanks = 0;
     let mut j = i;
     while j > 0 {
@@ -1032,7 +1469,7 @@ fn prev_text(lines: &[Line<'_>], i: usize, max_blank: usize) -> Option<usize> {
 }
 
 /// The next line with text, at most `max_blank` blank lines below.
-fn next_text(lines: &[Line<'_>], i: usize, max_blank: usize) -> Option<usize> {
+fn next_text(lines: &[&Line<'_>], i: usize, max_blank: usize) -> Option<usize> {
     let mut blanks = 0;
     for (j, l) in lines.iter().enumerate().skip(i + 1) {
         if !l.text.is_empty() {
@@ -1057,7 +1494,7 @@ fn headline_like(l: &Line<'_>) -> bool {
 }
 
 /// Site-name suffixes (` - Site Name`) that end two or more lines, or a line of their own.
-fn repeated_suffixes<'a>(lines: &[Line<'a>]) -> Vec<&'a str> {
+fn repeated_suffixes<'a>(lines: &[&Line<'a>]) -> Vec<&'a str> {
     let mut seen: Vec<(&str, usize)> = Vec::new();
     for l in lines {
         if let Some(s) = l.suffix {
@@ -1131,7 +1568,7 @@ fn script_of(c: char) -> Option<Script> {
 }
 
 /// The script of most letters of the document, when it is clear (≥ 90%).
-fn dominant_script(lines: &[Line<'_>], drops: &[Option<Drop>]) -> Option<Script> {
+fn dominant_script(lines: &[&Line<'_>], drops: &[Option<Drop<'_>>]) -> Option<Script> {
     let mut n = [0usize; 3];
     for (l, _) in lines.iter().zip(drops).filter(|(_, d)| d.is_none()) {
         let m = l.letters.get_or_init(|| letters(l.text));
@@ -1196,7 +1633,7 @@ fn letters(t: &str) -> [usize; 3] {
 ///
 /// Run after the other passes, over the lines they keep, so that the
 /// document's script is that of its article (and a second run agrees).
-fn scripts(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
+fn scripts(lines: &[&Line<'_>], drops: &mut [Option<Drop<'_>>]) {
     let candidate = |l: &Line<'_>| l.words <= 8 && !l.text.is_empty() && !l.text.is_ascii();
     if !lines
         .iter()
@@ -1213,7 +1650,7 @@ fn scripts(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
             && candidate(l)
             && let Some(detail) = script_mismatch(l.text, l.words, Some(doc))
         {
-            set(drops, i, &SCRIPT_MISMATCH, detail);
+            set(drops, i, &SCRIPT_MISMATCH, Cow::Owned(detail));
         }
     }
 }
@@ -1249,7 +1686,7 @@ fn repeated(
     // Prose recurs too (syndicated paragraphs, quoted statements): a line of
     // 12+ words with a lowercase word and sentence punctuation is not chrome.
     let long_sentence =
-        words >= 12 && (ends_sentence(t) || (t.contains([',', '.', ';']) && has_lowercase_word(t)));
+        words >= 12 && (ends_sentence(t) || (has_clause_mark(t) && has_lowercase_word(t)));
     if long_sentence {
         return None;
     }
@@ -1262,13 +1699,27 @@ fn repeated(
     (n >= docs.min(3) && !(words <= 6 && DATE.is_match(t))).then(|| {
         (
             &REPEATED_ACROSS_DOCUMENTS,
-            format!("line occurs in {n} of {docs} documents of the run"),
+            // `format!("line occurs in {n} of {docs} documents of the run")`.
+            {
+                let mut d = String::with_capacity(60);
+                d.push_str("line occurs in ");
+                push_number(&mut d, n as usize);
+                d.push_str(" of ");
+                push_number(&mut d, docs as usize);
+                d.push_str(" documents of the run");
+                d
+            },
         )
     })
 }
 
+/// Whether `t` has `,`, `.` or `;` (ASCII: found byte by byte, with memchr).
+fn has_clause_mark(t: &str) -> bool {
+    memchr::memchr3(b',', b'.', b';', t.as_bytes()).is_some()
+}
+
 /// Pass 2: blocks (appeals, comment widgets with their tail).
-fn blocks(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
+fn blocks(lines: &[&Line<'_>], drops: &mut [Option<Drop<'_>>]) {
     let n = lines.len();
     // Appeal: from its opening line while the lines continue it.
     if let Some(a) = lines.iter().position(|l| {
@@ -1298,7 +1749,7 @@ fn blocks(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
         for d in drops.iter_mut().take(end).skip(a) {
             *d = Some(Drop {
                 rule: &DONATION_APPEAL,
-                detail: detail.clone(),
+                detail: Cow::Owned(detail.clone()),
                 block: true,
             });
         }
@@ -1313,7 +1764,9 @@ fn blocks(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
         if l.words > 8 && drops[i].is_none() {
             break;
         }
-        if COMMENT_WIDGET.is_match(l.text) {
+        if (digit_first(l.text) || may_begin(l.text, COMMENT_HEADS, true))
+            && COMMENT_WIDGET.is_match(l.text)
+        {
             tail_from = Some(i);
         }
     }
@@ -1323,7 +1776,9 @@ fn blocks(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
             if d.as_ref().is_none_or(|d| !d.block) {
                 *d = Some(Drop {
                     rule: &PAGE_WIDGET,
-                    detail: format!("comment widget `{label}` and the short lines after it"),
+                    detail: Cow::Owned(format!(
+                        "comment widget `{label}` and the short lines after it"
+                    )),
                     block: true,
                 });
             }
@@ -1331,33 +1786,53 @@ fn blocks(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
     }
 }
 
+/// Buffers of [`density`], kept from round to round and from document to
+/// document (no allocation once they are large enough).
+#[derive(Default)]
+struct Scratch {
+    /// The lines with text.
+    idx: Vec<usize>,
+    /// Their weights.
+    weight: Vec<f64>,
+    /// Whether each is a data line.
+    data: Vec<bool>,
+    /// Their scores among their neighbours.
+    score: Vec<f64>,
+    /// The lines kept above the article block.
+    keep_head: Vec<usize>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
 /// Pass 3: the densest block of long lines; short lines outside it go.
-fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
+fn density(lines: &[&Line<'_>], drops: &mut [Option<Drop<'_>>], scratch: &mut Scratch) {
+    let Scratch {
+        idx,
+        weight,
+        data,
+        score,
+        keep_head,
+    } = scratch;
     // The lines with text; those a phrase or block rule dropped count as
     // chrome (they break a block) and stay dropped.
-    let idx: Vec<usize> = (0..lines.len())
-        .filter(|&i| !lines[i].text.is_empty())
-        .collect();
+    idx.clear();
+    idx.extend((0..lines.len()).filter(|&i| !lines[i].text.is_empty()));
     if idx.iter().all(|&i| drops[i].is_some()) {
         return;
     }
-    let weight: Vec<f64> = idx
-        .iter()
-        .enumerate()
-        .map(|(k, &i)| match drops[i] {
-            // A run of dropped lines (an inserted teaser list) costs once.
-            Some(_) if k > 0 && drops[idx[k - 1]].is_some() => 0.0,
-            Some(_) => -DROPPED_PENALTY,
-            None => shape(&lines[i]).0,
-        })
-        .collect();
+    weight.clear();
+    weight.extend(idx.iter().enumerate().map(|(k, &i)| match drops[i] {
+        // A run of dropped lines (an inserted teaser list) costs once.
+        Some(_) if k > 0 && drops[idx[k - 1]].is_some() => 0.0,
+        Some(_) => -DROPPED_PENALTY,
+        None => shape(lines[i]).0,
+    }));
     // Data lines (a schedule, tour dates, results: a digit and a separator)
     // in a run of three or more are article lists, not menus.
-    let data: Vec<bool> = idx
-        .iter()
-        .map(|&i| drops[i].is_none() && shape(&lines[i]).1)
-        .collect();
-    let mut weight = weight;
+    data.clear();
+    data.extend(idx.iter().map(|&i| drops[i].is_none() && shape(lines[i]).1));
     for k in 0..idx.len() {
         let before = k >= 1 && data[k - 1];
         let after = k + 1 < data.len() && data[k + 1];
@@ -1371,7 +1846,8 @@ fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
     // one (a teaser snippet between a title and a date) much less; a short
     // line among long ones costs less.
     let m = idx.len();
-    let mut score = vec![0.0; m];
+    score.clear();
+    score.resize(m, 0.0);
     for k in 0..m {
         let lo = k.saturating_sub(NEIGHBOURS);
         let hi = (k + NEIGHBOURS + 1).min(m);
@@ -1441,7 +1917,7 @@ fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
     }
     let (first, last) = (idx[best_lo], idx[best_hi]);
     // The head just above the block: the headline and the dateline/byline.
-    let mut keep_head = Vec::new();
+    keep_head.clear();
     let mut k = best_lo;
     let mut steps = 0;
     while k > 0 && steps < 6 {
@@ -1451,7 +1927,8 @@ fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
         if drops[idx[k]].is_some() {
             continue;
         }
-        if l.words <= 12 && (DATE.is_match(l.text) || BYLINE.is_match(l.text)) {
+        let byline = || may_begin(l.text, BYLINE_HEADS, false) && BYLINE.is_match(l.text);
+        if l.words <= 12 && (DATE.is_match(l.text) || byline()) {
             keep_head.push(idx[k]);
             continue;
         }
@@ -1465,11 +1942,13 @@ fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
             break;
         }
     }
-    let detail = format!(
-        "outside the article block (lines {}-{})",
-        first + 1,
-        last + 1
-    );
+    // `format!("outside the article block (lines {}-{})", first + 1, last + 1)`.
+    let mut detail = String::with_capacity(64);
+    detail.push_str("outside the article block (lines ");
+    push_number(&mut detail, first + 1);
+    detail.push('-');
+    push_number(&mut detail, last + 1);
+    detail.push(')');
     for (k, &i) in idx.iter().enumerate() {
         if drops[i].is_some() || (first..=last).contains(&i) || keep_head.contains(&i) {
             continue;
@@ -1485,11 +1964,15 @@ fn density(lines: &[Line<'_>], drops: &mut [Option<Drop>]) {
         if near && l.words >= 25 && ends_sentence(l.text) && has_lowercase_word(l.text) {
             continue;
         }
+        // `format!("{}-word line {detail}", l.words)`, without the
+        // formatting machinery.
         let mut d = String::with_capacity(detail.len() + 16);
-        let _ = write!(d, "{}-word line {detail}", l.words);
+        push_number(&mut d, l.words);
+        d.push_str("-word line ");
+        d.push_str(&detail);
         drops[i] = Some(Drop {
             rule: &OUTSIDE_ARTICLE_BLOCK,
-            detail: d,
+            detail: Cow::Owned(d),
             block: false,
         });
     }
@@ -1617,7 +2100,7 @@ fn has_lowercase_word(t: &str) -> bool {
 
 /// Builds the edits: each dropped line with its line end; a run of lines
 /// dropped by one rule (and the blank lines between them) is one edit.
-fn emit(lines: &[Line<'_>], drops: &[Option<Drop>], out: &mut Vec<Edit>) {
+fn emit(lines: &[&Line<'_>], drops: &mut [Option<Drop<'_>>], out: &mut Vec<Edit>) {
     let n = lines.len();
     // In a later round, lines an earlier round removed are gone from
     // `lines`: an edit never reaches over such a gap.
@@ -1653,9 +2136,13 @@ fn emit(lines: &[Line<'_>], drops: &[Option<Drop>], out: &mut Vec<Edit>) {
                 end += 1;
             }
         }
-        out.push(
-            Edit::delete(lines[i].start..lines[end - 1].end, d.rule).with_detail(d.detail.clone()),
-        );
+        // The detail moves into the edit (`drops[i]` is not read again).
+        let rule = d.rule;
+        let detail = drops[i]
+            .as_mut()
+            .map(|d| std::mem::take(&mut d.detail))
+            .unwrap_or_default();
+        out.push(Edit::delete(lines[i].start..lines[end - 1].end, rule).with_detail(detail));
         i = end;
     }
 }
@@ -1750,7 +2237,7 @@ mod tests {
         assert_eq!(odd, ['\u{17F}', '\u{212A}']);
         // LEGAL_CUES folds ASCII case only; the other families gate `(?i)` regexes.
         for (k, family) in KEYWORDS {
-            assert!(*family == KEY_LEGAL || !k.contains(['k', 's']), "{k}");
+            assert!(*family == KEY_CUE || !k.contains(['k', 's']), "{k}");
         }
     }
 
@@ -1786,7 +2273,7 @@ mod tests {
         for t in lines {
             let l = &split_lines(t)[0];
             let cue = LEGAL_CUES.is_match(t);
-            assert_eq!(cue, l.keys & KEY_LEGAL != 0, "{t}");
+            assert_eq!(cue, l.keys & KEY_CUE != 0, "{t}");
             for (re, key) in [
                 (&*APPEAL_START, KEY_APPEAL),
                 (&*TAGLINE, KEY_TAGLINE),
@@ -1983,7 +2470,10 @@ mod tests {
         // Blocks with and without characters to decode; a vertical tab is
         // a space only in non-ASCII text.
         let long = "one two\u{B}three, 4 -- five ".repeat(5);
-        assert_eq!(block_masks(&[b'a'; 64], "", 0, false), (0, !0));
+        assert_eq!(
+            block_masks(byte_classes(&[b'a'; 64], false), "", 0),
+            (0, !0, false)
+        );
         assert_eq!(count_words(&long), 20);
         let mixed = format!("{long}\u{E9}");
         assert_eq!(count_words(&mixed), 26);
@@ -2035,6 +2525,11 @@ mod tests {
                 });
             }
             assert_eq!(count_words(&s), split(&s), "{s:?}");
+            assert_eq!(
+                words_and_odd_spaces(&s).1,
+                s.contains(is_odd_space),
+                "{s:?}"
+            );
             let ascii: String = s.chars().filter(char::is_ascii).collect();
             assert_eq!(count_words(&ascii), split(&ascii), "{ascii:?}");
         }
@@ -2044,6 +2539,285 @@ mod tests {
         for s in ["a\u{200B}b", "\u{201C}x\u{201D}", "\u{2060}", "\u{C9}"] {
             assert!(!has_odd_space(s) && !s.contains(is_odd_space), "{s:?}");
         }
+    }
+
+    /// [`byte_classes_sse2`] and [`byte_classes_avx2`] (the portable
+    /// answer for each one the CPU lacks).
+    fn simd_byte_classes(block: &[u8; 64], vt: bool) -> [(u64, u64, u64); 2] {
+        #[cfg(target_arch = "x86_64")]
+        {
+            // SAFETY: SSE2 is in the x86_64 baseline; AVX2 is checked.
+            let sse2 = unsafe { byte_classes_sse2(block, vt) };
+            let avx2 = if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: checked just above.
+                unsafe { byte_classes_avx2(block, vt) }
+            } else {
+                byte_classes_portable(block, vt)
+            };
+            [sse2, avx2]
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        [byte_classes_portable(block, vt); 2]
+    }
+
+    #[test]
+    fn byte_classes_with_sse2_and_avx2_are_the_portable_ones() {
+        // Every byte value at every position of a block, among bytes of
+        // each class, with and without U+000B as a space.
+        let fill = [b'a', b' ', 0x0B, 0xD0, 0xC3, 0x80, b'-', 0xFF];
+        for vt in [false, true] {
+            for b in 0..=255u8 {
+                for &f in &fill {
+                    for at in [0, 7, 15, 16, 31, 48, 63] {
+                        let mut block = [f; 64];
+                        block[at] = b;
+                        assert_eq!(
+                            byte_classes(&block, vt),
+                            byte_classes_portable(&block, vt),
+                            "{b:#x} {f:#x} {at} {vt}"
+                        );
+                        assert_eq!(
+                            simd_byte_classes(&block, vt),
+                            [byte_classes_portable(&block, vt); 2],
+                            "{b:#x} {f:#x} {at} {vt}"
+                        );
+                    }
+                }
+            }
+        }
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        for n in 0..20_000 {
+            let block: [u8; 64] = std::array::from_fn(|_| {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                (seed >> 56) as u8
+            });
+            let vt = n % 2 == 0;
+            assert_eq!(
+                byte_classes(&block, vt),
+                byte_classes_portable(&block, vt),
+                "{block:?}"
+            );
+            assert_eq!(
+                simd_byte_classes(&block, vt),
+                [byte_classes_portable(&block, vt); 2],
+                "{block:?}"
+            );
+        }
+    }
+
+    /// `pattern` without its assertions (`^`, `$`, `\b`), for proptest to
+    /// generate strings from: most of them match the pattern itself.
+    fn generator(pattern: &str) -> String {
+        let mut out = String::new();
+        let plain = pattern.replace("(?-u:\\b)", "");
+        let mut chars = plain.chars();
+        let mut prev = ' ';
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => {
+                    out.push(c);
+                    if let Some(n) = chars.next() {
+                        out.push(n);
+                    }
+                    prev = 'x';
+                    continue;
+                }
+                '^' if prev != '[' => {}
+                '$' => {}
+                _ => out.push(c),
+            }
+            prev = c;
+        }
+        out
+    }
+
+    #[test]
+    fn start_gates_pass_every_line_their_regex_matches() {
+        use proptest::strategy::{Strategy, ValueTree};
+        type Gate = fn(&str) -> bool;
+        let gates: [(&Regex, Gate); 10] = [
+            (&SUPPORT_LINE, |t| may_begin(t, SUPPORT_HEADS, true)),
+            (&TEASER, |t| may_begin(t, TEASER_HEADS, true)),
+            (&TRENDS, |t| may_begin(t, TRENDS_HEADS, false)),
+            (&POSTED_BY, |t| may_begin(t, &[b"pos"], true)),
+            (&WIDGET, |t| {
+                digit_first(t) || may_begin(t, WIDGET_HEADS, true)
+            }),
+            (&COMMENT_WIDGET, |t| {
+                digit_first(t) || may_begin(t, COMMENT_HEADS, true)
+            }),
+            (&CONTACT, |t| may_begin(t, CONTACT_HEADS, true)),
+            (&CREDIT_START, |t| credit_may_start(t, Head::of(t))),
+            (&CAPTION_START, |t| may_begin(t, CAPTION_HEADS, false)),
+            (&BYLINE, |t| may_begin(t, BYLINE_HEADS, false)),
+        ];
+        // Lines of real pages, and strings generated from each pattern
+        // (under `(?i)` with every case variant, U+212A and U+017F too).
+        let mut lines: Vec<String> = Vec::new();
+        let raw = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("raw");
+        for entry in std::fs::read_dir(raw).expect("raw/").flatten() {
+            if let Ok(text) = std::fs::read_to_string(entry.path()) {
+                lines.extend(text.lines().map(|l| trim(l).to_owned()));
+            }
+        }
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        for (re, gate) in gates {
+            let strategy =
+                proptest::string::string_regex(&generator(re.as_str())).expect("pattern");
+            let mut matched = 0;
+            for _ in 0..4000 {
+                let s = strategy.new_tree(&mut runner).expect("tree").current();
+                if re.is_match(&s) {
+                    matched += 1;
+                    assert!(gate(&s), "{s:?} {}", re.as_str());
+                }
+            }
+            assert!(matched > 1000, "{matched} {}", re.as_str());
+            for l in &lines {
+                assert!(!re.is_match(l) || gate(l), "{l:?} {}", re.as_str());
+            }
+        }
+        // Negative: lines the gates keep from the regexes.
+        for t in [
+            "The minister said",
+            "Intro",
+            "\u{41F}\u{443}\u{442}\u{438}\u{43D}",
+            "Thus",
+            "\u{201C}Support",
+        ] {
+            assert!(
+                !may_begin(t, TEASER_HEADS, true) && !may_begin(t, CAPTION_HEADS, false),
+                "{t}"
+            );
+            assert!(!may_begin(t, SUPPORT_HEADS, true), "{t}");
+        }
+        // Folding: U+017F and U+212A stand for `s` and `k` under `(?i)` only.
+        assert!(may_begin("\u{17F}upport us", SUPPORT_HEADS, true));
+        assert!(!may_begin("\u{17F}upport us", SUPPORT_HEADS, false));
+        assert!(
+            may_begin("Sk", TEASER_HEADS, true),
+            "fewer than three characters"
+        );
+    }
+
+    #[test]
+    fn legal_cues_are_found_exactly() {
+        // Whole cues, keywords without their cue, cues across line ends.
+        let pieces = [
+            "cookie",
+            "COOKIES",
+            "Cookie",
+            "coo",
+            "kie",
+            "Kiev",
+            "privacy",
+            "PRIVACY",
+            "acy",
+            "piracy",
+            "terms",
+            "Terms",
+            "rms",
+            "arms",
+            "rights",
+            "hts",
+            "nights",
+            "copyright",
+            "COPYRIGHT",
+            "pyr",
+            "pyre",
+            "(c)",
+            "(C)",
+            "(c",
+            "c)",
+            "\u{A9}",
+            "\n",
+            "\r\n",
+            " ",
+            "x",
+            "\u{212A}",
+            "\u{41F}",
+        ];
+        let mut seed = 0x853C_49E6_748F_EA9Bu64;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..12 {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                text.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            for l in split_lines(&text) {
+                assert_eq!(
+                    LEGAL_CUES.is_match(l.text),
+                    l.keys & KEY_CUE != 0,
+                    "{text:?}"
+                );
+                let cookie = l.text.to_ascii_lowercase().contains("cookie");
+                assert_eq!(cookie, l.keys & KEY_COOKIE != 0, "{text:?}");
+            }
+        }
+        // Every COOKIES match has `cookie`, or U+212A for its `k`.
+        assert!(COOKIES.is_match("We use coo\u{212A}ies"));
+        assert!(!LEGAL_CUES.is_match("We use coo\u{212A}ies"));
+    }
+
+    #[test]
+    fn push_number_writes_what_display_writes() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut numbers = vec![0, 1, 9, 10, 99, 100, 400, 1_000_000, usize::MAX];
+        for _ in 0..1000 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            numbers.push((seed >> (seed % 60)) as usize);
+        }
+        for n in numbers {
+            let mut s = String::from("x");
+            push_number(&mut s, n);
+            assert_eq!(s, format!("x{n}"));
+        }
+    }
+
+    #[test]
+    fn copyright_lines_skip_the_regexes_with_their_answer() {
+        use proptest::strategy::{Strategy, ValueTree};
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let lines = proptest::string::string_regex(
+            "\u{A9}([ \t]*[0-9]{0,5})?( ?[a-zA-Z\u{A9}\u{E9}\u{41F}./:-]{0,12}){0,9}(/[ a-z/]{0,9})?",
+        )
+        .expect("pattern");
+        let mut checked = 0;
+        for _ in 0..20_000 {
+            let t = lines.new_tree(&mut runner).expect("tree").current();
+            let t = trim(&t);
+            if !t.starts_with('\u{A9}') {
+                continue;
+            }
+            checked += 1;
+            assert_eq!(
+                credit_start_hit(t),
+                phrase_hit(&CREDIT_START, &PHOTO_CREDIT, t),
+                "{t:?}"
+            );
+            assert_eq!(legal_hit(t), phrase_hit(&LEGAL, &LEGAL_NOTICE, t), "{t:?}");
+        }
+        assert!(checked > 10_000);
+        let long = format!("\u{A9} {}/ x", "\u{E9}".repeat(59));
+        let longer = format!("\u{A9} {}/ x", "\u{E9}".repeat(60));
+        for t in [
+            "\u{A9} Sputnik / Vladimir Fedorenko",
+            "\u{A9}/",
+            "\u{A9}",
+            &long,
+            &longer,
+        ] {
+            assert_eq!(
+                credit_start_hit(t),
+                phrase_hit(&CREDIT_START, &PHOTO_CREDIT, t),
+                "{t:?}"
+            );
+            assert_eq!(legal_hit(t), phrase_hit(&LEGAL, &LEGAL_NOTICE, t), "{t:?}");
+        }
+        // Negative: other lines still go to the regexes.
+        assert!(legal_hit("All rights reserved").is_some());
+        assert!(credit_start_hit("Photo: Reuters").is_some());
+        assert!(credit_start_hit("Photos of the day").is_none());
     }
 
     #[test]
