@@ -22,8 +22,10 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 
 # -a: debug assertions (edit::apply asserts that stages give in-bounds,
-# non-overlapping edits); -s none: mend has no unsafe code, and no sanitizer
-# doubles the executions. The targets are built once and their binaries run
+# non-overlapping edits); -s none: no sanitizer doubles the executions.
+# (mend's only unsafe code is SIMD over fixed-size arrays, in boilerplate.rs
+# and corpus.rs, each checked against a portable version by unit tests, and
+# turning bytes already seen as `str` into a `String`.) The targets are built once and their binaries run
 # directly, so editing the source during a run changes nothing
 # (FUZZ_BIN_DIR: run binaries from elsewhere, without building).
 if [ -z "${FUZZ_BIN_DIR:-}" ]; then
