@@ -199,7 +199,7 @@ impl InputDigest {
     }
 }
 
-/// [`write`] with the header's `config` already serialized ([`config_json`]).
+/// [`write()`] with the header's `config` already serialized ([`config_json`]).
 pub(crate) fn write_with(
     cleaned: &Cleaned,
     input: &InputDigest,
@@ -323,7 +323,7 @@ fn push_line<T: Serialize>(out: &mut Vec<u8>, value: &T) {
     out.push(b'\n');
 }
 
-/// Reads notes written by [`write`].
+/// Reads notes written by [`write()`].
 pub fn read(notes: &str) -> Result<(Header, Vec<Note>), NotesError> {
     let mut lines = notes
         .lines()

@@ -1595,7 +1595,7 @@ const UNDEFINED_1252: [u8; 5] = [0x9D, 0x81, 0x8D, 0x8F, 0x90];
 ///
 /// A character is a lead byte in `cp` exactly when its `LEAD` bit for `cp`
 /// is set, and a continuation byte when its `CONT` bit is, so the info
-/// words pick the characters to look at ([`find_hits_slow`], in tests, asks
+/// words pick the characters to look at (`find_hits_slow`, in tests, asks
 /// the codepage of each).
 fn find_hits(cs: &[(usize, char)], infos: &[u64], cp: usize, t: &Tables, out: &mut Vec<Hit>) {
     out.clear();

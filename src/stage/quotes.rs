@@ -3188,7 +3188,7 @@ fn path_span(tok: &str) -> Option<Range<usize>> {
 static URL_SCHEME: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("://"));
 static URL_WWW: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("www."));
 
-/// Finds the next byte that can start a mark ([`LEAD`]) with three memchr
+/// Finds the next byte that can start a mark (`LEAD`) with three memchr
 /// searches (`"` `'` `` ` ``; C2 CA E2; E3 EF) whose hits are remembered:
 /// a search runs again only once the scan has passed its hit, so each
 /// search reads each byte at most once.
@@ -3200,7 +3200,7 @@ struct LeadScan {
 }
 
 impl LeadScan {
-    /// The first position in `i..end` of `b` whose byte is in [`LEAD`].
+    /// The first position in `i..end` of `b` whose byte is in `LEAD`.
     /// `i` must not decrease between calls.
     fn next(&mut self, b: &[u8], i: usize, end: usize) -> Option<usize> {
         let mut best = end;
