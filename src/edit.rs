@@ -197,8 +197,10 @@ pub fn apply_into(text: &str, edits: &mut Vec<Edit>, out: &mut String) -> bool {
     if edits.iter().all(|e| e.kind == EditKind::Finding) {
         return false;
     }
-    let grow: usize = edits.iter().map(|e| e.insert.len()).sum();
-    out.reserve(text.len() + grow);
+    // The exact length: a buffer that holds it is not grown (a large one
+    // grown by realloc faults in fresh pages), and the text it becomes is
+    // held no larger than it is.
+    out.reserve_exact(output_len(text, edits));
     let mut pos = 0;
     for e in edits.iter().filter(|e| e.kind == EditKind::Change) {
         out.push_str(&text[pos..e.span.start]);
@@ -207,6 +209,113 @@ pub fn apply_into(text: &str, edits: &mut Vec<Edit>, out: &mut String) -> bool {
     }
     out.push_str(&text[pos..]);
     true
+}
+
+/// The length of the text that `edits` (as [`apply_into`] left them:
+/// sorted, in bounds, changes not overlapping) make of `text`.
+fn output_len(text: &str, edits: &[Edit]) -> usize {
+    let (removed, inserted) = edits
+        .iter()
+        .filter(|e| e.kind == EditKind::Change)
+        .fold((0, 0), |(r, i), e| (r + e.span.len(), i + e.insert.len()));
+    // Changes do not overlap, so they remove at most the whole text.
+    text.len().saturating_sub(removed) + inserted
+}
+
+/// The largest text buffer a thread keeps for later use: past this,
+/// saving page faults is not worth holding one more copy of a document.
+/// (Buffers of 1 MB or more come fresh from the kernel, which zeroes every
+/// page: the three documents of 10-20 MB in the benchmark corpus cost
+/// 137,000 page faults with a limit of 4 MB, 102,000 with this one when
+/// only the buffers of one document were kept. Unit tests use 64 KB, to
+/// cover both sides of it at a size a debug build cleans quickly.)
+pub(crate) const BUFFER_MAX: usize = if cfg!(test) { 64 << 10 } else { 32 << 20 };
+
+/// How many text buffers a thread keeps at most: a stage that reads its
+/// own result again ([`settle`]) needs two, the pipeline one or two more.
+const BUFFERS_KEPT: usize = 4;
+
+thread_local! {
+    /// Text buffers (empty, with their allocation) that a thread's stages
+    /// and pipeline hand to each other ([`take_buffer`], [`keep_buffer`]),
+    /// so that a large document's texts are built in pages already faulted
+    /// in rather than in fresh ones, stage after stage and document after
+    /// document ([`Pipeline`](crate::Pipeline) bounds what stays between
+    /// documents with [`keep_buffers_for`]).
+    static BUFFERS: std::cell::RefCell<Vec<String>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// An empty buffer for a text of about `len` bytes: the smallest kept one
+/// that holds it, else the largest kept one (for `reserve` to grow), else
+/// a new one with that capacity. Small needs (under 4 KB) take a new one:
+/// the heap serves them without fresh pages, and a small text should not
+/// be left holding a large buffer.
+pub(crate) fn take_buffer(len: usize) -> String {
+    const SMALL: usize = 4 << 10;
+    if len < SMALL {
+        return String::with_capacity(len);
+    }
+    let taken = BUFFERS.with_borrow_mut(|kept| {
+        let fits = |b: &&String| b.capacity() >= len && b.capacity() <= 2 * len;
+        let best = kept
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| fits(b))
+            .min_by_key(|(_, b)| b.capacity())
+            .or_else(|| {
+                kept.iter()
+                    .enumerate()
+                    .filter(|(_, b)| b.capacity() < len)
+                    .max_by_key(|(_, b)| b.capacity())
+            })
+            .map(|(i, _)| i)?;
+        Some(kept.swap_remove(best))
+    });
+    match taken {
+        Some(mut b) => {
+            b.reserve_exact(len);
+            b
+        }
+        None => String::with_capacity(len),
+    }
+}
+
+/// Gives `buf` back for [`take_buffer`] (emptied). Buffers larger than
+/// [`BUFFER_MAX`] or without an allocation are dropped, and so is the
+/// smallest when [`BUFFERS_KEPT`] are kept already.
+pub(crate) fn keep_buffer(mut buf: String) {
+    if buf.capacity() == 0 || buf.capacity() > BUFFER_MAX {
+        return;
+    }
+    buf.clear();
+    BUFFERS.with_borrow_mut(|kept| {
+        kept.push(buf);
+        if kept.len() > BUFFERS_KEPT {
+            if let Some(i) = (0..kept.len()).min_by_key(|&i| kept[i].capacity()) {
+                kept.swap_remove(i);
+            }
+        }
+    });
+}
+
+/// Bounds the buffers a thread keeps, for a document of about `len` bytes
+/// (`None`: between documents). Drops every kept buffer far larger than the
+/// document needs (over four times `len` and over 1 MB), so that a run
+/// that meets one large document among small ones does not hold its
+/// buffers; between documents, keeps only the largest buffer, which is
+/// what the next large document would take first.
+pub(crate) fn keep_buffers_for(len: Option<usize>) {
+    BUFFERS.with_borrow_mut(|kept| match len {
+        Some(len) => kept.retain(|b| b.capacity() <= (4 * len).max(1 << 20)),
+        None => {
+            if let Some(i) = (0..kept.len()).max_by_key(|&i| kept[i].capacity()) {
+                let largest = kept.swap_remove(i);
+                kept.clear();
+                kept.push(largest);
+            }
+        }
+    });
 }
 
 /// Maps positions in a stage's output back to its input, from the stage's
@@ -274,7 +383,10 @@ impl OffsetMap {
 /// stages that look again at their own output (so a second run finds nothing).
 pub fn compose(input: &str, first: &[Edit], second: &[Edit]) -> Vec<Edit> {
     let mut first_out = first.to_vec();
-    let mid = apply(input, &mut first_out).into_owned();
+    let mut mid = take_buffer(input.len());
+    if !apply_into(input, &mut first_out, &mut mid) {
+        mid.push_str(input);
+    }
     let map = OffsetMap::new(&first_out);
     let changes: Vec<&Edit> = first_out
         .iter()
@@ -363,6 +475,7 @@ pub fn compose(input: &str, first: &[Edit], second: &[Edit]) -> Vec<Edit> {
             result.push(e.clone());
         }
     }
+    keep_buffer(mid);
     result.sort_by_key(|e| (e.span.start, e.span.end));
     result
 }
@@ -382,21 +495,27 @@ pub fn settle(
     max_passes: usize,
     mut pass: impl FnMut(&str, &mut Vec<Edit>),
 ) -> Option<Vec<Edit>> {
-    let mut current = match apply(text, &mut edits) {
-        Cow::Borrowed(_) => return Some(edits),
-        Cow::Owned(s) => s,
-    };
+    // The texts of the passes are built in the thread's kept buffers and
+    // given back: for a large document, no fresh pages per pass.
+    let mut current = take_buffer(text.len());
+    if !apply_into(text, &mut edits, &mut current) {
+        keep_buffer(current);
+        return Some(edits);
+    }
     let mut again = Vec::new();
     for _ in 1..max_passes {
         again.clear();
         pass(&current, &mut again);
         again.retain(|e| e.kind == EditKind::Change);
-        let next = match apply(&current, &mut again) {
-            Cow::Borrowed(_) => return Some(edits),
-            Cow::Owned(s) => s,
-        };
-        // A large document should not hold three texts at once.
-        drop(current);
+        let mut next = take_buffer(current.len());
+        if !apply_into(&current, &mut again, &mut next) {
+            keep_buffer(next);
+            keep_buffer(current);
+            return Some(edits);
+        }
+        // A large document should not hold three texts at once: `compose`
+        // builds its middle text in this buffer.
+        keep_buffer(std::mem::take(&mut current));
         let mut composed = compose(text, &edits, &again);
         // The composition is checked in debug builds (tests, fuzzing): in a
         // release build the check would cost one more copy of the text.
@@ -407,6 +526,7 @@ pub fn settle(
         edits = composed;
         current = next;
     }
+    keep_buffer(current);
     None
 }
 

@@ -111,15 +111,6 @@ pub struct Context<'a> {
     pub corpus: Option<&'a Corpus>,
 }
 
-/// The largest buffer [`Pipeline`] keeps for the next stage's text: past
-/// this, saving page faults is not worth holding one more copy of a
-/// document. (Buffers of 1 MB or more come fresh from the kernel, which
-/// zeroes every page: the three documents of 10-20 MB in the benchmark
-/// corpus cost 137,000 page faults with a limit of 4 MB, 102,000 with this
-/// one, for 21 MB more peak memory. Unit tests use 64 KB, to cover both
-/// sides of it at a size a debug build cleans quickly.)
-const SPARE_MAX: usize = if cfg!(test) { 64 << 10 } else { 32 << 20 };
-
 /// A cleaned document: the text, and the notes that explain and undo it.
 #[derive(Clone, Debug)]
 pub struct Cleaned {
@@ -312,11 +303,12 @@ impl Pipeline {
             corpus,
         };
         // The text after the last stage that changed it (none: the decoded
-        // text), and the buffer of the one before, which the next change
-        // is built in: two buffers per document, whatever the stages do
-        // (but see `SPARE_MAX`).
+        // text). Each change is built in a buffer the thread kept (from a
+        // stage before, or a document before: `edit::take_buffer`), and
+        // the text it replaces is kept in turn, so a large document's
+        // texts are not built in fresh pages, stage after stage.
         let mut current: Option<String> = None;
-        let mut spare = String::new();
+        edit::keep_buffers_for(Some(decoded.text.len()));
         // Whether decoded offsets are the source's: UTF-8 with no decode
         // edit. Then the decoded text is not needed for the source spans,
         // and an owned one can serve as a buffer once a stage has changed it.
@@ -334,30 +326,30 @@ impl Pipeline {
                 continue;
             }
             edits.retain(|e| self.config.rule_enabled(e.rule()));
-            let changed = edit::apply_into(text, &mut edits, &mut spare);
+            let mut next = edit::take_buffer(text.len());
+            let changed = edit::apply_into(text, &mut edits, &mut next);
             if edits.is_empty() {
+                edit::keep_buffer(next);
                 continue;
             }
             maps.push((notes.len(), OffsetMap::new(&edits)));
             notes.extend(edits.iter().map(|e| Note::of_edit(stage, e, text, [0, 0])));
-            if changed {
-                let next = std::mem::take(&mut spare);
-                let old = match current.replace(next) {
-                    Some(old) => old,
-                    // The first change: the decoded text is read no more.
-                    None if identity => match &mut decoded.text {
-                        Cow::Owned(text) => std::mem::take(text),
-                        Cow::Borrowed(_) => String::new(),
-                    },
-                    None => String::new(),
-                };
-                // A very large document keeps one text less instead.
-                if old.capacity() <= SPARE_MAX {
-                    spare = old;
+            if !changed {
+                edit::keep_buffer(next);
+                continue;
+            }
+            match current.replace(next) {
+                Some(old) => edit::keep_buffer(old),
+                // The first change: the decoded text is read no more.
+                None if identity => {
+                    if let Cow::Owned(text) = &mut decoded.text {
+                        edit::keep_buffer(std::mem::take(text));
+                    }
                 }
+                None => {}
             }
         }
-        drop(spare);
+        edit::keep_buffers_for(None);
         // With identity offsets the decoded text may be gone (see above).
         let source =
             (!identity).then(|| SourceMap::new(&decoded.text, decoded.encoding, &decoded.edits));
@@ -440,13 +432,13 @@ mod tests {
     }
 
     /// Handing the bytes over gives what borrowing them gives, for a text
-    /// past `SPARE_MAX` (whose buffers are not kept) and a small one, in
+    /// past `edit::BUFFER_MAX` (whose buffers are not kept) and a small one, in
     /// UTF-8 (whose buffer is reused) and in windows-1251 (which keeps its
     /// decoded text for the source spans), with several stages changing it.
     #[test]
     fn owned_input_cleans_as_borrowed_input() {
         let line = "Путин\u{a0}сказал  &amp; \"да\"\r\n";
-        let big = line.repeat(SPARE_MAX / line.len() + 10);
+        let big = line.repeat(edit::BUFFER_MAX / line.len() + 10);
         let (cp1251, _, _) = encoding_rs::WINDOWS_1251.encode(line);
         let config = Config {
             stages: [
