@@ -326,18 +326,15 @@ impl Pipeline {
                 continue;
             }
             edits.retain(|e| self.config.rule_enabled(e.rule()));
-            let mut next = edit::take_buffer(text.len());
-            let changed = edit::apply_into(text, &mut edits, &mut next);
+            let next = edit::apply_kept(text, &mut edits);
             if edits.is_empty() {
-                edit::keep_buffer(next);
                 continue;
             }
             maps.push((notes.len(), OffsetMap::new(&edits)));
             notes.extend(edits.iter().map(|e| Note::of_edit(stage, e, text, [0, 0])));
-            if !changed {
-                edit::keep_buffer(next);
+            let Some(next) = next else {
                 continue;
-            }
+            };
             match current.replace(next) {
                 Some(old) => edit::keep_buffer(old),
                 // The first change: the decoded text is read no more.
@@ -470,6 +467,50 @@ mod tests {
         assert_eq!(owned.encoding, encoding_rs::WINDOWS_1251);
         assert_eq!(nbsp_src(&owned), Some([5, 6]));
         assert_eq!(p.clean_string(big.clone()).edits, p.clean_str(&big).edits);
+    }
+
+    /// The buffers a thread keeps from document to document change
+    /// nothing: documents cleaned one after another, large (past
+    /// `edit::BUFFER_MAX`, and about it) and small, by one thread, come out
+    /// as each does on a thread of its own, with no buffer kept.
+    #[test]
+    fn kept_buffers_change_no_output() {
+        let line = "Путин\u{a0}сказал  &amp;amp; \u{201C}да\u{201D} don\u{e2}\u{20ac}\u{2122}t\r\n";
+        let docs: Vec<String> = [
+            edit::BUFFER_MAX / line.len() + 10,
+            edit::BUFFER_MAX / line.len() - 10,
+            edit::BUFFER_MAX / line.len() / 3,
+            1,
+            edit::BUFFER_MAX / line.len() / 2,
+            200,
+        ]
+        .into_iter()
+        .map(|n| line.repeat(n))
+        .collect();
+        let p = Pipeline::default();
+        let alone: Vec<Cleaned> = docs
+            .iter()
+            .map(|d| {
+                let (p, d) = (p.clone(), d.clone());
+                std::thread::spawn(move || p.clean_owned_in(d.into_bytes(), None))
+                    .join()
+                    .expect("no panic")
+                    .expect("cleans")
+            })
+            .collect();
+        for order in [[0, 1, 2, 3, 4, 5], [3, 5, 2, 4, 1, 0], [1, 0, 4, 2, 5, 3]] {
+            for &i in &order {
+                let c = p
+                    .clean_owned_in(docs[i].clone().into_bytes(), None)
+                    .expect("cleans");
+                assert_eq!(c.text, alone[i].text, "document {i}");
+                assert_eq!(c.edits, alone[i].edits, "document {i}");
+                assert!(c.text.capacity() <= (2 * c.text.len()).max(4096));
+                let s = p.clean_str(&docs[i]);
+                assert_eq!(s.text, alone[i].text, "document {i}");
+                assert_eq!(s.edits, alone[i].edits, "document {i}");
+            }
+        }
     }
 
     #[test]

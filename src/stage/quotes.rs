@@ -331,12 +331,10 @@ fn find_settled(
     }
     // From here on as in `edit::settle`.
     let mut edits = first;
-    let mut current = edit::take_buffer(text.len());
-    if !edit::apply_into(text, &mut edits, &mut current) {
-        edit::keep_buffer(current);
+    let Some(mut current) = edit::apply_kept(text, &mut edits) else {
         out.extend(edits);
         return;
-    }
+    };
     // The changes the last pass made, on its input (they made `current`).
     let mut changes: Vec<Edit> = edits
         .iter()
@@ -353,13 +351,11 @@ fn find_settled(
         };
         find_once(&current, style, Some(prior), &mut again, next_recs);
         again.retain(|e| e.kind() == EditKind::Change);
-        let mut next = edit::take_buffer(current.len());
-        if !edit::apply_into(&current, &mut again, &mut next) {
-            edit::keep_buffer(next);
+        let Some(next) = edit::apply_kept(&current, &mut again) else {
             edit::keep_buffer(current);
             out.extend(edits);
             return;
-        }
+        };
         edit::keep_buffer(std::mem::take(&mut current));
         let mut composed = edit::compose(text, &edits, &again);
         // As `edit::settle`: checked in debug builds only.
