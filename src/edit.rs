@@ -321,10 +321,10 @@ pub(crate) fn keep_buffer(mut buf: String) {
     buf.clear();
     BUFFERS.with_borrow_mut(|kept| {
         kept.push(buf);
-        if kept.len() > BUFFERS_KEPT {
-            if let Some(i) = (0..kept.len()).min_by_key(|&i| kept[i].capacity()) {
-                kept.swap_remove(i);
-            }
+        if kept.len() > BUFFERS_KEPT
+            && let Some(i) = (0..kept.len()).min_by_key(|&i| kept[i].capacity())
+        {
+            kept.swap_remove(i);
         }
     });
 }
