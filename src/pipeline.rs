@@ -347,6 +347,9 @@ impl Pipeline {
             }
         }
         edit::keep_buffers_for(None);
+        if let Some(text) = &mut current {
+            edit::shrink_text(text);
+        }
         // With identity offsets the decoded text may be gone (see above).
         let source =
             (!identity).then(|| SourceMap::new(&decoded.text, decoded.encoding, &decoded.edits));
@@ -505,7 +508,8 @@ mod tests {
                     .expect("cleans");
                 assert_eq!(c.text, alone[i].text, "document {i}");
                 assert_eq!(c.edits, alone[i].edits, "document {i}");
-                assert!(c.text.capacity() <= (2 * c.text.len()).max(4096));
+                let len = c.text.len();
+                assert!(c.text.capacity() <= len + (len / 4).max(4096));
                 let s = p.clean_str(&docs[i]);
                 assert_eq!(s.text, alone[i].text, "document {i}");
                 assert_eq!(s.edits, alone[i].edits, "document {i}");
