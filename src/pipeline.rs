@@ -153,6 +153,11 @@ impl Cleaned {
 }
 
 /// A configured pipeline. Cheap to share: `Send + Sync`, reuse it across threads.
+///
+/// Each thread that cleans keeps up to two empty text buffers of at most
+/// 32 MB for its next texts (so a long document's texts are built in pages
+/// already faulted in); between documents it keeps only the largest, which
+/// the next document drops if it needs far less (a quarter, and 1 MB).
 #[derive(Clone, Debug)]
 pub struct Pipeline {
     config: Config,
