@@ -111,15 +111,6 @@ pub struct Context<'a> {
     pub corpus: Option<&'a Corpus>,
 }
 
-/// The largest buffer [`Pipeline`] keeps for the next stage's text: past
-/// this, saving page faults is not worth holding one more copy of a
-/// document. (Buffers of 1 MB or more come fresh from the kernel, which
-/// zeroes every page: the three documents of 10-20 MB in the benchmark
-/// corpus cost 137,000 page faults with a limit of 4 MB, 102,000 with this
-/// one, for 21 MB more peak memory. Unit tests use 64 KB, to cover both
-/// sides of it at a size a debug build cleans quickly.)
-const SPARE_MAX: usize = if cfg!(test) { 64 << 10 } else { 32 << 20 };
-
 /// A cleaned document: the text, and the notes that explain and undo it.
 #[derive(Clone, Debug)]
 pub struct Cleaned {
@@ -162,6 +153,11 @@ impl Cleaned {
 }
 
 /// A configured pipeline. Cheap to share: `Send + Sync`, reuse it across threads.
+///
+/// Each thread that cleans keeps up to two empty text buffers of at most
+/// 32 MB for its next texts (so a long document's texts are built in pages
+/// already faulted in); between documents it keeps only the largest, which
+/// the next document drops if it needs far less (a quarter, and 1 MB).
 #[derive(Clone, Debug)]
 pub struct Pipeline {
     config: Config,
@@ -312,11 +308,12 @@ impl Pipeline {
             corpus,
         };
         // The text after the last stage that changed it (none: the decoded
-        // text), and the buffer of the one before, which the next change
-        // is built in: two buffers per document, whatever the stages do
-        // (but see `SPARE_MAX`).
+        // text). Each change is built in a buffer the thread kept (from a
+        // stage before, or a document before: `edit::take_buffer`), and
+        // the text it replaces is kept in turn, so a large document's
+        // texts are not built in fresh pages, stage after stage.
         let mut current: Option<String> = None;
-        let mut spare = String::new();
+        edit::keep_buffers_for(Some(decoded.text.len()));
         // Whether decoded offsets are the source's: UTF-8 with no decode
         // edit. Then the decoded text is not needed for the source spans,
         // and an owned one can serve as a buffer once a stage has changed it.
@@ -334,30 +331,30 @@ impl Pipeline {
                 continue;
             }
             edits.retain(|e| self.config.rule_enabled(e.rule()));
-            let changed = edit::apply_into(text, &mut edits, &mut spare);
+            let next = edit::apply_kept(text, &mut edits);
             if edits.is_empty() {
                 continue;
             }
             maps.push((notes.len(), OffsetMap::new(&edits)));
             notes.extend(edits.iter().map(|e| Note::of_edit(stage, e, text, [0, 0])));
-            if changed {
-                let next = std::mem::take(&mut spare);
-                let old = match current.replace(next) {
-                    Some(old) => old,
-                    // The first change: the decoded text is read no more.
-                    None if identity => match &mut decoded.text {
-                        Cow::Owned(text) => std::mem::take(text),
-                        Cow::Borrowed(_) => String::new(),
-                    },
-                    None => String::new(),
-                };
-                // A very large document keeps one text less instead.
-                if old.capacity() <= SPARE_MAX {
-                    spare = old;
+            let Some(next) = next else {
+                continue;
+            };
+            match current.replace(next) {
+                Some(old) => edit::keep_buffer(old),
+                // The first change: the decoded text is read no more.
+                None if identity => {
+                    if let Cow::Owned(text) = &mut decoded.text {
+                        edit::keep_buffer(std::mem::take(text));
+                    }
                 }
+                None => {}
             }
         }
-        drop(spare);
+        edit::keep_buffers_for(None);
+        if let Some(text) = &mut current {
+            edit::shrink_text(text);
+        }
         // With identity offsets the decoded text may be gone (see above).
         let source =
             (!identity).then(|| SourceMap::new(&decoded.text, decoded.encoding, &decoded.edits));
@@ -440,13 +437,13 @@ mod tests {
     }
 
     /// Handing the bytes over gives what borrowing them gives, for a text
-    /// past `SPARE_MAX` (whose buffers are not kept) and a small one, in
+    /// past `edit::BUFFER_MAX` (whose buffers are not kept) and a small one, in
     /// UTF-8 (whose buffer is reused) and in windows-1251 (which keeps its
     /// decoded text for the source spans), with several stages changing it.
     #[test]
     fn owned_input_cleans_as_borrowed_input() {
         let line = "Путин\u{a0}сказал  &amp; \"да\"\r\n";
-        let big = line.repeat(SPARE_MAX / line.len() + 10);
+        let big = line.repeat(edit::BUFFER_MAX / line.len() + 10);
         let (cp1251, _, _) = encoding_rs::WINDOWS_1251.encode(line);
         let config = Config {
             stages: [
@@ -478,6 +475,51 @@ mod tests {
         assert_eq!(owned.encoding, encoding_rs::WINDOWS_1251);
         assert_eq!(nbsp_src(&owned), Some([5, 6]));
         assert_eq!(p.clean_string(big.clone()).edits, p.clean_str(&big).edits);
+    }
+
+    /// The buffers a thread keeps from document to document change
+    /// nothing: documents cleaned one after another, large (past
+    /// `edit::BUFFER_MAX`, and about it) and small, by one thread, come out
+    /// as each does on a thread of its own, with no buffer kept.
+    #[test]
+    fn kept_buffers_change_no_output() {
+        let line = "Путин\u{a0}сказал  &amp;amp; \u{201C}да\u{201D} don\u{e2}\u{20ac}\u{2122}t\r\n";
+        let docs: Vec<String> = [
+            edit::BUFFER_MAX / line.len() + 10,
+            edit::BUFFER_MAX / line.len() - 10,
+            edit::BUFFER_MAX / line.len() / 3,
+            1,
+            edit::BUFFER_MAX / line.len() / 2,
+            200,
+        ]
+        .into_iter()
+        .map(|n| line.repeat(n))
+        .collect();
+        let p = Pipeline::default();
+        let alone: Vec<Cleaned> = docs
+            .iter()
+            .map(|d| {
+                let (p, d) = (p.clone(), d.clone());
+                std::thread::spawn(move || p.clean_owned_in(d.into_bytes(), None))
+                    .join()
+                    .expect("no panic")
+                    .expect("cleans")
+            })
+            .collect();
+        for order in [[0, 1, 2, 3, 4, 5], [3, 5, 2, 4, 1, 0], [1, 0, 4, 2, 5, 3]] {
+            for &i in &order {
+                let c = p
+                    .clean_owned_in(docs[i].clone().into_bytes(), None)
+                    .expect("cleans");
+                assert_eq!(c.text, alone[i].text, "document {i}");
+                assert_eq!(c.edits, alone[i].edits, "document {i}");
+                let len = c.text.len();
+                assert!(c.text.capacity() <= len + (len / 4).max(4096));
+                let s = p.clean_str(&docs[i]);
+                assert_eq!(s.text, alone[i].text, "document {i}");
+                assert_eq!(s.edits, alone[i].edits, "document {i}");
+            }
+        }
     }
 
     #[test]

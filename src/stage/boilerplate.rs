@@ -714,7 +714,10 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
     let all = split_lines(text);
     // Later rounds drop lines from this list of references, not the lines.
     let mut lines: Vec<&Line<'_>> = all.iter().collect();
-    decide(&lines, cx, out);
+    // What each round decides per line, in one allocation for all rounds
+    // (a long document's would come in fresh pages each round).
+    let mut drops = Vec::new();
+    decide(&lines, cx, out, &mut drops);
     for _ in 0..lines.len() {
         if out.len() == first {
             return;
@@ -730,7 +733,7 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
                 .is_some_and(|c| c.start <= l.start && l.end <= c.end)
         });
         let before = out.len();
-        decide(&lines, cx, out);
+        decide(&lines, cx, out, &mut drops);
         if out.len() == before {
             return;
         }
@@ -738,16 +741,23 @@ pub(crate) fn find(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
     }
 }
 
-/// One round of decisions over `lines`.
-fn decide(lines: &[&Line<'_>], cx: &Context<'_>, out: &mut Vec<Edit>) {
+/// One round of decisions over `lines`, with `drops` as the buffer of
+/// what is decided for each line (its contents are replaced).
+fn decide<'l>(
+    lines: &[&'l Line<'_>],
+    cx: &Context<'_>,
+    out: &mut Vec<Edit>,
+    drops: &mut Vec<Option<Drop<'l>>>,
+) {
     if lines.iter().all(|l| l.text.is_empty()) {
         return;
     }
-    let mut drops: Vec<Option<Drop<'_>>> = vec![None; lines.len()];
-    phrases(lines, cx, &mut drops);
-    blocks(lines, &mut drops);
-    SCRATCH.with_borrow_mut(|scratch| density(lines, &mut drops, scratch));
-    scripts(lines, &mut drops);
+    drops.clear();
+    drops.resize(lines.len(), None);
+    phrases(lines, cx, drops);
+    blocks(lines, drops);
+    SCRATCH.with_borrow_mut(|scratch| density(lines, drops, scratch));
+    scripts(lines, drops);
     // Never leave nothing: if every line with text would go, keep the
     // lines that only the density rule dropped; if that is still nothing,
     // the page is all furniture by our rules and we are wrong about it.
@@ -757,8 +767,8 @@ fn decide(lines: &[&Line<'_>], cx: &Context<'_>, out: &mut Vec<Edit>) {
             .zip(drops)
             .any(|(l, d)| !l.text.is_empty() && d.is_none())
     };
-    if !kept(&drops) {
-        for d in &mut drops {
+    if !kept(drops) {
+        for d in drops.iter_mut() {
             if d.as_ref()
                 .is_some_and(|d| std::ptr::eq(d.rule, &OUTSIDE_ARTICLE_BLOCK))
             {
@@ -766,10 +776,10 @@ fn decide(lines: &[&Line<'_>], cx: &Context<'_>, out: &mut Vec<Edit>) {
             }
         }
     }
-    if !kept(&drops) {
+    if !kept(drops) {
         return;
     }
-    emit(lines, &mut drops, out);
+    emit(lines, drops, out);
 }
 
 fn split_lines(text: &str) -> Vec<Line<'_>> {

@@ -331,12 +331,9 @@ fn find_settled(
     }
     // From here on as in `edit::settle`.
     let mut edits = first;
-    let mut current = match edit::apply(text, &mut edits) {
-        Cow::Borrowed(_) => {
-            out.extend(edits);
-            return;
-        }
-        Cow::Owned(s) => s,
+    let Some(mut current) = edit::apply_kept(text, &mut edits) else {
+        out.extend(edits);
+        return;
     };
     // The changes the last pass made, on its input (they made `current`).
     let mut changes: Vec<Edit> = edits
@@ -354,14 +351,12 @@ fn find_settled(
         };
         find_once(&current, style, Some(prior), &mut again, next_recs);
         again.retain(|e| e.kind() == EditKind::Change);
-        let next = match edit::apply(&current, &mut again) {
-            Cow::Borrowed(_) => {
-                out.extend(edits);
-                return;
-            }
-            Cow::Owned(s) => s,
+        let Some(next) = edit::apply_kept(&current, &mut again) else {
+            edit::keep_buffer(current);
+            out.extend(edits);
+            return;
         };
-        drop(current);
+        edit::keep_buffer(std::mem::take(&mut current));
         let mut composed = edit::compose(text, &edits, &again);
         // As `edit::settle`: checked in debug builds only.
         if cfg!(debug_assertions) && edit::apply(text, &mut composed) != next {
@@ -373,6 +368,7 @@ fn find_settled(
         std::mem::swap(&mut changes, &mut again);
         std::mem::swap(recs, next_recs);
     }
+    edit::keep_buffer(current);
 }
 
 /// What a pass learnt about one paragraph, for the next pass ([`Prior`]).
