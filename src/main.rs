@@ -223,6 +223,7 @@ fn parse_encoding(s: &str) -> Result<&'static encoding_rs::Encoding, String> {
 }
 
 /// A failure with the file it concerns, printed as `mend: PATH: message`.
+#[derive(Debug)]
 struct Failure {
     path: String,
     message: String,
@@ -610,8 +611,7 @@ fn clean_folder_keeping(pipeline: &Pipeline, args: &CleanArgs, out_dir: &Path, b
                 )),
                 _ => clean_job(
                     pipeline,
-                    job,
-                    kept,
+                    (job, kept),
                     &paths,
                     corpus.as_ref(),
                     &config,
@@ -834,12 +834,10 @@ fn clean_with_notes(
 }
 
 /// Cleans one input of a folder run into its two outputs, from the bytes
-/// the counting pass kept of it, or else from the file.
-#[allow(clippy::too_many_arguments)]
+/// the counting pass kept of it (see [`corpus_of`]), or else from the file.
 fn clean_job(
     pipeline: &Pipeline,
-    job: &Job,
-    kept: Option<Vec<u8>>,
+    (job, kept): (&Job, Option<Vec<u8>>),
     (text_path, notes_path): &(PathBuf, PathBuf),
     corpus: Option<&Corpus>,
     config: &serde_json::Value,
@@ -1197,6 +1195,7 @@ fn cmd_rules(args: RulesArgs) -> u8 {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+    use std::ffi::OsStr;
 
     #[test]
     fn cli_is_well_formed() {
@@ -1208,6 +1207,291 @@ mod tests {
         let (t, n) = outputs(Path::new("out"), Path::new("a/b.html"));
         assert_eq!(t, Path::new("out/a/b.txt"));
         assert_eq!(n, Path::new("out/a/b.notes.jsonl"));
+    }
+
+    /// A fresh, empty folder for one test, under the system's temp folder.
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("mend-main-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn job(size: u64) -> Job {
+        Job {
+            path: PathBuf::from("x"),
+            rel: PathBuf::from("x"),
+            size,
+        }
+    }
+
+    /// Every file under `dir`, by relative path, with its bytes.
+    fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut found = Vec::new();
+        let jobs = collect(&[dir.to_path_buf()], None, false, &mut Vec::new()).jobs;
+        for j in jobs {
+            let bytes = fs::read(&j.path).unwrap();
+            found.push((j.rel, bytes));
+        }
+        found
+    }
+
+    fn clean_args(input: &Path, out: &Path) -> CleanArgs {
+        let argv = [
+            OsStr::new("mend"),
+            OsStr::new("clean"),
+            OsStr::new("--force"),
+            input.as_os_str(),
+            OsStr::new("-o"),
+            out.as_os_str(),
+        ];
+        match Cli::try_parse_from(argv).unwrap().command {
+            Command::Clean(a) => a,
+            _ => unreachable!(),
+        }
+    }
+
+    /// Lines that exercise every stage: boilerplate that recurs across the
+    /// documents (so the counts matter), non-ASCII, CRLF, NBSP, mojibake,
+    /// markup, quotes, empty and long lines.
+    const LINES: [&str; 12] = [
+        "Subscribe to our newsletter for the latest news.",
+        "Share this article on Facebook\r",
+        "Le président a dit « bonjour » à l’équipe.",
+        "Prix\u{a0}: 100\u{a0}€",
+        "",
+        "They donâ€™t know yet.",
+        "<b>Bold</b> &amp; an entity",
+        "“Curly” and ‘single’ quotes",
+        "Copyright © 2024 News Corp. All rights reserved.",
+        "Привет, мир! Новости дня.",
+        "Read more: https://example.com/news",
+        "   indented\ttext  ",
+    ];
+
+    fn document(picks: &[(usize, String)], long: usize) -> Vec<u8> {
+        let mut doc = String::new();
+        for (i, (pick, free)) in picks.iter().enumerate() {
+            doc.push_str(LINES[pick % LINES.len()]);
+            if i % 3 == 0 {
+                doc.push_str(free);
+            }
+            doc.push('\n');
+        }
+        doc.push_str(&"word ".repeat(long));
+        doc.into_bytes()
+    }
+
+    #[test]
+    fn keep_from_takes_the_smallest_within_the_budget() {
+        let jobs: Vec<Job> = [50, 40, 9, 9, 4, 0].into_iter().map(job).collect();
+        let order: Vec<&Job> = jobs.iter().collect();
+        // Each job counts its size plus one (read_sized's buffer).
+        assert_eq!(keep_from(&order, 0), 6);
+        assert_eq!(keep_from(&order, 1), 5);
+        assert_eq!(keep_from(&order, 5), 5);
+        assert_eq!(keep_from(&order, 6), 4);
+        assert_eq!(keep_from(&order, 25), 3);
+        assert_eq!(keep_from(&order, 26), 2);
+        assert_eq!(keep_from(&order, 200), 0);
+        assert_eq!(keep_from(&[], 200), 0);
+        // Sizes near the limit saturate; they never wrap into the budget.
+        let huge = [job(u64::MAX), job(u64::MAX)];
+        let order: Vec<&Job> = huge.iter().collect();
+        assert_eq!(keep_from(&order, u64::MAX), 1);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn keep_from_respects_the_budget(
+            mut sizes in proptest::collection::vec(0u64..5000, 0..60),
+            budget in 0u64..40_000,
+        ) {
+            sizes.sort_unstable_by(|a, b| b.cmp(a));
+            let jobs: Vec<Job> = sizes.into_iter().map(job).collect();
+            let order: Vec<&Job> = jobs.iter().collect();
+            let from = keep_from(&order, budget);
+            let kept: u64 = jobs[from..].iter().map(|j| j.size + 1).sum();
+            proptest::prop_assert!(kept <= budget);
+            if let Some(next) = from.checked_sub(1) {
+                proptest::prop_assert!(kept + jobs[next].size + 1 > budget);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(12))]
+        /// A folder run writes the same bytes whatever the counting pass
+        /// kept: nothing, some, or everything.
+        #[test]
+        fn kept_inputs_clean_as_read_ones(
+            docs in proptest::collection::vec(
+                (
+                    proptest::collection::vec((0usize..100, "\\PC{0,12}"), 0..14),
+                    proptest::prop_oneof![proptest::strategy::Just(0usize), 0usize..3000],
+                ),
+                2..9,
+            ),
+        ) {
+            let root = scratch("kept-same");
+            let input = root.join("in");
+            fs::create_dir_all(input.join("sub")).unwrap();
+            let mut sizes = Vec::new();
+            for (i, (picks, long)) in docs.iter().enumerate() {
+                let bytes = document(picks, *long);
+                sizes.push(bytes.len() as u64 + 1);
+                let name = if i % 2 == 0 { format!("d{i}.txt") } else { format!("sub/d{i}.html") };
+                fs::write(input.join(name), bytes).unwrap();
+            }
+            // Latin-1, so that decode has work that is not UTF-8.
+            let latin1 = b"caf\xe9 cr\xe8me\r\nSubscribe to our newsletter for the latest news.\r\n";
+            fs::write(input.join("latin1.txt"), latin1).unwrap();
+            sizes.push(latin1.len() as u64 + 1);
+            sizes.sort_unstable();
+            let half: u64 = sizes[..sizes.len() / 2].iter().sum();
+            let pipeline = build(&clean_args(&input, &root).pipeline, false).unwrap();
+            // The middle run keeps the smaller half of the inputs.
+            let jobs = collect(std::slice::from_ref(&input), None, false, &mut Vec::new()).jobs;
+            proptest::prop_assert_eq!(keep_from(&largest_first(&jobs), half), jobs.len() - jobs.len() / 2);
+            let mut outputs = Vec::new();
+            for (n, budget) in [0, half, u64::MAX].into_iter().enumerate() {
+                let out = root.join(format!("out{n}"));
+                let code = clean_folder_keeping(&pipeline, &clean_args(&input, &out), &out, budget);
+                proptest::prop_assert_eq!(code, EXIT_OK);
+                outputs.push(files_under(&out));
+            }
+            proptest::prop_assert_eq!(outputs[0].len(), 2 * docs.len() + 2);
+            proptest::prop_assert_eq!(&outputs[0], &outputs[1]);
+            proptest::prop_assert_eq!(&outputs[0], &outputs[2]);
+            let _ = fs::remove_dir_all(&root);
+        }
+    }
+
+    /// The counting pass keeps exactly the smallest inputs within its budget,
+    /// and only those it read whole at the size the walk saw.
+    #[test]
+    fn corpus_of_keeps_what_it_counted() {
+        let root = scratch("keeps");
+        for (name, len) in [("a", 300), ("b", 200), ("c", 100), ("d", 10), ("e", 0)] {
+            fs::write(root.join(name), "Subscribe now.\n".repeat(len)).unwrap();
+        }
+        let pipeline = build(&clean_args(&root, &root).pipeline, false).unwrap();
+        let mut jobs = collect(std::slice::from_ref(&root), None, false, &mut Vec::new()).jobs;
+        let order = largest_first(&jobs);
+        let sizes: Vec<u64> = order.iter().map(|j| j.size).collect();
+        assert_eq!(sizes, [4500, 3000, 1500, 150, 0]);
+        let (corpus, kept) = corpus_of(&order, &pipeline, 1500 + 150 + 3);
+        assert!(corpus.is_some());
+        let kept: Vec<Option<usize>> = kept.iter().map(|k| k.as_ref().map(Vec::len)).collect();
+        assert_eq!(kept, [None, None, Some(1500), Some(150), Some(0)]);
+        // Within budget, but no longer the size the walk saw: not kept (the
+        // budget holds), and the cleaning pass reads it again.
+        fs::write(root.join("d"), "Subscribe now.\n".repeat(11)).unwrap();
+        // A file gone since the walk: skipped by the count, as before.
+        fs::remove_file(root.join("e")).unwrap();
+        let order = largest_first(&jobs);
+        let (_, kept) = corpus_of(&order, &pipeline, u64::MAX);
+        let kept: Vec<Option<usize>> = kept.iter().map(|k| k.as_ref().map(Vec::len)).collect();
+        assert_eq!(kept, [Some(4500), Some(3000), Some(1500), None, None]);
+        // One document: no counting pass, nothing kept.
+        jobs.truncate(1);
+        let (corpus, kept) = corpus_of(&largest_first(&jobs), &pipeline, u64::MAX);
+        assert!(corpus.is_none());
+        assert_eq!(kept.len(), 1);
+        assert!(kept[0].is_none());
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    /// A file that changes between the two passes: when kept, it is cleaned
+    /// as counted (better than before: count and cleaning see one version);
+    /// when not kept, the cleaning pass reads the new version, as before.
+    /// A file gone since the count fails as it did.
+    #[test]
+    fn a_file_changed_between_the_passes() {
+        let root = scratch("changed");
+        let input = root.join("in");
+        fs::create_dir_all(&input).unwrap();
+        let old = "Subscribe to our newsletter.\nOld news, “quoted”.\n";
+        let new = "Subscribe to our newsletter.\nNew news, “quoted”!\n";
+        fs::write(input.join("a.txt"), old).unwrap();
+        fs::write(
+            input.join("b.txt"),
+            "Subscribe to our newsletter.\nOther.\n",
+        )
+        .unwrap();
+        let out = root.join("out");
+        let args = clean_args(&input, &out);
+        let pipeline = build(&args.pipeline, false).unwrap();
+        let config = notes::config_value(pipeline.config());
+        let jobs = collect(std::slice::from_ref(&input), None, false, &mut Vec::new()).jobs;
+        let order = largest_first(&jobs);
+        let a = order
+            .iter()
+            .position(|j| j.rel == Path::new("a.txt"))
+            .unwrap();
+        let (corpus, mut kept) = corpus_of(&order, &pipeline, u64::MAX);
+        let corpus = corpus.unwrap();
+        fs::write(input.join("a.txt"), new).unwrap();
+        fs::create_dir_all(&out).unwrap();
+        let paths = outputs(&out, &order[a].rel);
+        let totals = Totals::default();
+        let clean = |bytes: &str| {
+            pipeline
+                .clean_in(bytes.as_bytes(), Some(&corpus))
+                .unwrap()
+                .text
+        };
+        let kept_a = kept[a].take();
+        assert_eq!(kept_a.as_deref(), Some(old.as_bytes()));
+        let r = clean_job(
+            &pipeline,
+            (order[a], kept_a),
+            &paths,
+            Some(&corpus),
+            &config,
+            true,
+            &totals,
+        );
+        assert!(matches!(r, Ok(Outcome::Cleaned)));
+        assert_eq!(fs::read_to_string(&paths.0).unwrap(), clean(old));
+        // The outputs are up to date for the bytes that were cleaned.
+        let again = clean_job(
+            &pipeline,
+            (order[a], Some(old.as_bytes().to_vec())),
+            &paths,
+            Some(&corpus),
+            &config,
+            false,
+            &totals,
+        );
+        assert!(matches!(again, Ok(Outcome::UpToDate)));
+        let r = clean_job(
+            &pipeline,
+            (order[a], None),
+            &paths,
+            Some(&corpus),
+            &config,
+            true,
+            &totals,
+        );
+        assert!(matches!(r, Ok(Outcome::Cleaned)));
+        assert_eq!(fs::read_to_string(&paths.0).unwrap(), clean(new));
+        // Gone: the cleaning pass reports it exactly as read_job does.
+        fs::remove_file(input.join("a.txt")).unwrap();
+        let want = read_job(order[a]).err().unwrap();
+        let Err(got) = clean_job(
+            &pipeline,
+            (order[a], None),
+            &paths,
+            Some(&corpus),
+            &config,
+            true,
+            &totals,
+        ) else {
+            panic!("a missing input must fail");
+        };
+        assert_eq!((got.path, got.message), (want.path, want.message));
+        let _ = fs::remove_dir_all(&root);
     }
 
     #[test]
