@@ -112,8 +112,8 @@ pub fn parse(line: &str, opts: &Options) -> Result<Parsed, RecordError> {
     let raw = fields
         .get(&opts.text_field)
         .ok_or_else(|| RecordError::NoText(opts.text_field.clone()))?;
-    let text: String = serde_json::from_str(raw.get())
-        .map_err(|_| RecordError::NoText(opts.text_field.clone()))?;
+    let text =
+        json_string(raw.get()).ok_or_else(|| RecordError::NoText(opts.text_field.clone()))?;
     let fields = fields
         .into_iter()
         .map(|(k, v)| {
@@ -122,6 +122,64 @@ pub fn parse(line: &str, opts: &Options) -> Result<Parsed, RecordError> {
         })
         .collect();
     Ok(Parsed { fields, text })
+}
+
+/// Decodes a JSON string literal (quotes included) that serde_json has
+/// already checked as JSON: `None` if it is not a string or holds a lone
+/// UTF-16 surrogate (which serde_json refuses too). The text is built in
+/// one buffer of the literal's size; decoding with serde_json grows a
+/// scratch buffer by doubling and then copies it, which for a record of
+/// 18 MB meant about 3 times its size in fresh pages (issue 6).
+/// [`tests::json_strings_decode_as_serde_json_decodes_them`] checks it
+/// against serde_json.
+fn json_string(raw: &str) -> Option<String> {
+    let body = raw.strip_prefix('"')?.strip_suffix('"')?;
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(i) = memchr::memchr(b'\\', rest.as_bytes()) {
+        out.push_str(&rest[..i]);
+        let (c, len) = match rest.as_bytes().get(i + 1)? {
+            b'"' => ('"', 2),
+            b'\\' => ('\\', 2),
+            b'/' => ('/', 2),
+            b'b' => ('\u{8}', 2),
+            b'f' => ('\u{c}', 2),
+            b'n' => ('\n', 2),
+            b'r' => ('\r', 2),
+            b't' => ('\t', 2),
+            b'u' => {
+                let unit = hex4(rest.get(i + 2..i + 6)?)?;
+                match unit {
+                    0xD800..=0xDBFF => {
+                        // A high surrogate needs a low one, escaped, next.
+                        let low = rest
+                            .get(i + 6..i + 12)?
+                            .strip_prefix("\\u")
+                            .and_then(hex4)?;
+                        if !(0xDC00..=0xDFFF).contains(&low) {
+                            return None;
+                        }
+                        let c = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+                        (char::from_u32(c)?, 12)
+                    }
+                    _ => (char::from_u32(unit)?, 6),
+                }
+            }
+            _ => return None,
+        };
+        out.push(c);
+        rest = &rest[i + len..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// Four hex digits as a number.
+fn hex4(s: &str) -> Option<u32> {
+    if s.len() != 4 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u32::from_str_radix(s, 16).ok()
 }
 
 /// Cleans the text field of one JSON-lines record.
@@ -283,6 +341,63 @@ pub fn restore_text(clean_text: &str, notes_json: &str) -> Result<String, notes:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What serde_json makes of a JSON string literal, as `json_string` must.
+    fn serde_string(raw: &str) -> Option<String> {
+        serde_json::from_str::<&RawValue>(raw).ok()?;
+        serde_json::from_str::<String>(raw).ok()
+    }
+
+    #[test]
+    fn json_strings_decode_as_serde_json_decodes_them() {
+        for raw in [
+            r#""""#,
+            r#""plain""#,
+            r#""a\"b\\c\/d\b\f\n\r\t""#,
+            r#""\u00e9\u00A0\u2014 \u0000""#,
+            r#""😀 \ud83d\ude00 \uD83D\uDE00""#,
+            r#""Путин \u041f""#,
+            // Lone and misordered surrogates: refused by both.
+            r#""\ud83d""#,
+            r#""\ude00""#,
+            r#""\ud83d\u0041""#,
+            r#""\ud83dx\ude00""#,
+            r#""\ude00\ud83d""#,
+        ] {
+            assert_eq!(json_string(raw), serde_string(raw), "{raw}");
+        }
+        // Not a string.
+        assert_eq!(json_string("12"), None);
+        assert_eq!(json_string("\""), None);
+    }
+
+    use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        /// Any string serde_json writes, and literals made of escapes and
+        /// characters at random (surrogates included), decode alike.
+        #[test]
+        fn json_strings_decode_alike(
+            text in "[a-zé\"\\/\n\t\u{0}-\u{1f}\u{a0}\u{2014}😀Ж ]{0,40}",
+            pieces in proptest::collection::vec(proptest::prop_oneof![
+                proptest::string::string_regex("[a-z Ж😀]{1,3}").unwrap_or_else(|_| unreachable!()),
+                proptest::sample::select(vec![
+                    "\\n", "\\\"", "\\\\", "\\/", "\\u0041", "\\u00e9", "\\uD83D", "\\uDE00",
+                    "\\udbff", "\\udfff", "\\ud800", "\\udc00", "\\u", "\\x",
+                ]).prop_map(str::to_owned),
+            ], 0..12),
+        ) {
+            let written = serde_json::to_string(&text).unwrap_or_default();
+            proptest::prop_assert_eq!(json_string(&written), Some(text));
+            let made = format!("\"{}\"", pieces.concat());
+            if let Some(want) = serde_string(&made) {
+                proptest::prop_assert_eq!(json_string(&made), Some(want));
+            } else if serde_json::from_str::<&RawValue>(&made).is_ok() {
+                // Valid JSON that serde_json cannot make a String of.
+                proptest::prop_assert_eq!(json_string(&made), None);
+            }
+        }
+    }
 
     #[test]
     fn keeps_other_fields_exactly_and_in_order() {
