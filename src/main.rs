@@ -1464,51 +1464,29 @@ mod tests {
         };
         let kept_a = kept[a].take();
         assert_eq!(kept_a.as_deref(), Some(old.as_bytes()));
-        let r = clean_job(
-            &pipeline,
-            (order[a], kept_a),
-            &paths,
-            Some(&corpus),
-            &config,
-            true,
-            &totals,
-        );
-        assert!(matches!(r, Ok(Outcome::Cleaned)));
+        // Cleans input `a` from the kept bytes given (none: read again).
+        let run = |kept: Option<Vec<u8>>, force: bool| {
+            clean_job(
+                &pipeline,
+                (order[a], kept),
+                &paths,
+                Some(&corpus),
+                &config,
+                force,
+                &totals,
+            )
+        };
+        assert!(matches!(run(kept_a, true), Ok(Outcome::Cleaned)));
         assert_eq!(fs::read_to_string(&paths.0).unwrap(), clean(old));
         // The outputs are up to date for the bytes that were cleaned.
-        let again = clean_job(
-            &pipeline,
-            (order[a], Some(old.as_bytes().to_vec())),
-            &paths,
-            Some(&corpus),
-            &config,
-            false,
-            &totals,
-        );
+        let again = run(Some(old.as_bytes().to_vec()), false);
         assert!(matches!(again, Ok(Outcome::UpToDate)));
-        let r = clean_job(
-            &pipeline,
-            (order[a], None),
-            &paths,
-            Some(&corpus),
-            &config,
-            true,
-            &totals,
-        );
-        assert!(matches!(r, Ok(Outcome::Cleaned)));
+        assert!(matches!(run(None, true), Ok(Outcome::Cleaned)));
         assert_eq!(fs::read_to_string(&paths.0).unwrap(), clean(new));
         // Gone: the cleaning pass reports it exactly as read_job does.
         fs::remove_file(input.join("a.txt")).unwrap();
         let want = read_job(order[a]).err().unwrap();
-        let Err(got) = clean_job(
-            &pipeline,
-            (order[a], None),
-            &paths,
-            Some(&corpus),
-            &config,
-            true,
-            &totals,
-        ) else {
+        let Err(got) = run(None, true) else {
             panic!("a missing input must fail");
         };
         assert_eq!((got.path, got.message), (want.path, want.message));
