@@ -40,7 +40,7 @@ trap 'rm -rf "$TMP" "$OUT"' EXIT
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# Rows of the result table: name|MB/s|wall s|cpu s|peak RSS MB
+# Rows of the result table: name|MB/s|wall s|cpu s|peak RSS MiB
 ROWS=()
 # measure NAME BYTES OUTPUT CMD...: best wall time of $RUNS runs of CMD
 # (OUTPUT removed before each run); sets MBPS and RSS_MB of the best run.
@@ -72,7 +72,7 @@ measure() {
     local wall
     wall=$(awk -v ns="$best_ns" 'BEGIN { printf "%.2f", ns / 1e9 }')
     ROWS+=("$name|$MBPS|$wall|$best_cpu|$RSS_MB")
-    echo "  $name: $MBPS MB/s (best of $RUNS: ${wall} s wall, ${best_cpu} s cpu, ${RSS_MB} MB peak)" >&2
+    echo "  $name: $MBPS MB/s (best of $RUNS: ${wall} s wall, ${best_cpu} s cpu, ${RSS_MB} MiB peak)" >&2
 }
 
 per_cpu() { awk -v b="$1" -v c="$2" 'BEGIN { if (c > 0) printf "%.1f", b / 1e6 / c; else print "-" }'; }
@@ -139,7 +139,7 @@ LIMIT=$(awk -v l="$LARGEST" 'BEGIN { printf "%d", 100 + 3 * l / 1048576 }')
     echo "Corpus: $DIR ($FILES_COUNT files, $FILES_BYTES bytes; corpus.jsonl $JSONL_BYTES bytes;"
     echo "largest document $LARGEST bytes). MB = 10^6 bytes of input; best wall time of $RUNS runs."
     echo
-    echo "| run | MB/s | ratio to copy | wall s | CPU s | MB per CPU s | peak RSS MB |"
+    echo "| run | MB/s | ratio to copy | wall s | CPU s | MB per CPU s | peak RSS MiB |"
     echo "|---|---:|---:|---:|---:|---:|---:|"
     for row in "${ROWS[@]}"; do
         IFS='|' read -r name mbps wall cpu rss <<<"$row"
@@ -168,7 +168,7 @@ LIMIT=$(awk -v l="$LARGEST" 'BEGIN { printf "%d", 100 + 3 * l / 1048576 }')
     echo "| one thread | $MEND_ONE MB/s ($(per_cpu "$FILES_BYTES" "$MEND_ONE_CPU") MB per CPU s) | ≥ 60 MB/s | $(yes_no "$MEND_ONE" ">=" 60) |"
     r=$(ratio "$MEND_DIR" "$MEND_ONE")
     echo "| all cores ($(nproc)) / one thread | $r × | ≥ 1.8 × | $(yes_no "$r" ">=" 1.8) |"
-    echo "| peak memory (mend runs) | $PEAK MB | < $LIMIT MB (100 MB + 3 × largest) | $(yes_no "$PEAK" "<" "$LIMIT") |"
+    echo "| peak memory (mend runs) | $PEAK MiB | < $LIMIT MiB (100 MiB + 3 × largest) | $(yes_no "$PEAK" "<" "$LIMIT") |"
     echo "| startup, \`mend clean\` one $(stat -c %s "$SMALL")-byte file, mean of $STARTUP_RUNS | $STARTUP ms | < 10 ms | $(yes_no "$STARTUP" "<" 10) |"
     echo
     echo "Startup includes the shell's fork and exec (/bin/true in the same loop: $FORK ms)."
