@@ -2,14 +2,18 @@
 //! `.zst`), cleaning records in parallel batches with ordered output.
 //! Memory is bounded by the batches under way (at most [`IN_FLIGHT_BYTES`]
 //! of input, plus as much as the longest record under way, up to 32 MB) and
-//! the records being cleaned, not by the file.
+//! the records being cleaned, not by the file. Batches that finish while an
+//! earlier one (a long record) is still being cleaned and that window is
+//! full wait in a nameless temp file ([`Reorder`]), so the other workers go on.
 
-use std::collections::VecDeque;
+use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::mpsc::channel;
+use std::sync::{Condvar, Mutex};
 
 use rayon::prelude::*;
 
@@ -223,10 +227,10 @@ const IN_FLIGHT_BYTES: usize = 4 * BATCH_BYTES;
 /// again, up to 32 MB, so that the window counts the long record itself
 /// and still lets [`IN_FLIGHT_BYTES`] of short ones in. A long record takes
 /// one worker for as long as each other worker takes to clean about as
-/// many bytes of short ones, so the others still run dry behind it; letting
-/// in that much (measured: a 20 MB record, two workers) took peak memory
-/// past the target of issue 6 for no clear gain. The cap keeps a huge
-/// record from letting as much again into memory.
+/// many bytes of short ones; holding those in memory (measured: a 20 MB
+/// record, two workers) took peak memory past the target of issue 6, so
+/// the batches that finish behind it are spilled instead ([`Reorder`]).
+/// The cap keeps a huge record from letting as much again into memory.
 fn long_record_slack(largest: usize) -> usize {
     largest.min(32 << 20)
 }
@@ -245,6 +249,442 @@ type Rejected = (String, Vec<u8>);
 struct Done {
     results: Vec<(usize, Result<Lines, Rejected>)>,
     bytes: usize,
+}
+
+/// The outputs of one stream, and where its bad records are reported.
+struct Sinks<'a> {
+    out: Sink,
+    out_name: PathBuf,
+    notes: Option<Sink>,
+    attrs: Option<Sink>,
+    rejects: Option<Sink>,
+    name: &'a Path,
+    bad: &'a AtomicUsize,
+    report: &'a (dyn Fn(&Failure) + Sync),
+}
+
+impl Sinks<'_> {
+    /// Writes a good record's lines.
+    fn good(
+        &mut self,
+        record: &[u8],
+        note: Option<&[u8]>,
+        attr: Option<&[u8]>,
+    ) -> Result<(), Failure> {
+        self.out
+            .write_line(record)
+            .map_err(|e| Failure::new(&self.out_name, e))?;
+        if let (Some(s), Some(l)) = (self.notes.as_mut(), note) {
+            s.write_line(l)
+                .map_err(|e| Failure::new(Path::new("notes"), e))?;
+        }
+        if let (Some(s), Some(l)) = (self.attrs.as_mut(), attr) {
+            s.write_line(l)
+                .map_err(|e| Failure::new(Path::new("attributes"), e))?;
+        }
+        Ok(())
+    }
+
+    /// Reports a bad record (input line `n`) and copies it to the rejects.
+    fn bad(&mut self, n: usize, msg: String, line: &[u8]) -> Result<(), Failure> {
+        self.bad.fetch_add(1, Ordering::Relaxed);
+        (self.report)(&Failure {
+            path: format!("{}:{n}", self.name.display()),
+            message: msg,
+        });
+        if let Some(s) = self.rejects.as_mut() {
+            s.write_line(line)
+                .map_err(|e| Failure::new(Path::new("rejects"), e))?;
+        }
+        Ok(())
+    }
+
+    /// Writes a cleaned batch.
+    fn done(&mut self, done: Done) -> Result<(), Failure> {
+        for (n, r) in done.results {
+            match r {
+                Ok((record, note, attr)) => self.good(
+                    record.as_bytes(),
+                    note.as_deref().map(str::as_bytes),
+                    attr.as_deref().map(str::as_bytes),
+                )?,
+                Err((msg, line)) => self.bad(n, msg, &line)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Live spilled bytes at most: past this, finished batches wait in memory
+/// (and reading waits) as they would without a spill file.
+const SPILL_MAX: u64 = 1 << 30;
+
+/// Length of an absent notes or attributes line in a spilled batch.
+const ABSENT: usize = usize::MAX;
+
+/// A spilled record: the lengths of its lines, or (bad) its message and
+/// the length of its input line.
+type SpilledRecord = Result<[usize; 3], (String, usize)>;
+
+/// A batch written to the spill file: where, and how to cut it again.
+struct Spilled {
+    at: u64,
+    len: usize,
+    /// Per record: its line number, and the lengths of its record, notes
+    /// and attributes lines ([`ABSENT`] when there is none); for a bad
+    /// record, the message (and the length of its input line).
+    records: Vec<(usize, SpilledRecord)>,
+    records_in: usize,
+    bytes: usize,
+}
+
+/// A finished batch waiting for an earlier one.
+enum Slot {
+    Ready(Done),
+    Spilled(Spilled),
+}
+
+/// Puts cleaned batches back in input order. A batch that finishes while
+/// an earlier one is still being cleaned waits here: in memory, or, when
+/// the caller says memory is short (the window of input under way is full,
+/// typically behind one long record), in a temp file, so that reading and
+/// the other workers go on. Without it, a 20 MB record left one of two
+/// workers idle for most of the time it took (issue 6). The file is
+/// nameless (gone however the run ends), reused from its start once
+/// nothing in it waits, and holds at most `max` bytes; if it cannot be
+/// made or written, batches wait in memory as before.
+struct Reorder {
+    /// The index of the next batch to write.
+    next: usize,
+    waiting: BTreeMap<usize, Slot>,
+    dir: PathBuf,
+    file: Option<File>,
+    /// Bytes in the file; spilling stops for good after an error.
+    end: u64,
+    max: u64,
+    broken: bool,
+    /// The most bytes the file held at once (for tests and reports).
+    peak: u64,
+    /// The bytes of the batch being spilled or read back.
+    scratch: Vec<u8>,
+}
+
+impl Reorder {
+    fn new(dir: PathBuf, max: u64) -> Reorder {
+        Reorder {
+            next: 0,
+            waiting: BTreeMap::new(),
+            dir,
+            file: None,
+            end: 0,
+            max,
+            broken: false,
+            peak: 0,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Takes batch `index`: writes it, and every batch waiting behind it,
+    /// when it is the next; otherwise keeps it, spilled if `spill` (and the
+    /// file takes it). Returns whether the batch left memory (written or
+    /// spilled).
+    fn add(
+        &mut self,
+        index: usize,
+        done: Done,
+        spill: bool,
+        sinks: &mut Sinks<'_>,
+        on_batch: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<bool, Failure> {
+        if index != self.next {
+            let slot = if spill {
+                self.spill(done)
+            } else {
+                Slot::Ready(done)
+            };
+            let spilled = matches!(slot, Slot::Spilled(_));
+            self.waiting.insert(index, slot);
+            return Ok(spilled);
+        }
+        let (records, bytes) = (done.results.len(), done.bytes);
+        sinks.done(done)?;
+        on_batch(records, bytes);
+        self.next += 1;
+        while let Some(slot) = self.waiting.remove(&self.next) {
+            match slot {
+                Slot::Ready(done) => {
+                    let (records, bytes) = (done.results.len(), done.bytes);
+                    sinks.done(done)?;
+                    on_batch(records, bytes);
+                }
+                Slot::Spilled(s) => {
+                    self.unspill(&s, sinks)?;
+                    on_batch(s.records_in, s.bytes);
+                }
+            }
+            self.next += 1;
+        }
+        if self.end > 0 && !self.waiting.values().any(|s| matches!(s, Slot::Spilled(_))) {
+            // Nothing in the file waits: start it again from the beginning.
+            if let Some(f) = &self.file {
+                self.broken |= f.set_len(0).is_err();
+            }
+            self.end = 0;
+        }
+        Ok(true)
+    }
+
+    /// Writes `done` to the spill file; keeps it in memory if it cannot.
+    fn spill(&mut self, done: Done) -> Slot {
+        if self.broken {
+            return Slot::Ready(done);
+        }
+        // One buffer for every batch spilled or read back: its pages are
+        // faulted in once, not once per batch.
+        let mut buf = std::mem::take(&mut self.scratch);
+        buf.clear();
+        let mut records = Vec::with_capacity(done.results.len());
+        for (n, r) in &done.results {
+            match r {
+                Ok((record, note, attr)) => {
+                    let mut lens = [ABSENT; 3];
+                    for (len, s) in
+                        lens.iter_mut()
+                            .zip([Some(record), note.as_ref(), attr.as_ref()])
+                    {
+                        if let Some(s) = s {
+                            buf.extend_from_slice(s.as_bytes());
+                            *len = s.len();
+                        }
+                    }
+                    records.push((*n, Ok(lens)));
+                }
+                Err((msg, line)) => {
+                    buf.extend_from_slice(line);
+                    records.push((*n, Err((msg.clone(), line.len()))));
+                }
+            }
+        }
+        let len = buf.len();
+        let written = self.end + len as u64 <= self.max && self.write_at_end(&buf).is_ok();
+        self.scratch = buf;
+        if !written {
+            return Slot::Ready(done);
+        }
+        let s = Spilled {
+            at: self.end,
+            len,
+            records,
+            records_in: done.results.len(),
+            bytes: done.bytes,
+        };
+        self.end += len as u64;
+        self.peak = self.peak.max(self.end);
+        Slot::Spilled(s)
+    }
+
+    fn write_at_end(&mut self, buf: &[u8]) -> io::Result<()> {
+        let result = (|| {
+            if self.file.is_none() {
+                self.file = Some(tempfile::tempfile_in(&self.dir)?);
+            }
+            let f = self
+                .file
+                .as_mut()
+                .ok_or_else(|| io::Error::other("no spill file"))?;
+            f.seek(SeekFrom::Start(self.end))?;
+            f.write_all(buf)
+        })();
+        // A file that failed once (a full disk) is not tried again.
+        self.broken |= result.is_err();
+        result
+    }
+
+    /// Reads a spilled batch back and writes it.
+    fn unspill(&mut self, s: &Spilled, sinks: &mut Sinks<'_>) -> Result<(), Failure> {
+        let lost = |e: io::Error| {
+            Failure::new(
+                sinks_name(sinks),
+                format!("reading back finished records from a temp file: {e}"),
+            )
+        };
+        let f = self
+            .file
+            .as_mut()
+            .ok_or_else(|| lost(io::Error::other("no spill file")))?;
+        let mut buf = std::mem::take(&mut self.scratch);
+        buf.resize(s.len, 0);
+        f.seek(SeekFrom::Start(s.at)).map_err(lost)?;
+        f.read_exact(&mut buf).map_err(lost)?;
+        let mut rest = &buf[..];
+        let mut take = |len: usize| -> Option<&[u8]> {
+            if len == ABSENT {
+                return None;
+            }
+            let (head, tail) = rest.split_at(len.min(rest.len()));
+            rest = tail;
+            Some(head)
+        };
+        for (n, r) in &s.records {
+            match r {
+                Ok([record, note, attr]) => {
+                    let record = take(*record).unwrap_or_default();
+                    let (note, attr) = (take(*note), take(*attr));
+                    sinks.good(record, note, attr)?;
+                }
+                Err((msg, len)) => {
+                    let line = take(*len).unwrap_or_default();
+                    sinks.bad(*n, msg.clone(), line)?;
+                }
+            }
+        }
+        self.scratch = buf;
+        Ok(())
+    }
+}
+
+fn sinks_name<'a>(sinks: &'a Sinks<'_>) -> &'a Path {
+    sinks.name
+}
+
+/// What the reading thread and the writer thread share: the input bytes
+/// of each batch read and not yet written or spilled, whether a long batch
+/// is being cleaned, and whether reading is over or writing failed.
+#[derive(Default)]
+struct Window {
+    state: Mutex<WindowState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct WindowState {
+    held: BTreeMap<usize, usize>,
+    long_running: bool,
+    at_end: bool,
+    failed: bool,
+}
+
+impl WindowState {
+    /// Whether the batches held fill the window.
+    fn full(&self) -> bool {
+        let largest = self.held.values().copied().max().unwrap_or(0);
+        self.held.values().sum::<usize>() >= IN_FLIGHT_BYTES + long_record_slack(largest)
+    }
+}
+
+type Guard<'a> = std::sync::MutexGuard<'a, WindowState>;
+
+impl Window {
+    fn lock(&self) -> Guard<'_> {
+        // A panic while the lock was held leaves plain numbers: go on.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Waits while `wait` holds (and writing has not failed).
+    fn wait_while<'a>(
+        &'a self,
+        mut state: Guard<'a>,
+        wait: impl Fn(&WindowState) -> bool,
+    ) -> Guard<'a> {
+        while wait(&state) && !state.failed {
+            state = self
+                .changed
+                .wait(state)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        state
+    }
+
+    /// Waits until a batch may be read; false if writing failed.
+    fn wait_for_room(&self) -> bool {
+        !self.wait_while(self.lock(), WindowState::full).failed
+    }
+
+    /// Counts batch `index` of `bytes` in, and waits, if it is `long`, for
+    /// the long batch being cleaned (if any) to be done: two long records
+    /// cleaned at once could take memory past what issue 6 allows. False
+    /// if writing failed.
+    fn start(&self, index: usize, bytes: usize, long: bool) -> bool {
+        let mut state = self.lock();
+        state.held.insert(index, bytes);
+        if long {
+            state = self.wait_while(state, |s| s.long_running);
+            state.long_running = true;
+        }
+        !state.failed
+    }
+
+    /// The long batch under way is cleaned.
+    fn long_done(&self) {
+        self.lock().long_running = false;
+        self.changed.notify_all();
+    }
+
+    /// Reading is over: nothing is spilled any more (it would gain nothing).
+    fn end(&self) {
+        self.lock().at_end = true;
+    }
+
+    /// Whether a batch that finished before an earlier one should be spilled.
+    fn spill(&self) -> bool {
+        let state = self.lock();
+        !state.at_end && state.full()
+    }
+
+    /// Batch `index` left memory (if `left`), and every batch before
+    /// `next` is written.
+    fn release(&self, index: usize, left: bool, next: usize) {
+        let mut state = self.lock();
+        if left {
+            state.held.remove(&index);
+        }
+        state.held.retain(|i, _| *i >= next);
+        drop(state);
+        self.changed.notify_all();
+    }
+
+    /// Writing failed: reading stops.
+    fn fail(&self) {
+        self.lock().failed = true;
+        self.changed.notify_all();
+    }
+}
+
+/// The writer thread: takes cleaned batches as they come, writes them in
+/// input order (or spills them, see [`Reorder`]), and tells the reading
+/// thread what memory left. Returns the sinks, to be finished.
+fn write_in_order<'a>(
+    batches: std::sync::mpsc::Receiver<(usize, Option<Done>)>,
+    window: &Window,
+    mut order: Reorder,
+    mut sinks: Sinks<'a>,
+    on_batch: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Sinks<'a>, Failure> {
+    let lost = |sinks: &Sinks<'_>| {
+        Failure::new(sinks.name, "a batch of records was lost (a worker failed)")
+    };
+    let result = (|| {
+        for (index, done) in batches {
+            let done = done.ok_or_else(|| lost(&sinks))?;
+            let spill = index != order.next && window.spill();
+            let left = order.add(index, done, spill, &mut sinks, on_batch)?;
+            window.release(index, left, order.next);
+        }
+        if order.waiting.is_empty() {
+            Ok(())
+        } else {
+            Err(lost(&sinks))
+        }
+    })();
+    match result {
+        Ok(()) => Ok(sinks),
+        Err(f) => {
+            window.fail();
+            Err(f)
+        }
+    }
 }
 
 /// Reads the next batch of non-blank lines (raw bytes: a line need not be
@@ -353,14 +793,13 @@ pub(crate) fn run(
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("<stdout>"));
-    let mut out = Sink::open(targets.out.as_deref()).map_err(|e| fail(&out_name, e))?;
+    let out = Sink::open(targets.out.as_deref()).map_err(|e| fail(&out_name, e))?;
     let notes_path = targets.notes.as_deref();
-    let mut notes =
-        open_opt(notes_path).map_err(|e| fail(notes_path.unwrap_or(Path::new("")), e))?;
+    let notes = open_opt(notes_path).map_err(|e| fail(notes_path.unwrap_or(Path::new("")), e))?;
     let attr_path = targets.attributes.as_deref();
-    let mut attrs = open_opt(attr_path).map_err(|e| fail(attr_path.unwrap_or(Path::new("")), e))?;
+    let attrs = open_opt(attr_path).map_err(|e| fail(attr_path.unwrap_or(Path::new("")), e))?;
     let rej_path = targets.rejects.as_deref();
-    let mut rejects = open_opt(rej_path).map_err(|e| fail(rej_path.unwrap_or(Path::new("")), e))?;
+    let rejects = open_opt(rej_path).map_err(|e| fail(rej_path.unwrap_or(Path::new("")), e))?;
     let opts = Options {
         notes: match (opts.notes, &notes) {
             (NotesMode::Inline, _) => NotesMode::Inline,
@@ -373,87 +812,101 @@ pub(crate) fn run(
     let bad = AtomicUsize::new(0);
     let mut line_no = 0usize;
     let max = targets.max_record;
+    let sinks = Sinks {
+        out,
+        out_name,
+        notes,
+        attrs,
+        rejects,
+        name: &name,
+        bad: &bad,
+        report,
+    };
+    // Spilled batches go beside the output (same file system), or to the
+    // temp folder when the output is stdout.
+    let spill_dir = targets
+        .out
+        .as_deref()
+        .and_then(Path::parent)
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                p
+            }
+        })
+        .map_or_else(std::env::temp_dir, Path::to_path_buf);
+    let order = Reorder::new(spill_dir, SPILL_MAX);
     // Batches are cleaned on the thread pool while this thread reads the
-    // next ones and writes the finished ones, in input order: reading,
-    // cleaning and writing overlap, and a long record holds up one worker,
-    // not the whole pool. At most `IN_FLIGHT_BYTES` of input (and the slack
-    // a long record allows) are held at once.
-    rayon::in_place_scope(|scope| -> Result<(), Failure> {
-        // Each batch under way, with its input bytes; and their sum.
-        let mut in_flight: VecDeque<(Receiver<Done>, usize)> = VecDeque::new();
-        let mut held = 0usize;
-        loop {
-            let batch = read_batch(&mut reader, &name, &mut line_no, max, &bad, report)?;
-            let at_end = batch.lines.is_empty();
-            if !at_end {
-                if crate::interrupt::requested() {
-                    // Nothing is renamed into place: the temp files go with the sinks.
-                    return Err(Failure::new(
-                        &name,
-                        format!(
-                            "interrupted at line {}; no output written for it",
-                            batch.lines[0].0
-                        ),
-                    ));
-                }
-                let (tx, rx) = sync_channel(1);
-                let opts = &opts;
-                let bytes = batch.bytes;
-                scope.spawn(move |_| {
-                    // The receiver is gone only when writing failed.
-                    let _ = tx.send(clean_batch(pipeline, batch, opts, totals));
-                });
-                in_flight.push_back((rx, bytes));
-                held += bytes;
-            }
-            loop {
-                let largest = in_flight.iter().map(|b| b.1).max().unwrap_or(0);
-                let full = held >= IN_FLIGHT_BYTES + long_record_slack(largest);
-                if !(full || at_end) {
-                    break;
-                }
-                let Some((rx, bytes)) = in_flight.pop_front() else {
-                    break;
-                };
-                held -= bytes;
-                let done = rx.recv().map_err(|_| {
-                    Failure::new(&name, "a batch of records was lost (a worker failed)")
-                })?;
-                let records = done.results.len();
-                for (n, r) in done.results {
-                    match r {
-                        Ok((record, note, attr)) => {
-                            out.write_line(record.as_bytes())
-                                .map_err(|e| fail(&out_name, e))?;
-                            if let (Some(s), Some(l)) = (notes.as_mut(), note) {
-                                s.write_line(l.as_bytes())
-                                    .map_err(|e| fail(Path::new("notes"), e))?;
-                            }
-                            if let (Some(s), Some(l)) = (attrs.as_mut(), attr) {
-                                s.write_line(l.as_bytes())
-                                    .map_err(|e| fail(Path::new("attributes"), e))?;
-                            }
-                        }
-                        Err((msg, line)) => {
-                            bad.fetch_add(1, Ordering::Relaxed);
-                            report(&Failure {
-                                path: format!("{}:{n}", name.display()),
-                                message: msg,
-                            });
-                            if let Some(s) = rejects.as_mut() {
-                                s.write_line(&line)
-                                    .map_err(|e| fail(Path::new("rejects"), e))?;
-                            }
-                        }
+    // next ones and a writer thread writes the finished ones, in input
+    // order: reading, cleaning and writing overlap, and a long record holds
+    // up one worker, not the whole pool. At most `IN_FLIGHT_BYTES` of input
+    // (and the slack a long record allows) are held at once; batches that
+    // finish behind an unfinished one while that window is full are
+    // spilled to a temp file (see `Reorder`), so that the other workers go
+    // on, and a second long record waits until the first is cleaned.
+    let window = Window::default();
+    let sinks = rayon::in_place_scope(|scope| {
+        std::thread::scope(|threads| -> Result<Sinks<'_>, Failure> {
+            // Each batch's index, and its records (none if its worker panicked).
+            let (tx, rx) = channel::<(usize, Option<Done>)>();
+            let writer = threads.spawn(|| write_in_order(rx, &window, order, sinks, on_batch));
+            let read = (|| -> Result<(), Failure> {
+                let mut index = 0usize;
+                loop {
+                    if !window.wait_for_room() {
+                        return Ok(()); // the writer failed: its error is the one reported
                     }
+                    let batch = read_batch(&mut reader, &name, &mut line_no, max, &bad, report)?;
+                    if batch.lines.is_empty() {
+                        window.end();
+                        return Ok(());
+                    }
+                    if crate::interrupt::requested() {
+                        // Nothing is renamed into place: the temp files go with the sinks.
+                        return Err(Failure::new(
+                            &name,
+                            format!(
+                                "interrupted at line {}; no output written for it",
+                                batch.lines[0].0
+                            ),
+                        ));
+                    }
+                    let long = batch.bytes > IN_FLIGHT_BYTES;
+                    if !window.start(index, batch.bytes, long) {
+                        return Ok(());
+                    }
+                    let (tx, opts, window) = (tx.clone(), &opts, &window);
+                    scope.spawn(move |_| {
+                        let done = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                            clean_batch(pipeline, batch, opts, totals)
+                        }));
+                        if long {
+                            window.long_done();
+                        }
+                        // The receiver is gone only when writing failed.
+                        let _ = tx.send((index, done.ok()));
+                    });
+                    index += 1;
                 }
-                on_batch(records, done.bytes);
-            }
-            if at_end {
-                return Ok(());
-            }
-        }
+            })();
+            // The writer ends once every batch under way has come back.
+            drop(tx);
+            let written = writer
+                .join()
+                .unwrap_or_else(|_| Err(Failure::new(&name, "the writer thread failed")));
+            read?;
+            written
+        })
     })?;
+    let Sinks {
+        out,
+        out_name,
+        notes,
+        attrs,
+        rejects,
+        ..
+    } = sinks;
     out.finish().map_err(|e| fail(&out_name, e))?;
     for s in [notes, attrs, rejects].into_iter().flatten() {
         s.finish()
@@ -482,6 +935,200 @@ mod tests {
         let mut out = Vec::new();
         r.read_to_end(&mut out).expect("fits");
         assert_eq!(out, zeros);
+    }
+
+    /// Cleaned batches `0..count`: records of varied shape (with and
+    /// without notes and attributes, empty, non-ASCII) and a bad one.
+    fn batches(count: usize) -> Vec<Done> {
+        (0..count)
+            .map(|b| Done {
+                results: (0..=b % 4)
+                    .map(|r| {
+                        let n = b * 10 + r;
+                        let lines = match r {
+                            0 => Ok((format!("{{\"id\":{n}}}"), Some(format!("n{n}")), None)),
+                            1 => Ok((format!("«Путин» {n}"), None, Some(format!("a{n}")))),
+                            2 => Err((format!("bad {n}"), format!("raw line {n}").into_bytes())),
+                            _ => Ok((String::new(), Some(String::new()), Some("x".repeat(n)))),
+                        };
+                        (n, lines)
+                    })
+                    .collect(),
+                bytes: 100 + b,
+            })
+            .collect()
+    }
+
+    /// Runs `batches(count)` through a [`Reorder`] in the order `arrival`,
+    /// spilling those that `spill` picks, into files in a new folder;
+    /// returns (output, notes, attributes, rejects, bad reports, written
+    /// (records, bytes) per batch, peak spill bytes, spill bytes left).
+    fn reorder(
+        count: usize,
+        arrival: &[usize],
+        spill: impl Fn(usize) -> bool,
+        spill_dir: Option<&Path>,
+        max: u64,
+    ) -> (Vec<String>, Vec<(usize, usize)>, u64, u64) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = |s: &str| dir.path().join(s);
+        let bad = AtomicUsize::new(0);
+        let reports = std::sync::Mutex::new(Vec::new());
+        let report = |f: &Failure| {
+            if let Ok(mut r) = reports.lock() {
+                r.push(format!("{}: {}", f.path, f.message));
+            }
+        };
+        let written = std::sync::Mutex::new(Vec::new());
+        let on_batch = |records: usize, bytes: usize| {
+            if let Ok(mut w) = written.lock() {
+                w.push((records, bytes));
+            }
+        };
+        let open = |s: &str| Sink::open(Some(&path(s))).expect("sink");
+        let mut sinks = Sinks {
+            out: open("out"),
+            out_name: path("out"),
+            notes: Some(open("notes")),
+            attrs: Some(open("attrs")),
+            rejects: Some(open("rejects")),
+            name: Path::new("in.jsonl"),
+            bad: &bad,
+            report: &report,
+        };
+        let mut order = Reorder::new(spill_dir.unwrap_or(dir.path()).to_path_buf(), max);
+        let mut all: Vec<Option<Done>> = batches(count).into_iter().map(Some).collect();
+        for &i in arrival {
+            let done = all[i].take().expect("each batch arrives once");
+            let was_next = i == order.next;
+            let waiting = order.waiting.len();
+            match order.add(i, done, spill(i), &mut sinks, &on_batch) {
+                // Written, or spilled: nothing more waits in memory.
+                Ok(true) => {
+                    assert!(was_next || matches!(order.waiting.get(&i), Some(Slot::Spilled(_))))
+                }
+                // Kept in memory.
+                Ok(false) => {
+                    assert!(!was_next && matches!(order.waiting.get(&i), Some(Slot::Ready(_))));
+                    assert_eq!(order.waiting.len(), waiting + 1);
+                }
+                Err(f) => panic!("{}: {}", f.path, f.message),
+            }
+        }
+        assert_eq!(order.next, count, "every batch written");
+        let Sinks {
+            out,
+            notes,
+            attrs,
+            rejects,
+            ..
+        } = sinks;
+        for s in [Some(out), notes, attrs, rejects].into_iter().flatten() {
+            s.finish().expect("finish");
+        }
+        let mut texts: Vec<String> = ["out", "notes", "attrs", "rejects"]
+            .iter()
+            .map(|s| std::fs::read_to_string(path(s)).expect("read"))
+            .collect();
+        texts.push(reports.into_inner().unwrap_or_default().join("\n"));
+        assert_eq!(
+            bad.load(Ordering::Relaxed),
+            (0..count).filter(|b| b % 4 >= 2).count()
+        );
+        (
+            texts,
+            written.into_inner().unwrap_or_default(),
+            order.peak,
+            order.end,
+        )
+    }
+
+    #[test]
+    fn batches_are_written_in_order_from_memory_or_spill_file() {
+        let count = 12;
+        let in_order: Vec<usize> = (0..count).collect();
+        let (want, want_batches, peak, _) = reorder(count, &in_order, |_| true, None, SPILL_MAX);
+        // In order, nothing waits, so nothing is spilled.
+        assert_eq!(peak, 0);
+        assert!(want[0].contains("«Путин» 11\n") && want[3].contains("raw line 22\n"));
+        assert!(want[4].contains("in.jsonl:22: bad 22"), "{}", want[4]);
+        // The first batch last (a long record), then a few shuffles; every
+        // other batch spilled, or all, or none.
+        let late_first: Vec<usize> = (1..count).chain([0]).collect();
+        let shuffled = [3, 1, 2, 0, 7, 5, 6, 4, 11, 9, 10, 8];
+        for arrival in [&late_first[..], &shuffled, &in_order] {
+            for pick in [|i: usize| i % 2 == 1, |_| true, |_| false] {
+                let (got, got_batches, _, left) = reorder(count, arrival, pick, None, SPILL_MAX);
+                assert_eq!(got, want, "arrival {arrival:?}");
+                assert_eq!(got_batches, want_batches);
+                assert_eq!(left, 0, "the spill file is emptied once read");
+            }
+        }
+        let (_, _, peak, _) = reorder(count, &late_first, |_| true, None, SPILL_MAX);
+        assert!(peak > 0, "batches behind the first were spilled");
+    }
+
+    #[test]
+    fn without_room_or_a_folder_batches_wait_in_memory() {
+        let count = 8;
+        let want = reorder(count, &(0..count).collect::<Vec<_>>(), |_| false, None, 0).0;
+        let late_first: Vec<usize> = (1..count).chain([0]).collect();
+        // No room in the file: kept in memory, same output.
+        let (got, _, peak, _) = reorder(count, &late_first, |_| true, None, 0);
+        assert_eq!((got, peak), (want.clone(), 0));
+        // A folder that is not there: the file cannot be made.
+        let gone = Path::new("/nonexistent/mend-spill");
+        let (got, _, peak, _) = reorder(count, &late_first, |_| true, Some(gone), SPILL_MAX);
+        assert_eq!((got, peak), (want, 0));
+    }
+
+    /// The window the reading thread waits on: a second long batch waits
+    /// for the first to be cleaned, a full window for a release, and a
+    /// failed writer lets every waiter go.
+    #[test]
+    fn the_window_parks_a_second_long_batch_and_waits_for_room() {
+        use std::sync::mpsc::RecvTimeoutError;
+        use std::time::Duration;
+        let w = Window::default();
+        let long = IN_FLIGHT_BYTES + 1;
+        assert!(w.wait_for_room());
+        assert!(w.start(0, long, true));
+        std::thread::scope(|t| {
+            let (tx, rx) = channel();
+            t.spawn(|| {
+                let tx = tx;
+                // Parked until batch 0 is cleaned.
+                let _ = tx.send(("started", w.start(1, long, true)));
+                // Both long batches fill the window: waits for a release.
+                let _ = tx.send(("room", w.wait_for_room()));
+            });
+            let wait = Duration::from_millis(100);
+            assert_eq!(rx.recv_timeout(wait), Err(RecvTimeoutError::Timeout));
+            w.long_done();
+            assert_eq!(
+                rx.recv_timeout(Duration::from_secs(10)),
+                Ok(("started", true))
+            );
+            assert!(w.lock().full());
+            assert_eq!(rx.recv_timeout(wait), Err(RecvTimeoutError::Timeout));
+            // Batch 0 written: room again.
+            w.release(0, true, 1);
+            assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok(("room", true)));
+        });
+        // Spilling only while the window is full and reading goes on.
+        assert!(!w.spill());
+        assert!(w.start(2, IN_FLIGHT_BYTES * 2, false));
+        assert!(w.spill());
+        w.end();
+        assert!(!w.spill());
+        // A failed writer frees a waiting reader, which then stops.
+        std::thread::scope(|t| {
+            let waiter = t.spawn(|| w.wait_for_room());
+            std::thread::sleep(Duration::from_millis(20));
+            w.fail();
+            assert_eq!(waiter.join().ok(), Some(false));
+        });
+        assert!(!w.start(3, 1, false));
     }
 
     #[test]
