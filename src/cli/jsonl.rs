@@ -620,6 +620,16 @@ impl Window {
         !state.failed
     }
 
+    /// Whether a long batch is under way (not yet written or spilled).
+    fn long_under_way(&self) -> bool {
+        self.lock().long.is_some()
+    }
+
+    /// Waits until no long batch is under way; false if writing failed.
+    fn wait_long_done(&self) -> bool {
+        !self.wait_while(self.lock(), |s| s.long.is_some()).failed
+    }
+
     /// Reading is over: nothing is spilled any more (it would gain nothing).
     fn end(&self) {
         self.lock().at_end = true;
@@ -650,6 +660,65 @@ impl Window {
     fn fail(&self) {
         self.lock().failed = true;
         self.changed.notify_all();
+    }
+}
+
+/// A batch read while it must wait: on disk, or in memory if the temp
+/// file could not be written.
+enum Parked {
+    Disk {
+        file: File,
+        lines: Vec<(usize, usize)>,
+        bytes: usize,
+    },
+    Memory(Batch),
+}
+
+/// Puts a long batch that must wait for the long one before it into a
+/// nameless temp file in `dir`: while that one is cleaned (at its peak, a
+/// few times its size) and written, this one is not held in memory too.
+fn park(batch: Batch, dir: &Path) -> Parked {
+    let written = (|| -> io::Result<(File, Vec<(usize, usize)>)> {
+        let mut file = BufWriter::new(tempfile::tempfile_in(dir)?);
+        let mut lines = Vec::with_capacity(batch.lines.len());
+        for (n, line) in &batch.lines {
+            file.write_all(line)?;
+            lines.push((*n, line.len()));
+        }
+        let mut file = file.into_inner().map_err(|e| e.into_error())?;
+        file.seek(SeekFrom::Start(0))?;
+        Ok((file, lines))
+    })();
+    match written {
+        Ok((file, lines)) => Parked::Disk {
+            file,
+            lines,
+            bytes: batch.bytes,
+        },
+        Err(_) => Parked::Memory(batch),
+    }
+}
+
+/// The batch [`park`] put away.
+fn unpark(parked: Parked) -> io::Result<Batch> {
+    match parked {
+        Parked::Memory(batch) => Ok(batch),
+        Parked::Disk {
+            mut file,
+            lines,
+            bytes,
+        } => {
+            let mut batch = Batch {
+                lines: Vec::with_capacity(lines.len()),
+                bytes,
+            };
+            for (n, len) in lines {
+                let mut line = vec![0; len];
+                file.read_exact(&mut line)?;
+                batch.lines.push((n, line));
+            }
+            Ok(batch)
+        }
     }
 }
 
@@ -837,7 +906,7 @@ pub(crate) fn run(
             }
         })
         .map_or_else(std::env::temp_dir, Path::to_path_buf);
-    let order = Reorder::new(spill_dir, SPILL_MAX);
+    let order = Reorder::new(spill_dir.clone(), SPILL_MAX);
     // Batches are cleaned on the thread pool while this thread reads the
     // next ones and a writer thread writes the finished ones, in input
     // order: reading, cleaning and writing overlap, and a long record holds
@@ -874,6 +943,22 @@ pub(crate) fn run(
                         ));
                     }
                     let long = batch.bytes > IN_FLIGHT_BYTES;
+                    // A long batch that must wait for the one before waits
+                    // on disk, not in memory (see `park`).
+                    let batch = if long && window.long_under_way() {
+                        let parked = park(batch, &spill_dir);
+                        if !window.wait_long_done() {
+                            return Ok(());
+                        }
+                        unpark(parked).map_err(|e| {
+                            Failure::new(
+                                &name,
+                                format!("reading back a record from a temp file: {e}"),
+                            )
+                        })?
+                    } else {
+                        batch
+                    };
                     if !window.start(index, batch.bytes, long) {
                         return Ok(());
                     }
@@ -1136,6 +1221,28 @@ mod tests {
             assert_eq!(waiter.join().ok(), Some(false));
         });
         assert!(!w.start(4, 1, false));
+    }
+
+    #[test]
+    fn a_parked_batch_comes_back_as_it_was() {
+        let batch = || Batch {
+            lines: vec![
+                (3, b"{\"text\":\"\xc3\xa9\"}".to_vec()),
+                (4, Vec::new()),
+                (7, vec![b'x'; 100_000]),
+            ],
+            bytes: 100_020,
+        };
+        let dir = tempfile::tempdir().expect("temp dir");
+        let parked = park(batch(), dir.path());
+        assert!(matches!(parked, Parked::Disk { .. }), "on disk");
+        let back = unpark(parked).expect("read back");
+        assert_eq!((back.lines, back.bytes), (batch().lines, batch().bytes));
+        // No folder for the temp file: kept in memory instead.
+        let parked = park(batch(), Path::new("/nonexistent/mend-park"));
+        assert!(matches!(parked, Parked::Memory(_)));
+        let back = unpark(parked).expect("in memory");
+        assert_eq!((back.lines, back.bytes), (batch().lines, batch().bytes));
     }
 
     #[test]
