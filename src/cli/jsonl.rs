@@ -504,7 +504,7 @@ impl Reorder {
     fn unspill(&mut self, s: &Spilled, sinks: &mut Sinks<'_>) -> Result<(), Failure> {
         let lost = |e: io::Error| {
             Failure::new(
-                sinks_name(sinks),
+                sinks.name,
                 format!("reading back finished records from a temp file: {e}"),
             )
         };
@@ -541,10 +541,6 @@ impl Reorder {
         self.scratch = buf;
         Ok(())
     }
-}
-
-fn sinks_name<'a>(sinks: &'a Sinks<'_>) -> &'a Path {
-    sinks.name
 }
 
 /// What the reading thread and the writer thread share: the input bytes
