@@ -3246,6 +3246,27 @@ const LOWER: [&str; 26] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A paragraph reader over all of `text`, starting at `ps`, with empty
+    /// buffers (what `find_once` sets up with its scratch buffers).
+    fn para(text: &str, style: QuoteStyle, ps: usize) -> Para<'_> {
+        Para {
+            text,
+            style,
+            ps,
+            pe: text.len(),
+            marks: Vec::new(),
+            stack: Vec::new(),
+            depth_log: Vec::new(),
+            protected: Vec::new(),
+            edits: Vec::new(),
+            dbl_close_after: Vec::new(),
+            sgl_close_after: Vec::new(),
+            closed: None,
+            prev_open: false,
+            void_closer: None,
+        }
+    }
     use crate::pipeline::{Config, Pipeline};
 
     fn run(text: &str, style: QuoteStyle) -> String {
@@ -3789,22 +3810,7 @@ mod tests {
 
     /// The marks `collect_marks` makes of `text` (one paragraph).
     fn marks_of(text: &str, style: QuoteStyle) -> (Vec<Mark>, Vec<Edit>, bool) {
-        let mut p = Para {
-            text,
-            style,
-            ps: 0,
-            pe: text.len(),
-            marks: Vec::new(),
-            stack: Vec::new(),
-            depth_log: Vec::new(),
-            protected: Vec::new(),
-            edits: Vec::new(),
-            dbl_close_after: Vec::new(),
-            sgl_close_after: Vec::new(),
-            closed: None,
-            prev_open: false,
-            void_closer: None,
-        };
+        let mut p = para(text, style, 0);
         p.run();
         (p.marks, p.edits, !p.stack.is_empty())
     }
@@ -3915,22 +3921,7 @@ mod tests {
             cut in 0usize..4,
         ) {
             let ps = text.char_indices().nth(cut).map_or(text.len(), |(k, _)| k);
-            let p = Para {
-                text: &text,
-                style: QuoteStyle::Curly,
-                ps,
-                pe: text.len(),
-                marks: Vec::new(),
-                stack: Vec::new(),
-                depth_log: Vec::new(),
-                protected: Vec::new(),
-                edits: Vec::new(),
-                dbl_close_after: Vec::new(),
-                sgl_close_after: Vec::new(),
-                closed: None,
-                prev_open: false,
-                void_closer: None,
-            };
+            let p = para(&text, QuoteStyle::Curly, ps);
             let at = text.char_indices().map(|(k, _)| k).chain([text.len()]);
             for i in at {
                 let prev = text[ps..i.max(ps)].chars().rev().find(|c| !is_ignorable(*c));
@@ -3970,22 +3961,7 @@ mod tests {
     #[test]
     fn byte_scans_match_char_scans() {
         let text = "said  \u{A0}the\u{2009}Minister’s co-chair, it's Ünal\u{3000}x\tyo-yo; ¿q";
-        let p = Para {
-            text,
-            style: QuoteStyle::Curly,
-            ps: 0,
-            pe: text.len(),
-            marks: Vec::new(),
-            stack: Vec::new(),
-            depth_log: Vec::new(),
-            protected: Vec::new(),
-            edits: Vec::new(),
-            dbl_close_after: Vec::new(),
-            sgl_close_after: Vec::new(),
-            closed: None,
-            prev_open: false,
-            void_closer: None,
-        };
+        let p = para(text, QuoteStyle::Curly, 0);
         let mut spaced = 0;
         for (i, _) in text.char_indices() {
             // skip_hspace: as a char loop.
@@ -4057,22 +4033,7 @@ mod tests {
         ];
         let (mut some, mut early) = (0, 0);
         for text in texts {
-            let p = Para {
-                text,
-                style: QuoteStyle::Curly,
-                ps: 0,
-                pe: text.len(),
-                marks: Vec::new(),
-                stack: Vec::new(),
-                depth_log: Vec::new(),
-                protected: Vec::new(),
-                edits: Vec::new(),
-                dbl_close_after: Vec::new(),
-                sgl_close_after: Vec::new(),
-                closed: None,
-                prev_open: false,
-                void_closer: None,
-            };
+            let p = para(text, QuoteStyle::Curly, 0);
             for (i, _) in text.char_indices() {
                 let fast = p.parse_attr(i).map(|a| (a.first, a.verb_first, a.end));
                 let all = p
