@@ -244,8 +244,13 @@ pub fn clean_parsed(pipeline: &Pipeline, parsed: Parsed, opts: &Options) -> Outp
         );
     }
     record.push(b'}');
-    // Only UTF-8 went in (JSON from serde_json and raw fields of a `&str`).
-    let record = String::from_utf8(record).unwrap_or_default();
+    // Only UTF-8 went in (JSON from serde_json and raw fields of a `&str`);
+    // checked again with SIMD (std's check was 3.7% of a JSON-lines run).
+    let record = match simdutf8::basic::from_utf8(&record) {
+        // SAFETY: just checked to be UTF-8.
+        Ok(_) => unsafe { String::from_utf8_unchecked(record) },
+        Err(_) => String::new(),
+    };
 
     let notes = (opts.notes == NotesMode::Line).then(|| {
         format!(

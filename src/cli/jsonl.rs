@@ -805,9 +805,11 @@ fn clean_batch(pipeline: &Pipeline, batch: Batch, opts: &Options, totals: &Total
         .lines
         .into_par_iter()
         .map(|(n, line)| {
-            let parsed = match std::str::from_utf8(&line) {
+            // SIMD check first (std's was 3.6% of a run); std's only to
+            // say where a bad line goes wrong.
+            let parsed = match simdutf8::basic::from_utf8(&line) {
                 Ok(s) => jsonl::parse(s, opts).map_err(|e| e.to_string()),
-                Err(e) => Err(format!("not UTF-8 at byte {}", e.valid_up_to())),
+                Err(_) => Err(not_utf8(&line)),
             };
             match parsed {
                 Ok(parsed) => {
@@ -826,6 +828,12 @@ fn clean_batch(pipeline: &Pipeline, batch: Batch, opts: &Options, totals: &Total
         results,
         bytes: batch.bytes,
     }
+}
+
+/// Why a line that is not UTF-8 is rejected: where its first bad byte is.
+fn not_utf8(line: &[u8]) -> String {
+    let at = std::str::from_utf8(line).map_or_else(|e| e.valid_up_to(), str::len);
+    format!("not UTF-8 at byte {at}")
 }
 
 /// Where a run reports: totals, each batch written (records, bytes), each bad record.
@@ -997,6 +1005,28 @@ pub(crate) fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_that_is_not_utf8_is_placed_at_its_first_bad_byte() {
+        let opts = Options::default();
+        let pipeline = Pipeline::new(Default::default());
+        let totals = Totals::default();
+        let lines = vec![
+            (0, b"{\"text\":\"caf\xC3\xA9 \xE9t\xE9\"}".to_vec()),
+            (1, "{\"text\":\"café été\"}".as_bytes().to_vec()),
+        ];
+        let bytes = lines.iter().map(|l| l.1.len()).sum();
+        let done = clean_batch(&pipeline, Batch { lines, bytes }, &opts, &totals);
+        let mut results = done.results;
+        results.sort_by_key(|r| r.0);
+        match &results[0].1 {
+            // `{"text":"café ` is 15 bytes; the lone 0xE9 follows.
+            Err((msg, _)) => assert_eq!(msg, "not UTF-8 at byte 15"),
+            Ok(_) => panic!("a line with a lone 0xE9 was taken as UTF-8"),
+        }
+        // Negative: the same text in UTF-8 is cleaned.
+        assert!(results[1].1.is_ok());
+    }
 
     #[test]
     fn a_bomb_stops_at_its_limit() {
