@@ -210,10 +210,7 @@ pub fn clean_parsed(pipeline: &Pipeline, parsed: Parsed, opts: &Options) -> Outp
     // Built as bytes, each JSON string written in place by serde_json.
     let others: usize = fields.iter().flat_map(|f| &f.1).map(|v| v.len() + 8).sum();
     let mut record: Vec<u8> = Vec::with_capacity(cleaned.text.len() * 9 / 8 + others + 64);
-    let push_json = |out: &mut Vec<u8>, s: &str| {
-        // Writing a string into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *out, s);
-    };
+    let push_json = crate::notes::push_json_str;
     record.push(b'{');
     let mut first = true;
     for (k, v) in &fields {

@@ -273,7 +273,7 @@ pub(crate) fn config_json(config: &Config) -> Box<RawValue> {
 /// derive does (the same fields in the same order, the same ones skipped;
 /// tested), with the keys and numbers written directly: serde's struct
 /// machinery escaped every key of every note anew, 5% of a folder run's
-/// instructions. Strings are still escaped by serde_json.
+/// instructions. Strings are escaped by [`push_json_str`].
 fn push_note(out: &mut Vec<u8>, n: &Note) {
     fn span(out: &mut Vec<u8>, key: &[u8], [a, b]: [usize; 2]) {
         let mut num = itoa::Buffer::new();
@@ -286,8 +286,7 @@ fn push_note(out: &mut Vec<u8>, n: &Note) {
     }
     fn string(out: &mut Vec<u8>, key: &[u8], s: &str) {
         out.extend_from_slice(key);
-        // Writing into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *out, s);
+        push_json_str(out, s);
     }
     // Stage names are lowercase ASCII letters: nothing to escape.
     out.extend_from_slice(b"{\"stage\":\"");
@@ -314,6 +313,84 @@ fn push_note(out: &mut Vec<u8>, n: &Note) {
         out.extend_from_slice(b",\"finding\":true");
     }
     out.push(b'}');
+}
+
+/// Appends `s` to `out` as a JSON string literal, byte for byte as
+/// `serde_json::to_writer` writes it (tested against it): `"` and `\\`
+/// escaped, `\n`, `\r`, `\t`, `\u{8}` and `\u{c}` by their short escapes,
+/// other control characters below U+0020 as `\u00XX` (lowercase hex),
+/// everything else (DEL, non-ASCII) as it is.
+///
+/// serde_json looks at each byte in turn; this looks at eight bytes at a
+/// time ([`escape_mask`]): text rarely needs an escape.
+pub(crate) fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    // `bytes[run..i]` needs no escape and is not yet copied.
+    let (mut run, mut i) = (0, 0);
+    while i < bytes.len() {
+        // The next byte to escape: found eight bytes at a time, then one
+        // at a time in the last few.
+        let at = match bytes[i..].first_chunk::<8>() {
+            Some(&word) => match escape_mask(u64::from_le_bytes(word)) {
+                0 => {
+                    i += 8;
+                    continue;
+                }
+                mask => i + (mask.trailing_zeros() / 8) as usize,
+            },
+            None if escape_mask(u64::from(bytes[i])) & 0x80 != 0 => i,
+            None => {
+                i += 1;
+                continue;
+            }
+        };
+        let b = bytes[at];
+        let short = match b {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'\n' => b'n',
+            b'\r' => b'r',
+            b'\t' => b't',
+            0x08 => b'b',
+            0x0C => b'f',
+            _ => b'u',
+        };
+        out.extend_from_slice(&bytes[run..at]);
+        out.push(b'\\');
+        out.push(short);
+        if short == b'u' {
+            out.extend_from_slice(&[
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 0xF)],
+            ]);
+        }
+        i = at + 1;
+        run = i;
+    }
+    out.extend_from_slice(&bytes[run..]);
+    out.push(b'"');
+}
+
+/// The high bit of each byte of `w` that JSON must escape: `"`, `\\` or
+/// below 0x20. Exact per byte (no carry crosses a byte: each sum is of
+/// seven-bit values), so the lowest set bit is the first such byte of a
+/// little-endian word.
+fn escape_mask(w: u64) -> u64 {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const LOW: u64 = ONES * 0x7F;
+    const HIGH: u64 = ONES * 0x80;
+    // A byte is zero iff neither it nor its low seven bits plus 0x7F has
+    // the high bit.
+    let zero = |x: u64| !(((x & LOW) + LOW) | x) & HIGH;
+    // A byte is below 0x20 iff neither it nor its low seven bits plus
+    // 0x60 has the high bit.
+    let below_space = !(((w & LOW) + ONES * 0x60) | w) & HIGH;
+    below_space | zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\')))
 }
 
 /// One JSON line, serialized straight into `out` (no string per line).
@@ -557,6 +634,60 @@ mod tests {
                 );
                 n += 12_345;
             }
+        }
+    }
+
+    /// `push_json_str` writes what serde_json writes: every ASCII byte and
+    /// some non-ASCII characters alone and at each place in an 8-byte word,
+    /// and arbitrary strings.
+    #[test]
+    fn json_strings_are_written_as_serde_json_writes_them() {
+        let serde = |s: &str| serde_json::to_string(s).expect("serializes");
+        let fast = |s: &str| {
+            let mut out = b"x".to_vec();
+            push_json_str(&mut out, s);
+            String::from_utf8(out).expect("UTF-8")
+        };
+        let mut chars: Vec<char> = (0u8..0x80).map(char::from).collect();
+        chars.extend(['\u{80}', '\u{a0}', 'é', 'П', '\u{2028}', '“', '日', '😀']);
+        for &c in &chars {
+            for pad in 0..17 {
+                let s = format!("{}{c}{}", "a".repeat(pad), "b".repeat(16 - pad));
+                assert_eq!(fast(&s), format!("x{}", serde(&s)), "{s:?}");
+            }
+        }
+        // Negative: a plain string comes back only quoted.
+        assert_eq!(fast("plain text, 8+ bytes"), "x\"plain text, 8+ bytes\"");
+    }
+
+    /// `escape_mask` marks exactly the bytes to escape, whatever their
+    /// neighbours: every byte value at every place among bytes that need
+    /// no escape, low and high ones (carries would show there).
+    #[test]
+    fn escape_masks_are_exact_per_byte() {
+        let needs = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
+        for filler in [b'a', b' ', b'!', b'#', b'[', b']', 0x7F, 0x80, 0xFF] {
+            for b in 0..=255u8 {
+                for at in 0..8 {
+                    let mut word = [filler; 8];
+                    word[at] = b;
+                    let want = if needs(b) { 0x80u64 << (8 * at) } else { 0 };
+                    assert_eq!(
+                        escape_mask(u64::from_le_bytes(word)),
+                        want,
+                        "{b:#x} at {at}"
+                    );
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn json_strings_match_serde_json(s in "(\\PC|[\\x00-\\x1f\"\\\\\\x7f\u{2028}]){0,40}") {
+            let mut out = Vec::new();
+            push_json_str(&mut out, &s);
+            proptest::prop_assert_eq!(out, serde_json::to_vec(&s).expect("serializes"));
         }
     }
 
