@@ -4,7 +4,7 @@
 #   scripts/same_output.sh REF_BIN NEW_BIN [CORPUS_DIR]
 #
 # For speed work: an optimisation must not change one byte of any output. Runs both binaries on
-# the benchmark corpus (folder and JSON lines, with notes and attributes), on a 2,000-file sample
+# the benchmark corpus (folder and JSON lines, with notes and attributes, and with notes inline), on a 2,000-file sample
 # of it in every quotes style and with `--lossy mark`, on each stage alone, on `raw/` and on the
 # development set, and compares every output file. The reference outputs are cached under
 # $REF_CACHE (default /dev/shm/mend-ref), keyed by the reference binary's SHA-256, so a second
@@ -56,6 +56,7 @@ run() {
 
 run folder "$CORPUS/files" -o OUT/o
 run jsonl --format jsonl "$CORPUS/corpus.jsonl" -o OUT/o.jsonl --notes OUT/n.jsonl --attributes OUT/a.jsonl
+run jsonl-inline --format jsonl "$CORPUS/corpus.jsonl" -o OUT/o.jsonl --notes inline
 for q in ascii keep; do run "sample-$q" -j 1 --quotes $q "$SAMPLE" -o OUT/o; done
 run sample-lossy-mark --lossy mark "$SAMPLE" -o OUT/o
 for s in mojibake markup boilerplate quotes normalize; do run "only-$s" --only $s "$SAMPLE" -o OUT/o; done

@@ -315,6 +315,19 @@ fn push_note(out: &mut Vec<u8>, n: &Note) {
     out.push(b'}');
 }
 
+/// Appends `notes` to `out` as a JSON array, byte for byte as serde_json
+/// writes the slice (each note by [`push_note`]).
+pub(crate) fn push_notes_array(out: &mut Vec<u8>, notes: &[Note]) {
+    out.push(b'[');
+    for (i, n) in notes.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_note(out, n);
+    }
+    out.push(b']');
+}
+
 /// Appends `s` to `out` as a JSON string literal, byte for byte as
 /// `serde_json::to_writer` writes it (tested against it): `"` and `\\`
 /// escaped, `\n`, `\r`, `\t`, `\u{8}` and `\u{c}` by their short escapes,
@@ -658,6 +671,22 @@ mod tests {
         }
         // Negative: a plain string comes back only quoted.
         assert_eq!(fast("plain text, 8+ bytes"), "x\"plain text, 8+ bytes\"");
+    }
+
+    /// `push_notes_array` writes what serde_json writes for the slice:
+    /// none, one and several notes of a real document.
+    #[test]
+    fn notes_arrays_match_serde_json() {
+        let p = Pipeline::new(Config::default());
+        let c = p
+            .clean("\u{FEFF}“Привет, – сказал он. – Да” \r\n\u{a0}\nREAD MORE: x\n".as_bytes())
+            .expect("cleans");
+        assert!(c.edits.len() >= 3, "{:?}", c.edits);
+        for n in [0, 1, c.edits.len()] {
+            let mut fast = Vec::new();
+            push_notes_array(&mut fast, &c.edits[..n]);
+            assert_eq!(fast, serde_json::to_vec(&c.edits[..n]).expect("serializes"));
+        }
     }
 
     /// `escape_mask` marks exactly the bytes to escape, whatever their
