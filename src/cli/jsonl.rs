@@ -1079,6 +1079,21 @@ mod tests {
         spill_dir: Option<&Path>,
         max: u64,
     ) -> (Vec<String>, Vec<(usize, usize)>, u64, u64) {
+        let (texts, written, peak, end, _) =
+            reorder_with(count, arrival, spill, spill_dir, max, None);
+        (texts, written, peak, end)
+    }
+
+    /// [`reorder`], spilling into `file` if given, and also telling
+    /// whether spilling broke (a write to the file failed).
+    fn reorder_with(
+        count: usize,
+        arrival: &[usize],
+        spill: impl Fn(usize) -> bool,
+        spill_dir: Option<&Path>,
+        max: u64,
+        file: Option<File>,
+    ) -> (Vec<String>, Vec<(usize, usize)>, u64, u64, bool) {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = |s: &str| dir.path().join(s);
         let bad = AtomicUsize::new(0);
@@ -1106,6 +1121,7 @@ mod tests {
             report: &report,
         };
         let mut order = Reorder::new(spill_dir.unwrap_or(dir.path()).to_path_buf(), max);
+        order.file = file;
         let mut all: Vec<Option<Done>> = batches(count).into_iter().map(Some).collect();
         for &i in arrival {
             let done = all[i].take().expect("each batch arrives once");
@@ -1149,7 +1165,43 @@ mod tests {
             written.into_inner().unwrap_or_default(),
             order.peak,
             order.end,
+            order.broken,
         )
+    }
+
+    /// A disk that fills up in the middle of a spill: the spill file (a
+    /// memfd sealed against growing, so writes past its size fail as on a
+    /// full disk) takes the first batches, then refuses one. That batch
+    /// and every later one wait in memory; those already spilled come back
+    /// from the file; the output is what in-order writing gives.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_spill_file_that_fills_up_midway_loses_nothing() {
+        use rustix::fs::{MemfdFlags, SealFlags};
+        let count = 12;
+        let want = reorder(count, &(0..count).collect::<Vec<_>>(), |_| false, None, 0).0;
+        let late_first: Vec<usize> = (1..count).chain([0]).collect();
+        // Everything behind batch 0, spilled with room: how many bytes.
+        let (_, _, all, _) = reorder(count, &late_first, |_| true, None, SPILL_MAX);
+        for room in [1, all / 3, all / 2, all - 1] {
+            let fd = rustix::fs::memfd_create("mend-spill-test", MemfdFlags::ALLOW_SEALING)
+                .expect("memfd");
+            let file = File::from(fd);
+            file.set_len(room).expect("size");
+            rustix::fs::fcntl_add_seals(&file, SealFlags::GROW).expect("seal");
+            let (got, _, peak, _, broken) =
+                reorder_with(count, &late_first, |_| true, None, SPILL_MAX, Some(file));
+            assert_eq!(got, want, "room {room}");
+            assert!(broken, "room {room}: the file filled up");
+            assert!(peak <= room, "room {room}: {peak} bytes spilled");
+            if room > all / 4 {
+                assert!(peak > 0, "room {room}: some batches were spilled first");
+            }
+        }
+        // Negative: with room for everything, nothing breaks.
+        let (got, _, peak, _, broken) =
+            reorder_with(count, &late_first, |_| true, None, SPILL_MAX, None);
+        assert_eq!((got, peak, broken), (want, all, false));
     }
 
     #[test]
