@@ -405,7 +405,7 @@ fn corpus_of(
         .fold(
             || (Corpus::new(), Vec::new()),
             |(mut c, mut kept), (i, job)| {
-                if let Ok(bytes) = read_sized(&job.path, job.size) {
+                if let Ok(bytes) = read_sized(&job.path(), job.size) {
                     pipeline.count_lines(&mut c, &bytes);
                     if keep(i) && bytes.len() as u64 == job.size {
                         kept.push((i, bytes));
@@ -450,7 +450,7 @@ fn read_sized(path: &Path, size: u64) -> io::Result<Vec<u8>> {
 }
 
 fn read_job(job: &Job) -> Result<Vec<u8>, Failure> {
-    read_sized(&job.path, job.size).map_err(|e| Failure::new(&job.path, e))
+    read_sized(&job.path(), job.size).map_err(|e| Failure::new(&job.path(), e))
 }
 
 fn progress(total: u64, files: usize) -> ProgressBar {
@@ -573,7 +573,7 @@ fn clean_folder_keeping(pipeline: &Pipeline, args: &CleanArgs, out_dir: &Path, b
         match seen.get(&key) {
             Some(&first) if outputs(out_dir, &jobs[first].rel) == outputs(out_dir, &job.rel) => {
                 failures.push(Failure::new(
-                    &job.path,
+                    &job.path(),
                     "another input maps to the same output name; skipped",
                 ));
                 keep[i] = false;
@@ -626,7 +626,7 @@ fn clean_folder_keeping(pipeline: &Pipeline, args: &CleanArgs, out_dir: &Path, b
         let dir = paths.0.parent();
         let r = match dir {
             Some(d) if refused.contains(d) => Err(Failure::new(
-                &job.path,
+                &job.path(),
                 "its output folder was refused (see above); not cleaned",
             )),
             _ => clean_job(
@@ -733,7 +733,7 @@ fn clean_jsonl(pipeline: &Pipeline, args: &CleanArgs) -> u8 {
                 rejects: under(&args.rejects, &shard.rel),
                 max_record: args.max_record,
             };
-            streams.push((Some(shard.path), targets));
+            streams.push((Some(shard.path().into_owned()), targets));
         }
     }
     let settings = serde_json::json!({
@@ -846,7 +846,7 @@ fn clean_with_notes(
     let bytes = read_job(job)?;
     let cleaned = pipeline
         .clean_in(&bytes, corpus)
-        .map_err(|e| Failure::new(&job.path, e))?;
+        .map_err(|e| Failure::new(&job.path(), e))?;
     let notes = pipeline.notes(&cleaned, &bytes, &rel_name(&job.rel));
     Ok((cleaned, notes))
 }
@@ -885,7 +885,7 @@ fn clean_job(
     let digest = notes::InputDigest::of(&bytes);
     let cleaned = pipeline
         .clean_owned_in(bytes, corpus)
-        .map_err(|e| Failure::new(&job.path, e))?;
+        .map_err(|e| Failure::new(&job.path(), e))?;
     let notes = pipeline.notes_of(&cleaned, &digest, &rel);
     // The text first, then its notes: a run killed between the two leaves
     // notes that do not describe the text, which the next run redoes.
@@ -1236,11 +1236,7 @@ mod tests {
     }
 
     fn job(size: u64) -> Job {
-        Job {
-            path: PathBuf::from("x"),
-            rel: PathBuf::from("x"),
-            size,
-        }
+        Job::file(Path::new("x"), size)
     }
 
     /// Every file under `dir`, by relative path, with its bytes.
@@ -1248,7 +1244,7 @@ mod tests {
         let mut found = Vec::new();
         let jobs = collect(&[dir.to_path_buf()], None, false, &mut Vec::new()).jobs;
         for j in jobs {
-            let bytes = fs::read(&j.path).unwrap();
+            let bytes = fs::read(j.path()).unwrap();
             found.push((j.rel, bytes));
         }
         found

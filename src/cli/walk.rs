@@ -7,8 +7,10 @@
 //! back to one of its own ancestors (a loop) is reported and skipped
 //! (walkdir detects it); a link to nothing is reported.
 
+use std::borrow::Cow;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use walkdir::WalkDir;
 
@@ -16,12 +18,38 @@ use crate::Failure;
 
 /// One input file of a run.
 pub(crate) struct Job {
-    /// The file.
-    pub path: PathBuf,
+    /// The folder it was found in (shared by every file found there), or,
+    /// for a file given as an argument, the file itself. (Not each file's
+    /// whole path: a million files found in one folder hold its name once,
+    /// about 50 MB less.)
+    base: Arc<Path>,
+    /// Whether `base` is a folder that `rel` is under.
+    walked: bool,
     /// Its path relative to the input root (for the output name and the notes header).
     pub rel: PathBuf,
     /// Its size, for the progress bar.
     pub size: u64,
+}
+
+impl Job {
+    /// A file given as an argument: its output name is its file name.
+    pub(crate) fn file(path: &Path, size: u64) -> Job {
+        Job {
+            base: Arc::from(path),
+            walked: false,
+            rel: PathBuf::from(path.file_name().unwrap_or(path.as_os_str())),
+            size,
+        }
+    }
+
+    /// The file.
+    pub(crate) fn path(&self) -> Cow<'_, Path> {
+        if self.walked {
+            Cow::Owned(self.base.join(&self.rel))
+        } else {
+            Cow::Borrowed(&self.base)
+        }
+    }
 }
 
 /// The files of a run, and what was passed over.
@@ -45,11 +73,7 @@ pub(crate) fn collect(
     for root in paths {
         match fs::metadata(root) {
             Ok(m) if m.is_dir() => walk(root, skip.as_deref(), follow, &mut found, failures),
-            Ok(m) => found.jobs.push(Job {
-                path: root.clone(),
-                rel: PathBuf::from(root.file_name().unwrap_or(root.as_os_str())),
-                size: m.len(),
-            }),
+            Ok(m) => found.jobs.push(Job::file(root, m.len())),
             Err(e) => failures.push(Failure::new(root, e)),
         }
     }
@@ -63,6 +87,7 @@ fn walk(
     found: &mut Found,
     failures: &mut Vec<Failure>,
 ) {
+    let base: Arc<Path> = Arc::from(root);
     let mut it = WalkDir::new(root)
         .follow_links(follow)
         .sort_by_file_name()
@@ -96,10 +121,20 @@ fn walk(
             // Only reached without --follow (with it, walkdir reports the target's type).
             found.links_skipped += 1;
         } else if ft.is_file() {
-            let path = entry.path().to_path_buf();
-            let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
             let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
-            found.jobs.push(Job { path, rel, size });
+            found.jobs.push(match entry.path().strip_prefix(root) {
+                Ok(rel) => Job {
+                    base: Arc::clone(&base),
+                    walked: true,
+                    rel: rel.to_path_buf(),
+                    size,
+                },
+                // Not under the root (walkdir never gives one): its whole path.
+                Err(_) => Job {
+                    rel: entry.path().to_path_buf(),
+                    ..Job::file(entry.path(), size)
+                },
+            });
         }
         // Sockets, fifos and devices inside a folder are not text files: passed over.
     }
