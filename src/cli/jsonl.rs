@@ -1069,24 +1069,12 @@ mod tests {
     }
 
     /// Runs `batches(count)` through a [`Reorder`] in the order `arrival`,
-    /// spilling those that `spill` picks, into files in a new folder;
-    /// returns (output, notes, attributes, rejects, bad reports, written
-    /// (records, bytes) per batch, peak spill bytes, spill bytes left).
+    /// spilling those that `spill` picks, into `file` if given, else into
+    /// files in `spill_dir` or a new folder; returns (output, notes,
+    /// attributes, rejects, bad reports, written (records, bytes) per
+    /// batch, peak spill bytes, spill bytes left, whether spilling broke
+    /// (a write to the file failed)).
     fn reorder(
-        count: usize,
-        arrival: &[usize],
-        spill: impl Fn(usize) -> bool,
-        spill_dir: Option<&Path>,
-        max: u64,
-    ) -> (Vec<String>, Vec<(usize, usize)>, u64, u64) {
-        let (texts, written, peak, end, _) =
-            reorder_with(count, arrival, spill, spill_dir, max, None);
-        (texts, written, peak, end)
-    }
-
-    /// [`reorder`], spilling into `file` if given, and also telling
-    /// whether spilling broke (a write to the file failed).
-    fn reorder_with(
         count: usize,
         arrival: &[usize],
         spill: impl Fn(usize) -> bool,
@@ -1169,6 +1157,14 @@ mod tests {
         )
     }
 
+    /// What `count` batches written in order give, and the arrival order
+    /// with the first batch last (a long record).
+    fn in_order_and_late_first(count: usize) -> (Vec<String>, Vec<usize>) {
+        let in_order: Vec<usize> = (0..count).collect();
+        let want = reorder(count, &in_order, |_| false, None, 0, None).0;
+        (want, (1..count).chain([0]).collect())
+    }
+
     /// A disk that fills up in the middle of a spill: the spill file (a
     /// memfd sealed against growing, so writes past its size fail as on a
     /// full disk) takes the first batches, then refuses one. That batch
@@ -1179,10 +1175,9 @@ mod tests {
     fn a_spill_file_that_fills_up_midway_loses_nothing() {
         use rustix::fs::{MemfdFlags, SealFlags};
         let count = 12;
-        let want = reorder(count, &(0..count).collect::<Vec<_>>(), |_| false, None, 0).0;
-        let late_first: Vec<usize> = (1..count).chain([0]).collect();
+        let (want, late_first) = in_order_and_late_first(count);
         // Everything behind batch 0, spilled with room: how many bytes.
-        let (_, _, all, _) = reorder(count, &late_first, |_| true, None, SPILL_MAX);
+        let (_, _, all, _, _) = reorder(count, &late_first, |_| true, None, SPILL_MAX, None);
         for room in [1, all / 3, all / 2, all - 1] {
             let fd = rustix::fs::memfd_create("mend-spill-test", MemfdFlags::ALLOW_SEALING)
                 .expect("memfd");
@@ -1190,7 +1185,7 @@ mod tests {
             file.set_len(room).expect("size");
             rustix::fs::fcntl_add_seals(&file, SealFlags::GROW).expect("seal");
             let (got, _, peak, _, broken) =
-                reorder_with(count, &late_first, |_| true, None, SPILL_MAX, Some(file));
+                reorder(count, &late_first, |_| true, None, SPILL_MAX, Some(file));
             assert_eq!(got, want, "room {room}");
             assert!(broken, "room {room}: the file filled up");
             assert!(peak <= room, "room {room}: {peak} bytes spilled");
@@ -1200,7 +1195,7 @@ mod tests {
         }
         // Negative: with room for everything, nothing breaks.
         let (got, _, peak, _, broken) =
-            reorder_with(count, &late_first, |_| true, None, SPILL_MAX, None);
+            reorder(count, &late_first, |_| true, None, SPILL_MAX, None);
         assert_eq!((got, peak, broken), (want, all, false));
     }
 
@@ -1208,7 +1203,8 @@ mod tests {
     fn batches_are_written_in_order_from_memory_or_spill_file() {
         let count = 12;
         let in_order: Vec<usize> = (0..count).collect();
-        let (want, want_batches, peak, _) = reorder(count, &in_order, |_| true, None, SPILL_MAX);
+        let (want, want_batches, peak, _, _) =
+            reorder(count, &in_order, |_| true, None, SPILL_MAX, None);
         // In order, nothing waits, so nothing is spilled.
         assert_eq!(peak, 0);
         assert!(want[0].contains("«Путин» 11\n") && want[3].contains("raw line 22\n"));
@@ -1219,27 +1215,28 @@ mod tests {
         let shuffled = [3, 1, 2, 0, 7, 5, 6, 4, 11, 9, 10, 8];
         for arrival in [&late_first[..], &shuffled, &in_order] {
             for pick in [|i: usize| i % 2 == 1, |_| true, |_| false] {
-                let (got, got_batches, _, left) = reorder(count, arrival, pick, None, SPILL_MAX);
+                let (got, got_batches, _, left, _) =
+                    reorder(count, arrival, pick, None, SPILL_MAX, None);
                 assert_eq!(got, want, "arrival {arrival:?}");
                 assert_eq!(got_batches, want_batches);
                 assert_eq!(left, 0, "the spill file is emptied once read");
             }
         }
-        let (_, _, peak, _) = reorder(count, &late_first, |_| true, None, SPILL_MAX);
+        let (_, _, peak, _, _) = reorder(count, &late_first, |_| true, None, SPILL_MAX, None);
         assert!(peak > 0, "batches behind the first were spilled");
     }
 
     #[test]
     fn without_room_or_a_folder_batches_wait_in_memory() {
         let count = 8;
-        let want = reorder(count, &(0..count).collect::<Vec<_>>(), |_| false, None, 0).0;
-        let late_first: Vec<usize> = (1..count).chain([0]).collect();
+        let (want, late_first) = in_order_and_late_first(count);
         // No room in the file: kept in memory, same output.
-        let (got, _, peak, _) = reorder(count, &late_first, |_| true, None, 0);
+        let (got, _, peak, _, _) = reorder(count, &late_first, |_| true, None, 0, None);
         assert_eq!((got, peak), (want.clone(), 0));
         // A folder that is not there: the file cannot be made.
         let gone = Path::new("/nonexistent/mend-spill");
-        let (got, _, peak, _) = reorder(count, &late_first, |_| true, Some(gone), SPILL_MAX);
+        let (got, _, peak, _, _) =
+            reorder(count, &late_first, |_| true, Some(gone), SPILL_MAX, None);
         assert_eq!((got, peak), (want, 0));
     }
 
