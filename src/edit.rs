@@ -347,7 +347,7 @@ pub(crate) fn keep_buffer(mut buf: String) {
 /// what the next large document would take first.
 pub(crate) fn keep_buffers_for(len: Option<usize>) {
     BUFFERS.with_borrow_mut(|kept| match len {
-        Some(len) => kept.retain(|b| b.capacity() <= (4 * len).max(1 << 20)),
+        Some(len) => kept.retain(|b| !too_big_to_keep(b.capacity(), len)),
         None => {
             if let Some(i) = (0..kept.len()).max_by_key(|&i| kept[i].capacity()) {
                 let largest = kept.swap_remove(i);
@@ -356,6 +356,15 @@ pub(crate) fn keep_buffers_for(len: Option<usize>) {
             }
         }
     });
+}
+
+/// Whether a buffer of `capacity` bytes, kept by a thread from an earlier
+/// document, is too big to keep for a document of `len` bytes: over four
+/// times its size and over 1 MB. A thread that moves on from a long
+/// document to short ones gives the long one's pages back, so that another
+/// thread's long document does not meet them in the peak.
+pub(crate) fn too_big_to_keep(capacity: usize, len: usize) -> bool {
+    capacity > (4 * len).max(1 << 20)
 }
 
 /// Maps positions in a stage's output back to its input, from the stage's

@@ -917,6 +917,12 @@ static KIE: LazyLock<memchr::memmem::Finder<'static>> =
 static KELVIN: LazyLock<memchr::memmem::Finder<'static>> =
     LazyLock::new(|| memchr::memmem::Finder::new("\u{212A}"));
 
+thread_local! {
+    /// [`mark_keys`]'s lowercased copy of the text, reused from document
+    /// to document.
+    static LOWER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Sets each line's [`Line::keys`], in the text lowercased: one keyword
 /// scan of each run of lines of at most [`KEYED_WORDS`] words, and in
 /// longer lines of at most [`COOKIE_WORDS`], only `cookie` (the one rule
@@ -924,10 +930,12 @@ static KELVIN: LazyLock<memchr::memmem::Finder<'static>> =
 /// with U+212A (which `(?i)` folds to `k`, so that [`COOKIES`] can match
 /// without `cookie`) gets the whole scan. Longer lines get no keys.
 fn mark_keys(text: &str, lines: &mut [Line<'_>]) {
-    thread_local! {
-        static LOWER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
     LOWER.with_borrow_mut(|lower| {
+        // A long document's copy is not held while this thread cleans
+        // short ones (the same rule as the pipeline's kept buffers).
+        if crate::edit::too_big_to_keep(lower.capacity(), text.len()) {
+            *lower = Vec::new();
+        }
         lower.clear();
         lower.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
         let mut i = 0;
@@ -2197,6 +2205,22 @@ mod tests {
     fn kept(line: &str) -> bool {
         let text = format!("Headline of the story\n\n{}{line}\n\n{}", body(3), body(2));
         run(&text).0.contains(line)
+    }
+
+    /// The lowercased copy of a long document is not held while the
+    /// thread goes on with short ones (it was 20 MB for the whole run).
+    #[test]
+    fn a_long_documents_lowercased_copy_is_given_back() {
+        let long = format!("{}\n\nSubscribe to our newsletter\n", body(2)).repeat(8_500);
+        assert!(long.len() > 2 << 20);
+        run(&long);
+        let held = || LOWER.with_borrow(Vec::capacity);
+        assert!(held() >= long.len());
+        // Negative: a document a quarter of its size or more keeps it.
+        run(&long[..long.len() / 3]);
+        assert!(held() >= long.len());
+        run(&body(3));
+        assert!(held() < 1 << 20, "{} bytes held", held());
     }
 
     #[test]
