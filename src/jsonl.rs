@@ -206,7 +206,7 @@ pub fn clean_parsed(pipeline: &Pipeline, parsed: Parsed, opts: &Options) -> Outp
         .and_then(|(_, v)| v.as_deref())
         .unwrap_or("null");
 
-    // Built as bytes, each JSON string written in place by serde_json.
+    // Built as bytes, each JSON string written in place (`push_json_str`).
     let others: usize = fields.iter().flat_map(|f| &f.1).map(|v| v.len() + 8).sum();
     let mut record: Vec<u8> = Vec::with_capacity(cleaned.text.len() * 9 / 8 + others + 64);
     let push_json = crate::notes::push_json_str;

@@ -329,7 +329,7 @@ pub(crate) fn push_notes_array(out: &mut Vec<u8>, notes: &[Note]) {
 }
 
 /// Appends `s` to `out` as a JSON string literal, byte for byte as
-/// `serde_json::to_writer` writes it (tested against it): `"` and `\\`
+/// `serde_json::to_writer` writes it (tested against it): `"` and `\`
 /// escaped, `\n`, `\r`, `\t`, `\u{8}` and `\u{c}` by their short escapes,
 /// other control characters below U+0020 as `\u00XX` (lowercase hex),
 /// everything else (DEL, non-ASCII) as it is.
@@ -389,7 +389,7 @@ pub(crate) fn push_json_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-/// The high bit of each byte of `w` that JSON must escape: `"`, `\\` or
+/// The high bit of each byte of `w` that JSON must escape: `"`, `\` or
 /// below 0x20. Exact per byte (no carry crosses a byte: each sum is of
 /// seven-bit values), so the lowest set bit is the first such byte of a
 /// little-endian word.
