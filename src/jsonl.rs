@@ -15,6 +15,7 @@
 //! ```
 
 use std::fmt;
+use std::io::{self, Write};
 
 use indexmap::IndexMap;
 use serde_json::value::RawValue;
@@ -192,10 +193,168 @@ pub fn clean_record(
 
 /// Cleans the text of a record read by [`parse`] and builds its output.
 pub fn clean_parsed(pipeline: &Pipeline, parsed: Parsed, opts: &Options) -> Output {
+    let Unwritten {
+        record,
+        notes,
+        attributes,
+        mut cleaned,
+    } = clean_unwritten(pipeline, parsed, opts);
+    let mut line = Vec::new();
+    record.push_to(&mut line);
+    cleaned.text = record.text;
+    Output {
+        record: into_string(line),
+        notes,
+        attributes,
+        cleaned,
+    }
+}
+
+/// A cleaned record whose JSON line is not yet written ([`clean_unwritten`]):
+/// its fields as read, the cleaned text for the text field, and its notes
+/// for a `mend` field ([`NotesMode::Inline`]). It is written straight into
+/// a writer's buffer, a piece at a time ([`Record::write_line`]), or into
+/// memory ([`Record::push_to`]). `mend clean --format jsonl` writes it on
+/// its writer thread: the workers do not build each record a second time,
+/// in a buffer of its size (for a long record, fresh pages), only to have
+/// it copied out (issue 6: building, checking and copying the records took
+/// 12% of a one-thread run's user time).
+#[derive(Debug)]
+pub struct Record {
+    /// Every field in input order: its name, and its raw JSON, or `None`
+    /// for the text field.
+    fields: Vec<(String, Option<String>)>,
+    /// The cleaned text.
+    text: String,
+    /// With [`NotesMode::Inline`]: the record's notes as a JSON array.
+    inline_notes: Option<String>,
+}
+
+/// A cleaned record ([`clean_unwritten`]): what [`Output`] holds, with the
+/// record's line not yet written and the cleaned text in the record.
+#[derive(Debug)]
+pub struct Unwritten {
+    /// The record, to be written.
+    pub record: Record,
+    /// With [`NotesMode::Line`]: `{"id":...,"edits":[...]}`.
+    pub notes: Option<String>,
+    /// With `attributes`: as [`Output::attributes`].
+    pub attributes: Option<String>,
+    /// The edits made; its text is empty (it is in `record`).
+    pub cleaned: Cleaned,
+}
+
+/// How many bytes [`Record::write_line`] gathers before it writes them:
+/// as many as `mend`'s output buffer holds, so that a long record's
+/// pieces go past that buffer to the file, not through it.
+const FLUSH_AT: usize = 1 << 20;
+
+impl Record {
+    /// The cleaned text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// About the length of the record's JSON line: enough for the text
+    /// with some escapes.
+    fn len_hint(&self) -> usize {
+        let others: usize = self
+            .fields
+            .iter()
+            .map(|(k, v)| k.len() + v.as_ref().map_or(0, String::len) + 4)
+            .sum();
+        let notes = self.inline_notes.as_ref().map_or(0, |n| n.len() + 20);
+        self.text.len() * 9 / 8 + others + notes + 8
+    }
+
+    /// Appends the record's JSON line, without its newline, to `out`.
+    pub fn push_to(&self, out: &mut Vec<u8>) {
+        out.reserve(self.len_hint());
+        // Nothing is written out, so nothing can fail.
+        let _ = self.build(out, |_| Ok(()));
+    }
+
+    /// Writes the record's JSON line and its newline to `w`, built in
+    /// `buf` (emptied first; kept by the caller from one record to the
+    /// next) in pieces of about 1 MB, however long the text.
+    pub fn write_line<W: Write + ?Sized>(&self, w: &mut W, buf: &mut Vec<u8>) -> io::Result<()> {
+        buf.clear();
+        self.build(buf, |b| {
+            w.write_all(b)?;
+            b.clear();
+            Ok(())
+        })?;
+        buf.push(b'\n');
+        w.write_all(buf)
+    }
+
+    /// Builds the record's JSON line in `buf`, and hands `buf` to `flush`
+    /// whenever it holds [`FLUSH_AT`] bytes or more, within a long text
+    /// too. What is left at the end is not flushed.
+    fn build(
+        &self,
+        buf: &mut Vec<u8>,
+        mut flush: impl FnMut(&mut Vec<u8>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let push_json = notes::push_json_str;
+        buf.push(b'{');
+        let mut first = true;
+        for (k, v) in &self.fields {
+            if self.inline_notes.is_some() && k == "mend" {
+                continue; // replaced below
+            }
+            if !first {
+                buf.push(b',');
+            }
+            first = false;
+            push_json(buf, k);
+            buf.push(b':');
+            match v {
+                None => {
+                    buf.push(b'"');
+                    let mut rest = self.text.as_str();
+                    while !rest.is_empty() {
+                        let mut cut = rest.len().min(FLUSH_AT);
+                        while !rest.is_char_boundary(cut) {
+                            cut -= 1;
+                        }
+                        let (piece, tail) = rest.split_at(cut);
+                        notes::push_json_body(buf, piece);
+                        if buf.len() >= FLUSH_AT {
+                            flush(buf)?;
+                        }
+                        rest = tail;
+                    }
+                    buf.push(b'"');
+                }
+                Some(raw) => buf.extend_from_slice(raw.as_bytes()),
+            }
+            if buf.len() >= FLUSH_AT {
+                flush(buf)?;
+            }
+        }
+        if let Some(n) = &self.inline_notes {
+            if !first {
+                buf.push(b',');
+            }
+            buf.extend_from_slice(b"\"mend\":{\"edits\":");
+            buf.extend_from_slice(n.as_bytes());
+            buf.push(b'}');
+        }
+        buf.push(b'}');
+        Ok(())
+    }
+}
+
+/// Cleans the text of a record read by [`parse`] and makes its notes and
+/// attributes lines; the record's own line is written later
+/// ([`Record::write_line`]). [`clean_parsed`] is this, with the line
+/// built in memory.
+pub fn clean_unwritten(pipeline: &Pipeline, parsed: Parsed, opts: &Options) -> Unwritten {
     let Parsed { fields, text } = parsed;
     // The input text is needed again only for attributes; otherwise it is
     // handed over, and a large record is not held beside its texts.
-    let (cleaned, text) = if opts.attributes {
+    let (mut cleaned, text) = if opts.attributes {
         (pipeline.clean_str(&text), Some(text))
     } else {
         (pipeline.clean_string(text), None)
@@ -205,51 +364,28 @@ pub fn clean_parsed(pipeline: &Pipeline, parsed: Parsed, opts: &Options) -> Outp
         .find(|(k, _)| k == "id")
         .and_then(|(_, v)| v.as_deref())
         .unwrap_or("null");
-
-    // Built as bytes, each JSON string written in place (`push_json_str`).
-    let others: usize = fields.iter().flat_map(|f| &f.1).map(|v| v.len() + 8).sum();
-    let mut record: Vec<u8> = Vec::with_capacity(cleaned.text.len() * 9 / 8 + others + 64);
-    let push_json = crate::notes::push_json_str;
-    record.push(b'{');
-    let mut first = true;
-    for (k, v) in &fields {
-        if opts.notes == NotesMode::Inline && k == "mend" {
-            continue; // replaced below
-        }
-        if !first {
-            record.push(b',');
-        }
-        first = false;
-        push_json(&mut record, k);
-        record.push(b':');
-        match v {
-            None => push_json(&mut record, &cleaned.text),
-            Some(raw) => record.extend_from_slice(raw.as_bytes()),
-        }
-    }
-    if opts.notes == NotesMode::Inline {
-        if !first {
-            record.push(b',');
-        }
-        record.extend_from_slice(b"\"mend\":{\"edits\":");
-        crate::notes::push_notes_array(&mut record, &cleaned.edits);
-        record.push(b'}');
-    }
-    record.push(b'}');
-    let record = into_string(record);
-
+    let inline_notes = (opts.notes == NotesMode::Inline).then(|| {
+        let mut array = Vec::with_capacity(2 + cleaned.edits.len() * 160);
+        notes::push_notes_array(&mut array, &cleaned.edits);
+        into_string(array)
+    });
     let notes = (opts.notes == NotesMode::Line).then(|| {
         let mut line = Vec::with_capacity(64 + cleaned.edits.len() * 160);
         line.extend_from_slice(b"{\"id\":");
         line.extend_from_slice(id.as_bytes());
         line.extend_from_slice(b",\"edits\":");
-        crate::notes::push_notes_array(&mut line, &cleaned.edits);
+        notes::push_notes_array(&mut line, &cleaned.edits);
         line.push(b'}');
         into_string(line)
     });
     let attributes = text.map(|text| attributes_line(id, &text, &cleaned, pipeline));
-    Output {
-        record,
+    let text = std::mem::take(&mut cleaned.text);
+    Unwritten {
+        record: Record {
+            fields,
+            text,
+            inline_notes,
+        },
         notes,
         attributes,
         cleaned,
@@ -397,6 +533,66 @@ mod tests {
                 proptest::prop_assert_eq!(json_string(&made), None);
             }
         }
+    }
+
+    /// A writer that keeps what it is given, call by call.
+    #[derive(Default)]
+    struct Calls(Vec<Vec<u8>>);
+
+    impl Write for Calls {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.push(b.to_vec());
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_long_record_is_written_in_pieces_that_make_the_line_built_in_memory() {
+        // Two-byte, three-byte and four-byte characters across each place
+        // the text is cut (every FLUSH_AT bytes, moved back to a character
+        // boundary), and escapes among them.
+        let unit = "ab\"c\nЖ€😀\u{1}\t".repeat(3);
+        let text = unit.repeat(2 * FLUSH_AT / unit.len() + 7);
+        let record = Record {
+            fields: vec![
+                ("id".to_owned(), Some(r#""d\\1""#.to_owned())),
+                ("text".to_owned(), None),
+                ("n".to_owned(), Some("[1, 2]".to_owned())),
+            ],
+            text: text.clone(),
+            inline_notes: Some("[]".to_owned()),
+        };
+        let mut whole = Vec::new();
+        record.push_to(&mut whole);
+        whole.push(b'\n');
+        let (mut calls, mut buf) = (Calls::default(), Vec::new());
+        record.write_line(&mut calls, &mut buf).expect("writes");
+        assert!(calls.0.len() > 2, "{} writes", calls.0.len());
+        // Each piece is the text of at most FLUSH_AT bytes escaped (at
+        // most six bytes for one) after less than FLUSH_AT bytes.
+        assert!(calls.0.iter().all(|c| c.len() < 7 * FLUSH_AT));
+        assert_eq!(calls.0.concat(), whole);
+        // And the line is the JSON of the record.
+        let v: serde_json::Value = serde_json::from_slice(&whole).expect("JSON");
+        assert_eq!(v["text"].as_str(), Some(text.as_str()));
+        assert_eq!(v["id"], "d\\1");
+        assert_eq!(v["n"], serde_json::json!([1, 2]));
+        assert_eq!(v["mend"], serde_json::json!({"edits": []}));
+
+        // A short record: one write, the same bytes as in memory.
+        let short = Record {
+            fields: vec![("text".to_owned(), None)],
+            text: "a\"b".to_owned(),
+            inline_notes: None,
+        };
+        let (mut calls, mut line) = (Calls::default(), Vec::new());
+        short.write_line(&mut calls, &mut buf).expect("writes");
+        short.push_to(&mut line);
+        assert_eq!(calls.0, vec![b"{\"text\":\"a\\\"b\"}\n".to_vec()]);
+        assert_eq!(line, br#"{"text":"a\"b"}"#);
     }
 
     #[test]

@@ -337,10 +337,20 @@ pub(crate) fn push_notes_array(out: &mut Vec<u8>, notes: &[Note]) {
 /// serde_json looks at each byte in turn; this looks at eight bytes at a
 /// time ([`escape_mask`]): text rarely needs an escape.
 pub(crate) fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    push_json_body(out, s);
+    out.push(b'"');
+}
+
+/// Appends `s` to `out` escaped as in a JSON string literal, without the
+/// quotes around it ([`push_json_str`]). Escaping goes byte by byte and
+/// never touches a byte of a multi-byte character, so a text may be
+/// written in pieces split anywhere: the pieces' escapes make the whole's.
+pub(crate) fn push_json_body(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
-    out.reserve(bytes.len() + 2);
-    out.push(b'"');
+    out.reserve(bytes.len());
     // `bytes[run..i]` needs no escape and is not yet copied.
     let (mut run, mut i) = (0, 0);
     while i < bytes.len() {
@@ -386,7 +396,6 @@ pub(crate) fn push_json_str(out: &mut Vec<u8>, s: &str) {
         run = i;
     }
     out.extend_from_slice(&bytes[run..]);
-    out.push(b'"');
 }
 
 /// The high bit of each byte of `w` that JSON must escape: `"`, `\` or
@@ -717,6 +726,30 @@ mod tests {
             let mut out = Vec::new();
             push_json_str(&mut out, &s);
             proptest::prop_assert_eq!(out, serde_json::to_vec(&s).expect("serializes"));
+        }
+
+        /// A text escaped in pieces, cut at any character boundaries, is
+        /// the text escaped whole (a long JSON-lines record is written so).
+        #[test]
+        fn json_strings_escape_alike_in_pieces(
+            s in "(\\PC|[\\x00-\\x1f\"\\\\\\x7f\u{2028}]){0,40}",
+            cuts in proptest::collection::vec(0usize..200, 0..4),
+        ) {
+            let mut cuts: Vec<usize> = cuts
+                .into_iter()
+                .filter(|&c| c <= s.len() && s.is_char_boundary(c))
+                .collect();
+            cuts.sort_unstable();
+            let mut pieces = vec![b'"'];
+            let mut from = 0;
+            for cut in cuts.into_iter().chain([s.len()]) {
+                push_json_body(&mut pieces, &s[from..cut]);
+                from = cut;
+            }
+            pieces.push(b'"');
+            let mut whole = Vec::new();
+            push_json_str(&mut whole, &s);
+            proptest::prop_assert_eq!(pieces, whole);
         }
     }
 

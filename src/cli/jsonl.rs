@@ -30,7 +30,7 @@ const BATCH_RECORDS: usize = 4096;
 const BATCH_BYTES: usize = 2 << 20;
 
 /// One record's output lines: the record, its notes, its attributes.
-type Lines = (String, Option<String>, Option<String>);
+type Lines = (jsonl::Record, Option<String>, Option<String>);
 
 /// Where one shard's outputs go, and how long a record may be.
 pub(crate) struct Targets {
@@ -201,6 +201,17 @@ impl Sink {
         w.write_all(b"\n")
     }
 
+    /// Writes a record's line, built in `buf` ([`jsonl::Record::write_line`]).
+    fn write_record(&mut self, record: &jsonl::Record, buf: &mut Vec<u8>) -> io::Result<()> {
+        match self.inner.as_mut() {
+            None => Ok(()),
+            Some(Enc::Stdout(w)) => record.write_line(w, buf),
+            Some(Enc::Plain(w)) => record.write_line(w, buf),
+            Some(Enc::Gz(w)) => record.write_line(w, buf),
+            Some(Enc::Zst(w)) => record.write_line(w, buf),
+        }
+    }
+
     /// Flushes (and finishes compression), then puts the file in place.
     /// A sink dropped without `finish` leaves no file.
     pub(crate) fn finish(mut self) -> io::Result<()> {
@@ -261,19 +272,24 @@ struct Sinks<'a> {
     name: &'a Path,
     bad: &'a AtomicUsize,
     report: &'a (dyn Fn(&Failure) + Sync),
+    /// Where each record's line is built on its way to `out`.
+    buf: Vec<u8>,
 }
 
 impl Sinks<'_> {
-    /// Writes a good record's lines.
+    /// Writes a good record's lines (its record line already written if
+    /// `record` is `None`).
     fn good(
         &mut self,
-        record: &[u8],
+        record: Option<&[u8]>,
         note: Option<&[u8]>,
         attr: Option<&[u8]>,
     ) -> Result<(), Failure> {
-        self.out
-            .write_line(record)
-            .map_err(|e| Failure::new(&self.out_name, e))?;
+        if let Some(record) = record {
+            self.out
+                .write_line(record)
+                .map_err(|e| Failure::new(&self.out_name, e))?;
+        }
         if let (Some(s), Some(l)) = (self.notes.as_mut(), note) {
             s.write_line(l)
                 .map_err(|e| Failure::new(Path::new("notes"), e))?;
@@ -303,11 +319,17 @@ impl Sinks<'_> {
     fn done(&mut self, done: Done) -> Result<(), Failure> {
         for (n, r) in done.results {
             match r {
-                Ok((record, note, attr)) => self.good(
-                    record.as_bytes(),
-                    note.as_deref().map(str::as_bytes),
-                    attr.as_deref().map(str::as_bytes),
-                )?,
+                Ok((record, note, attr)) => {
+                    let mut buf = std::mem::take(&mut self.buf);
+                    let written = self.out.write_record(&record, &mut buf);
+                    self.buf = buf;
+                    written.map_err(|e| Failure::new(&self.out_name, e))?;
+                    self.good(
+                        None,
+                        note.as_deref().map(str::as_bytes),
+                        attr.as_deref().map(str::as_bytes),
+                    )?;
+                }
                 Err((msg, line)) => self.bad(n, msg, &line)?,
             }
         }
@@ -448,10 +470,10 @@ impl Reorder {
             match r {
                 Ok((record, note, attr)) => {
                     let mut lens = [ABSENT; 3];
-                    for (len, s) in
-                        lens.iter_mut()
-                            .zip([Some(record), note.as_ref(), attr.as_ref()])
-                    {
+                    let start = buf.len();
+                    record.push_to(&mut buf);
+                    lens[0] = buf.len() - start;
+                    for (len, s) in lens[1..].iter_mut().zip([note, attr]) {
                         if let Some(s) = s {
                             buf.extend_from_slice(s.as_bytes());
                             *len = s.len();
@@ -530,7 +552,7 @@ impl Reorder {
                 Ok([record, note, attr]) => {
                     let record = take(*record).unwrap_or_default();
                     let (note, attr) = (take(*note), take(*attr));
-                    sinks.good(record, note, attr)?;
+                    sinks.good(Some(record), note, attr)?;
                 }
                 Err((msg, len)) => {
                     let line = take(*len).unwrap_or_default();
@@ -816,7 +838,7 @@ fn clean_batch(pipeline: &Pipeline, batch: Batch, opts: &Options, totals: &Total
                     // The line is not needed once read: a large record is
                     // not held twice while it is cleaned.
                     drop(line);
-                    let o = jsonl::clean_parsed(pipeline, parsed, opts);
+                    let o = jsonl::clean_unwritten(pipeline, parsed, opts);
                     totals.add(&o.cleaned);
                     (n, Ok((o.record, o.notes, o.attributes)))
                 }
@@ -895,6 +917,7 @@ pub(crate) fn run(
         name: &name,
         bad: &bad,
         report,
+        buf: Vec::new(),
     };
     // Spilled batches go beside the output (same file system), or to the
     // temp folder when the output is stdout.
@@ -1046,6 +1069,17 @@ mod tests {
         assert_eq!(out, zeros);
     }
 
+    /// The record of a JSON line, cleaned by decode alone (so as it is).
+    fn record(line: &str) -> jsonl::Record {
+        let config = mend::Config {
+            stages: [mend::Stage::Decode].into_iter().collect(),
+            ..crate::Config::default()
+        };
+        let opts = jsonl::Options::default();
+        let parsed = jsonl::parse(line, &opts).expect("parses");
+        jsonl::clean_unwritten(&Pipeline::new(config), parsed, &opts).record
+    }
+
     /// Cleaned batches `0..count`: records of varied shape (with and
     /// without notes and attributes, empty, non-ASCII) and a bad one.
     fn batches(count: usize) -> Vec<Done> {
@@ -1055,10 +1089,22 @@ mod tests {
                     .map(|r| {
                         let n = b * 10 + r;
                         let lines = match r {
-                            0 => Ok((format!("{{\"id\":{n}}}"), Some(format!("n{n}")), None)),
-                            1 => Ok((format!("«Путин» {n}"), None, Some(format!("a{n}")))),
+                            0 => Ok((
+                                record(&format!("{{\"id\":{n},\"text\":\"\"}}")),
+                                Some(format!("n{n}")),
+                                None,
+                            )),
+                            1 => Ok((
+                                record(&format!("{{\"text\":\"«Путин» {n}\"}}")),
+                                None,
+                                Some(format!("a{n}")),
+                            )),
                             2 => Err((format!("bad {n}"), format!("raw line {n}").into_bytes())),
-                            _ => Ok((String::new(), Some(String::new()), Some("x".repeat(n)))),
+                            _ => Ok((
+                                record(r#"{"text":""}"#),
+                                Some(String::new()),
+                                Some("x".repeat(n)),
+                            )),
                         };
                         (n, lines)
                     })
@@ -1107,6 +1153,7 @@ mod tests {
             name: Path::new("in.jsonl"),
             bad: &bad,
             report: &report,
+            buf: Vec::new(),
         };
         let mut order = Reorder::new(spill_dir.unwrap_or(dir.path()).to_path_buf(), max);
         order.file = file;
@@ -1207,7 +1254,9 @@ mod tests {
             reorder(count, &in_order, |_| true, None, SPILL_MAX, None);
         // In order, nothing waits, so nothing is spilled.
         assert_eq!(peak, 0);
-        assert!(want[0].contains("«Путин» 11\n") && want[3].contains("raw line 22\n"));
+        assert!(want[0].contains("{\"text\":\"«Путин» 11\"}\n"));
+        assert!(want[0].contains("{\"id\":10,\"text\":\"\"}\n{\"text\":\"«Путин» 11\"}\n"));
+        assert!(want[3].contains("raw line 22\n"));
         assert!(want[4].contains("in.jsonl:22: bad 22"), "{}", want[4]);
         // The first batch last (a long record), then a few shuffles; every
         // other batch spilled, or all, or none.
