@@ -836,21 +836,6 @@ fn progress_records() -> ProgressBar {
     pb
 }
 
-/// Reads and cleans one input of a run; the notes name it by its path
-/// relative to the input root, so that they do not depend on the working folder.
-fn clean_with_notes(
-    pipeline: &Pipeline,
-    job: &Job,
-    corpus: Option<&Corpus>,
-) -> Result<(Cleaned, String), Failure> {
-    let bytes = read_job(job)?;
-    let cleaned = pipeline
-        .clean_in(&bytes, corpus)
-        .map_err(|e| Failure::new(&job.path(), e))?;
-    let notes = pipeline.notes(&cleaned, &bytes, &rel_name(&job.rel));
-    Ok((cleaned, notes))
-}
-
 /// Cleans one input of a folder run into its two outputs, from the bytes
 /// the counting pass kept of it (see [`corpus_of`]), or else from the file.
 fn clean_job(
@@ -969,13 +954,23 @@ fn cmd_check(args: CheckArgs) -> u8 {
     };
     let mut failures = Vec::new();
     let jobs = collect(&args.paths, Some(&args.output), args.follow, &mut failures).jobs;
-    // Nothing kept: the diffs are made in input order, not the count's.
-    let (corpus, _) = corpus_of(&largest_first(&jobs), &pipeline, 0);
-    // Diffs in input order, whatever the thread count.
-    let results: Vec<Result<Vec<String>, Failure>> = jobs
-        .par_iter()
-        .map(|job| check_job(&pipeline, job, &args.output, corpus.as_ref()))
+    // Checked largest first, as `clean` cleans, with the bytes the count
+    // kept (each input read once, mostly); the diffs are then put back in
+    // input order, whatever the thread count.
+    let mut by_size: Vec<usize> = (0..jobs.len()).collect();
+    by_size.sort_by_key(|&i| std::cmp::Reverse(jobs[i].size));
+    let order: Vec<&Job> = by_size.iter().map(|&i| &jobs[i]).collect();
+    let (corpus, kept) = corpus_of(&order, &pipeline, KEEP_BUDGET);
+    let mut results: Vec<(usize, Result<Vec<String>, Failure>)> = by_size
+        .into_par_iter()
+        .zip(kept)
+        .map(|(i, kept)| {
+            let r = check_job(&pipeline, (&jobs[i], kept), &args.output, corpus.as_ref());
+            (i, r)
+        })
         .collect();
+    results.sort_unstable_by_key(|r| r.0);
+    let results = results.into_iter().map(|r| r.1);
     let mut drift = 0;
     let mut out = io::stdout().lock();
     for r in results {
@@ -1002,54 +997,93 @@ fn cmd_check(args: CheckArgs) -> u8 {
     }
 }
 
+/// Cleans one input of `mend check` (from the bytes the count kept of it,
+/// or else from the file) and compares its two outputs with those in
+/// `dir`: a unified diff for each that would change. A missing output is
+/// a change (its diff is headed "missing"); one that cannot be read, or is
+/// not UTF-8, is an error naming it.
 fn check_job(
     pipeline: &Pipeline,
-    job: &Job,
+    (job, kept): (&Job, Option<Vec<u8>>),
     dir: &Path,
     corpus: Option<&Corpus>,
 ) -> Result<Vec<String>, Failure> {
-    let (cleaned, notes) = clean_with_notes(pipeline, job, corpus)?;
+    let bytes = match kept {
+        Some(bytes) => bytes,
+        None => read_job(job)?,
+    };
+    let cleaned = pipeline
+        .clean_in(&bytes, corpus)
+        .map_err(|e| Failure::new(&job.path(), e))?;
+    let notes = pipeline.notes(&cleaned, &bytes, &rel_name(&job.rel));
+    // Only the two outputs are compared: the input and the edits go first
+    // (a long document's are as large as its outputs).
+    drop(bytes);
+    let text = cleaned.text;
     let (text_path, notes_path) = outputs(dir, &job.rel);
     let mut diffs = Vec::new();
-    for (path, want) in [
-        (&text_path, cleaned.text.as_str()),
-        (&notes_path, notes.as_str()),
-    ] {
-        let have = fs::read_to_string(path).unwrap_or_default();
-        let same = if path == &notes_path {
-            without_version(&have) == without_version(want)
-        } else {
-            have == want
+    for (path, want) in [(&text_path, text.as_str()), (&notes_path, notes.as_str())] {
+        let (have, missing) = match fs::read_to_string(path) {
+            Ok(have) => (have, false),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => (String::new(), true),
+            Err(e) => {
+                return Err(Failure::new(
+                    path,
+                    format!("cannot read it to compare: {e}"),
+                ));
+            }
         };
+        let same = !missing
+            && if path == &notes_path {
+                same_notes(&have, want)
+            } else {
+                have == want
+            };
         if !same {
             let name = path.display().to_string();
-            diffs.push(
-                similar::TextDiff::from_lines(have.as_str(), want)
-                    .unified_diff()
-                    .context_radius(2)
-                    .header(&name, &format!("{name} (now)"))
-                    .to_string(),
-            );
+            let old_name = if missing {
+                format!("{name} (missing)")
+            } else {
+                name.clone()
+            };
+            let new_name = format!("{name} (now)");
+            let mut diff = similar::TextDiff::from_lines(have.as_str(), want)
+                .unified_diff()
+                .context_radius(2)
+                .header(&old_name, &new_name)
+                .to_string();
+            if diff.is_empty() {
+                // A missing file that would be empty: no line differs.
+                diff = format!("--- {old_name}\n+++ {new_name}\n");
+            }
+            diffs.push(diff);
         }
     }
     Ok(diffs)
 }
 
-/// Notes with the header's run metadata blanked (`version`, and the
-/// `corpus` fingerprint, which depends on how lines are hashed): a new mend
-/// version alone is not drift; the text and the edits are what is checked.
-fn without_version(notes: &str) -> String {
-    let (head, rest) = notes.split_once('\n').unwrap_or((notes, ""));
-    match serde_json::from_str::<serde_json::Value>(head) {
-        Ok(mut v) => {
-            if let Some(o) = v.as_object_mut() {
-                o.remove("version");
-                o.remove("corpus");
-            }
-            format!("{v}\n{rest}")
-        }
-        Err(_) => notes.to_owned(),
+/// Whether two notes files say the same, their headers' run metadata left
+/// out (`version`, and the `corpus` fingerprint, which depends on how lines
+/// are hashed): a new mend version alone is not drift; the text and the
+/// edits are what is checked. Compared in place: a long document's notes
+/// are not copied.
+fn same_notes(a: &str, b: &str) -> bool {
+    let (head_a, rest_a) = a.split_once('\n').unwrap_or((a, ""));
+    let (head_b, rest_b) = b.split_once('\n').unwrap_or((b, ""));
+    rest_a == rest_b
+        && (head_a == head_b
+            || matches!((run_blanked(head_a), run_blanked(head_b)), (Some(x), Some(y)) if x == y))
+}
+
+/// A notes header without its run metadata (see [`same_notes`]); `None`
+/// if it is not JSON.
+fn run_blanked(head: &str) -> Option<serde_json::Value> {
+    let mut v = serde_json::from_str::<serde_json::Value>(head).ok()?;
+    if let Some(o) = v.as_object_mut() {
+        o.remove("version");
+        o.remove("corpus");
     }
+    Some(v)
 }
 
 /// Finds a clean file and its notes from either path.
@@ -1505,10 +1539,15 @@ mod tests {
     fn version_is_not_drift() {
         let a = "{\"mend\":\"notes\",\"version\":\"0.1.0\"}\n{\"x\":1}\n";
         let b = "{\"mend\":\"notes\",\"version\":\"0.2.0\"}\n{\"x\":1}\n";
-        assert_eq!(without_version(a), without_version(b));
-        assert_ne!(
-            without_version(a),
-            without_version("{\"mend\":\"notes\"}\n{\"x\":2}\n")
-        );
+        assert!(same_notes(a, b));
+        // The corpus fingerprint is not drift either; anything else is.
+        let c = "{\"mend\":\"notes\",\"corpus\":\"ab\"}\n{\"x\":1}\n";
+        assert!(same_notes(a, c));
+        assert!(!same_notes(a, "{\"mend\":\"notes\"}\n{\"x\":2}\n"));
+        assert!(!same_notes(a, "{\"mend\":\"other\"}\n{\"x\":1}\n"));
+        assert!(!same_notes(a, "{\"mend\":\"notes\"}"));
+        // Headers that are not JSON are compared as they are.
+        assert!(same_notes("x\n{}\n", "x\n{}\n"));
+        assert!(!same_notes("x\n{}\n", "y\n{}\n"));
     }
 }

@@ -124,6 +124,72 @@ fn check_mode_exit_codes_and_diff() {
     );
 }
 
+/// `mend check` on several drifting files: diffs in input order (not the
+/// largest-first order it cleans in) on any thread count; a missing golden
+/// file is drift even where the text now cleans to nothing; a golden file
+/// that cannot be read is an error naming it.
+#[test]
+fn check_reports_drift_in_input_order_and_missing_or_unreadable_goldens() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let raw = tmp.path().join("raw");
+    fs::create_dir(&raw).expect("mkdir");
+    // Sorted by name: a (short), b (long), c (blank: cleans to nothing).
+    fs::write(raw.join("a.txt"), "Short one.\n").expect("write");
+    fs::write(raw.join("b.txt"), "A longer line of text.\n".repeat(50)).expect("write");
+    fs::write(raw.join("c.txt"), " \n\n").expect("write");
+    let out = tmp.path().join("clean");
+    assert!(
+        run(mend().arg("clean").arg(&raw).arg("-o").arg(&out))
+            .status
+            .success()
+    );
+    assert_eq!(fs::read(out.join("c.txt")).expect("c"), b"");
+    let check = |j: &str| {
+        run(mend()
+            .args(["check", "-j", j])
+            .arg(&raw)
+            .arg("-o")
+            .arg(&out))
+    };
+    assert_eq!(check("2").status.code(), Some(0));
+
+    fs::write(out.join("a.txt"), "Short 1.\n").expect("write");
+    fs::write(out.join("b.txt"), "changed\n").expect("write");
+    fs::remove_file(out.join("c.txt")).expect("rm");
+    let mut seen = Vec::new();
+    for j in ["1", "2"] {
+        let o = check(j);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let diff = String::from_utf8_lossy(&o.stdout).into_owned();
+        let at = |s: &str| diff.find(s).unwrap_or_else(|| panic!("{s} in {diff}"));
+        assert!(at("a.txt") < at("b.txt") && at("b.txt") < at("c.txt (missing)"));
+        assert!(diff.contains("+Short one.") && diff.contains("-changed"));
+        assert!(
+            stderr(&o).contains("3 of 3 files would change"),
+            "{}",
+            stderr(&o)
+        );
+        seen.push(diff);
+    }
+    assert_eq!(seen[0], seen[1]);
+
+    // A notes file that is a folder, and one that is not UTF-8: errors.
+    fs::remove_file(out.join("a.notes.jsonl")).expect("rm");
+    fs::create_dir(out.join("a.notes.jsonl")).expect("mkdir");
+    fs::write(out.join("b.notes.jsonl"), b"\xff\xfe").expect("write");
+    let o = check("2");
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("a.notes.jsonl: cannot read it to compare"),
+        "{err}"
+    );
+    assert!(
+        err.contains("b.notes.jsonl: cannot read it to compare"),
+        "{err}"
+    );
+}
+
 #[test]
 fn bad_files_are_reported_and_the_run_goes_on() {
     let (tmp, raw) = fixture();
