@@ -198,7 +198,7 @@ pub fn clean_parsed(pipeline: &Pipeline, parsed: Parsed, opts: &Options) -> Outp
         notes,
         attributes,
         mut cleaned,
-    } = clean_unwritten(pipeline, parsed, opts);
+    } = unwritten(pipeline, parsed, opts, true);
     let mut line = Vec::new();
     record.push_to(&mut line);
     cleaned.text = record.text;
@@ -240,7 +240,9 @@ pub struct Unwritten {
     pub notes: Option<String>,
     /// With `attributes`: as [`Output::attributes`].
     pub attributes: Option<String>,
-    /// The edits made; its text is empty (it is in `record`).
+    /// What cleaning did: its text is empty (it is in `record`), and its
+    /// edits too unless notes or attributes were asked for (see
+    /// [`clean_unwritten`]).
     pub cleaned: Cleaned,
 }
 
@@ -349,15 +351,26 @@ impl Record {
 /// Cleans the text of a record read by [`parse`] and makes its notes and
 /// attributes lines; the record's own line is written later
 /// ([`Record::write_line`]). [`clean_parsed`] is this, with the line
-/// built in memory.
+/// built in memory. When `opts` asks for neither notes nor attributes,
+/// the record is cleaned without notes
+/// ([`Pipeline::clean_string_without_notes`]): [`Unwritten::cleaned`]
+/// then counts the edits but does not hold them.
 pub fn clean_unwritten(pipeline: &Pipeline, parsed: Parsed, opts: &Options) -> Unwritten {
+    unwritten(pipeline, parsed, opts, false)
+}
+
+/// [`clean_unwritten`]; with `all_edits`, the edits are kept even if no
+/// line needs them.
+fn unwritten(pipeline: &Pipeline, parsed: Parsed, opts: &Options, all_edits: bool) -> Unwritten {
     let Parsed { fields, text } = parsed;
     // The input text is needed again only for attributes; otherwise it is
     // handed over, and a large record is not held beside its texts.
     let (mut cleaned, text) = if opts.attributes {
         (pipeline.clean_str(&text), Some(text))
-    } else {
+    } else if all_edits || opts.notes != NotesMode::None {
         (pipeline.clean_string(text), None)
+    } else {
+        (pipeline.clean_string_without_notes(text), None)
     };
     let id = fields
         .iter()
