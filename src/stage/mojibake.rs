@@ -2711,15 +2711,38 @@ fn lossy(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
     lossy_with(text, cx, out, None);
 }
 
-/// [`lossy`], with `dates` the document's dates if already read (tests
-/// pass them read beforehand, as the stage once did for every document
-/// with a run of `?`; `None` reads them only when a run needs them).
-fn lossy_with(
-    text: &str,
-    cx: &Context<'_>,
-    out: &mut Vec<Edit>,
-    mut dates: Option<Vec<(u32, u32, u32, String)>>,
-) {
+/// A date of the document: (day, month, year, as written).
+type Date = (u32, u32, u32, String);
+
+/// The document's dates, as `lossy` reads them.
+enum Dates {
+    /// All of them, read beforehand (as the stage once did for every
+    /// document with a run of `?`; tests).
+    All(Vec<Date>),
+    /// Those of each year asked for, read when first asked ([`year_dates`]).
+    ByYear(Vec<(u32, Vec<Date>)>),
+}
+
+impl Dates {
+    /// The dates of year `year` (written `digits`), in document order.
+    fn of_year(&mut self, text: &str, digits: &str, year: u32) -> Vec<Date> {
+        match self {
+            Dates::All(all) => all.iter().filter(|d| d.2 == year).cloned().collect(),
+            Dates::ByYear(read) => {
+                if let Some((_, v)) = read.iter().find(|(y, _)| *y == year) {
+                    return v.clone();
+                }
+                let v = year_dates(text, digits.as_bytes(), year);
+                read.push((year, v.clone()));
+                v
+            }
+        }
+    }
+}
+
+/// [`lossy`], with the document's dates read beforehand or on demand.
+fn lossy_with(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>, dates: Option<Vec<Date>>) {
+    let mut dates = dates.map_or(Dates::ByYear(Vec::new()), Dates::All);
     let bytes = text.as_bytes();
     // Runs of `?` that are whole words.
     let mut runs: Vec<Range<usize>> = Vec::new();
@@ -2767,7 +2790,8 @@ fn lossy_with(
         a = b + 1;
     }
     // The document's dates are read only when a run is placed like a
-    // month (between a day and a year): most documents with `??` have none.
+    // month (between a day and a year), and only those of its year: most
+    // documents with `??` have none.
     let mut k = 0;
     while k < runs.len() {
         if !keep[k] {
@@ -2802,18 +2826,18 @@ fn lossy_with(
     }
 }
 
-/// The document's numeric dates: (day, month, year, as written), the
-/// matches of [`DOC_DATE`] over the whole text, in order.
+/// The dates of year `year` (written `digits`, four ASCII digits) among
+/// the matches of [`DOC_DATE`] over the whole text, in order.
 ///
-/// The regex runs only over the pieces of text around a separator between
-/// two digits (`1/2`, `1.2`, `1-2`): every match has one. A piece ends at
-/// a cut, a place between two non-digits (the second ASCII): no match
-/// holds both (inside a match, a non-digit has a digit on one side at
-/// least), and no anchor matches there (a match next to `^` or `$` has a
-/// digit there). So the matches in the pieces are the matches in the
-/// text, the same and in the same order (`doc_dates_slow`, in tests, runs
-/// the regex over everything). Most text has no such separator.
-fn doc_dates(text: &str) -> Vec<(u32, u32, u32, String)> {
+/// The regex runs only over the pieces of text around each place `digits`
+/// is written: the year of a match is written in it. A piece ends at a
+/// cut, a place between two non-digits (the second ASCII): no match holds
+/// both (inside a match, a non-digit has a digit on one side at least),
+/// and no anchor matches there (a match next to `^` or `$` has a digit
+/// there). So the matches in the pieces are the matches of the text there,
+/// the same and in the same order (`doc_dates_slow`, in tests, runs the
+/// regex over everything).
+fn year_dates(text: &str, digits: &[u8], year: u32) -> Vec<Date> {
     let b = text.as_bytes();
     let digit = |k: usize| b.get(k).is_some_and(u8::is_ascii_digit);
     // Whether `k` is a cut (see above); the ends of the text are.
@@ -2821,15 +2845,15 @@ fn doc_dates(text: &str) -> Vec<(u32, u32, u32, String)> {
     let mut out = Vec::new();
     // The end of the last piece read (a cut).
     let mut done = 0;
-    for at in memchr::memchr3_iter(b'.', b'/', b'-', b) {
-        if at < done || at == 0 || !digit(at - 1) || !digit(at + 1) {
+    for at in memmem::find_iter(b, digits) {
+        if at < done {
             continue;
         }
         let mut start = at;
         while start > done && !cut(start) {
             start -= 1;
         }
-        let mut end = at + 1;
+        let mut end = at + digits.len();
         while !cut(end) {
             end += 1;
         }
@@ -2837,19 +2861,21 @@ fn doc_dates(text: &str) -> Vec<(u32, u32, u32, String)> {
         dates_in(&text[start..end], &mut out);
         done = end;
     }
+    out.retain(|d| d.2 == year);
     out
 }
 
-/// [`doc_dates`] as the regex over the whole text: the definition.
+/// The document's dates: the regex over the whole text, the definition
+/// [`year_dates`] must match.
 #[cfg(test)]
-fn doc_dates_slow(text: &str) -> Vec<(u32, u32, u32, String)> {
+fn doc_dates_slow(text: &str) -> Vec<Date> {
     let mut out = Vec::new();
     dates_in(text, &mut out);
     out
 }
 
 /// The dates of the matches of [`DOC_DATE`] in `text`, appended to `out`.
-fn dates_in(text: &str, out: &mut Vec<(u32, u32, u32, String)>) {
+fn dates_in(text: &str, out: &mut Vec<Date>) {
     for c in DOC_DATE.captures_iter(text) {
         let num = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<u32>().ok());
         let whole = c.get(0).map_or("", |m| {
@@ -2873,13 +2899,12 @@ fn dates_in(text: &str, out: &mut Vec<(u32, u32, u32, String)>) {
 }
 
 /// The repair of the run `run` (and of `next`, the year abbreviation) from
-/// the document's dates: `dates` holds [`doc_dates`] of `text` once a run
-/// between a day and a year has needed them (`None` before).
+/// the document's dates.
 fn date_repair(
     text: &str,
     run: &Range<usize>,
     next: Option<&Range<usize>>,
-    dates: &mut Option<Vec<(u32, u32, u32, String)>>,
+    dates: &mut Dates,
 ) -> Option<(Edit, usize)> {
     let before = text[..run.start].strip_suffix(' ')?;
     let day_digits = before.bytes().rev().take_while(u8::is_ascii_digit).count();
@@ -2892,12 +2917,12 @@ fn date_repair(
         return None;
     }
     let year: u32 = after[..4].parse().ok()?;
-    let dates = dates.get_or_insert_with(|| doc_dates(text));
+    let dates = dates.of_year(text, &after[..4], year);
     let letters = run.len();
     let mut found: Vec<(&str, &str, &str, &str)> = Vec::new();
     // Each reading of each date of that year, in each language: the month
     // names with as many letters as were lost.
-    for (_, month, _, written) in dates.iter().filter(|d| d.2 == year) {
+    for (_, month, _, written) in &dates {
         for (lang, abbr, names) in tables::MONTHS {
             let Some(name) = (*month as usize).checked_sub(1).and_then(|m| names.get(m)) else {
                 continue;
@@ -3166,7 +3191,7 @@ mod tests {
             };
             let (mut lazy, mut eager) = (Vec::new(), Vec::new());
             lossy_with(text, &cx, &mut lazy, None);
-            lossy_with(text, &cx, &mut eager, Some(doc_dates(text)));
+            lossy_with(text, &cx, &mut eager, Some(doc_dates_slow(text)));
             assert_eq!(lazy, eager, "{text:?}");
         }
     }
@@ -3202,6 +3227,29 @@ mod tests {
         }
     }
 
+    /// `year_dates` finds, for each year written in `doc` (and one that is
+    /// not), the dates of that year the regex finds over the whole text.
+    fn assert_year_dates(doc: &str) {
+        let all = doc_dates_slow(doc);
+        let b = doc.as_bytes();
+        let mut years: Vec<&str> = (0..b.len().saturating_sub(3))
+            .filter(|&k| b[k..k + 4].iter().all(u8::is_ascii_digit))
+            .filter_map(|k| doc.get(k..k + 4))
+            .collect();
+        years.push("1999");
+        for digits in years {
+            let Ok(year) = digits.parse::<u32>() else {
+                continue;
+            };
+            let want: Vec<Date> = all.iter().filter(|d| d.2 == year).cloned().collect();
+            assert_eq!(
+                year_dates(doc, digits.as_bytes(), year),
+                want,
+                "{digits} in {doc:?}"
+            );
+        }
+    }
+
     #[test]
     fn doc_dates_in_pieces_are_the_dates_of_the_whole_text() {
         for doc in [
@@ -3215,14 +3263,14 @@ mod tests {
             "1.2.3.4.5.6.7.8.9.2010/11/12/2013",
             "page 1-2, 3.5 per cent, 24/7, 10.10.10",
         ] {
-            assert_eq!(doc_dates(doc), doc_dates_slow(doc), "{doc:?}");
+            assert_year_dates(doc);
         }
     }
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
         #[test]
-        fn doc_dates_is_doc_dates_slow(
+        fn year_dates_are_the_dates_of_the_whole_text(
             pieces in proptest::collection::vec(0usize..20, 0..80),
         ) {
             const PIECES: [&str; 20] = [
@@ -3231,7 +3279,7 @@ mod tests {
                 "a long line of words with no digits in it at all, ",
             ];
             let s: String = pieces.iter().map(|&k| PIECES[k]).collect();
-            proptest::prop_assert_eq!(doc_dates(&s), doc_dates_slow(&s), "{:?}", s);
+            assert_year_dates(&s);
         }
     }
 
