@@ -401,8 +401,24 @@ struct Prior<'p> {
 }
 
 /// Whether the first non-space char of `rest` is a quote mark (R3: a
-/// quotation that goes on in the next paragraph).
+/// quotation that goes on in the next paragraph). The ASCII spaces (space,
+/// tab, CR, LF) and an ASCII char after them are told by their bytes; from
+/// a non-ASCII byte on, as [`continues_with_quote_chars`].
 fn continues_with_quote(rest: &str) -> bool {
+    let b = rest.as_bytes();
+    let k = b
+        .iter()
+        .position(|&x| !matches!(x, b' ' | b'\t' | b'\r' | b'\n'))
+        .unwrap_or(b.len());
+    match b.get(k) {
+        None => false,
+        Some(&x) if x < 0x80 => is_quote_char(char::from(x)),
+        Some(_) => rest.get(k..).is_some_and(continues_with_quote_chars),
+    }
+}
+
+/// [`continues_with_quote`] char by char: the definition.
+fn continues_with_quote_chars(rest: &str) -> bool {
     rest.chars()
         .find(|c| !is_space(*c))
         .is_some_and(is_quote_char)
@@ -3929,6 +3945,20 @@ mod tests {
                 proptest::prop_assert_eq!(p.prev_vis(i), prev, "{}", i);
                 proptest::prop_assert_eq!(p.next_vis(i), next, "{}", i);
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// The byte test for a quote after a paragraph is the char loop.
+        #[test]
+        fn continues_with_quote_bytes_match_chars(
+            text in "[ \t\r\na.\"'`\u{A0}\u{202F}\u{2003}\u{3000}\u{FEFF}\u{200B}“”«»‘’„Пу東\u{7}]{0,12}",
+        ) {
+            proptest::prop_assert_eq!(
+                continues_with_quote(&text),
+                continues_with_quote_chars(&text),
+                "{:?}", text
+            );
         }
     }
 
