@@ -2708,6 +2708,41 @@ static DOC_DATE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Runs of `?` standing for lost letters, with evidence repairs.
 fn lossy(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
+    lossy_with(text, cx, out, None);
+}
+
+/// A date of the document: (day, month, year, as written).
+type Date = (u32, u32, u32, String);
+
+/// The document's dates, as `lossy` reads them.
+enum Dates {
+    /// All of them, read beforehand (as the stage once did for every
+    /// document with a run of `?`; tests).
+    All(Vec<Date>),
+    /// Those of each year asked for, read when first asked ([`year_dates`]).
+    ByYear(Vec<(u32, Vec<Date>)>),
+}
+
+impl Dates {
+    /// The dates of year `year` (written `digits`), in document order.
+    fn of_year(&mut self, text: &str, digits: &str, year: u32) -> Vec<Date> {
+        match self {
+            Dates::All(all) => all.iter().filter(|d| d.2 == year).cloned().collect(),
+            Dates::ByYear(read) => {
+                if let Some((_, v)) = read.iter().find(|(y, _)| *y == year) {
+                    return v.clone();
+                }
+                let v = year_dates(text, digits.as_bytes(), year);
+                read.push((year, v.clone()));
+                v
+            }
+        }
+    }
+}
+
+/// [`lossy`], with the document's dates read beforehand or on demand.
+fn lossy_with(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>, dates: Option<Vec<Date>>) {
+    let mut dates = dates.map_or(Dates::ByYear(Vec::new()), Dates::All);
     let bytes = text.as_bytes();
     // Runs of `?` that are whole words.
     let mut runs: Vec<Range<usize>> = Vec::new();
@@ -2754,7 +2789,9 @@ fn lossy(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
         }
         a = b + 1;
     }
-    let dates = doc_dates(text);
+    // The document's dates are read only when a run is placed like a
+    // month (between a day and a year), and only those of its year: most
+    // documents with `??` have none.
     let mut k = 0;
     while k < runs.len() {
         if !keep[k] {
@@ -2767,7 +2804,7 @@ fn lossy(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
             text,
             &r,
             runs.get(k + 1).filter(|_| keep.get(k + 1) == Some(&true)),
-            &dates,
+            &mut dates,
         ) {
             out.push(edit);
             k += used;
@@ -2789,9 +2826,56 @@ fn lossy(text: &str, cx: &Context<'_>, out: &mut Vec<Edit>) {
     }
 }
 
-/// The document's numeric dates: (day, month, year, as written).
-fn doc_dates(text: &str) -> Vec<(u32, u32, u32, String)> {
+/// The dates of year `year` (written `digits`, four ASCII digits) among
+/// the matches of [`DOC_DATE`] over the whole text, in order.
+///
+/// The regex runs only over the pieces of text around each place `digits`
+/// is written: the year of a match is written in it. A piece ends at a
+/// cut, a place between two non-digits (the second ASCII): no match holds
+/// both (inside a match, a non-digit has a digit on one side at least),
+/// and no anchor matches there (a match next to `^` or `$` has a digit
+/// there). So the matches in the pieces are the matches of the text there,
+/// the same and in the same order (`doc_dates_slow`, in tests, runs the
+/// regex over everything).
+fn year_dates(text: &str, digits: &[u8], year: u32) -> Vec<Date> {
+    let b = text.as_bytes();
+    let digit = |k: usize| b.get(k).is_some_and(u8::is_ascii_digit);
+    // Whether `k` is a cut (see above); the ends of the text are.
+    let cut = |k: usize| k == 0 || k >= b.len() || (!digit(k - 1) && !digit(k) && b[k] < 0x80);
     let mut out = Vec::new();
+    // The end of the last piece read (a cut).
+    let mut done = 0;
+    for at in memmem::find_iter(b, digits) {
+        if at < done {
+            continue;
+        }
+        let mut start = at;
+        while start > done && !cut(start) {
+            start -= 1;
+        }
+        let mut end = at + digits.len();
+        while !cut(end) {
+            end += 1;
+        }
+        let end = end.min(b.len());
+        dates_in(&text[start..end], &mut out);
+        done = end;
+    }
+    out.retain(|d| d.2 == year);
+    out
+}
+
+/// The document's dates: the regex over the whole text, the definition
+/// [`year_dates`] must match.
+#[cfg(test)]
+fn doc_dates_slow(text: &str) -> Vec<Date> {
+    let mut out = Vec::new();
+    dates_in(text, &mut out);
+    out
+}
+
+/// The dates of the matches of [`DOC_DATE`] in `text`, appended to `out`.
+fn dates_in(text: &str, out: &mut Vec<Date>) {
     for c in DOC_DATE.captures_iter(text) {
         let num = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<u32>().ok());
         let whole = c.get(0).map_or("", |m| {
@@ -2812,14 +2896,15 @@ fn doc_dates(text: &str) -> Vec<(u32, u32, u32, String)> {
             out.push((d, m, y, whole.to_string()));
         }
     }
-    out
 }
 
+/// The repair of the run `run` (and of `next`, the year abbreviation) from
+/// the document's dates.
 fn date_repair(
     text: &str,
     run: &Range<usize>,
     next: Option<&Range<usize>>,
-    dates: &[(u32, u32, u32, String)],
+    dates: &mut Dates,
 ) -> Option<(Edit, usize)> {
     let before = text[..run.start].strip_suffix(' ')?;
     let day_digits = before.bytes().rev().take_while(u8::is_ascii_digit).count();
@@ -2832,11 +2917,12 @@ fn date_repair(
         return None;
     }
     let year: u32 = after[..4].parse().ok()?;
+    let dates = dates.of_year(text, &after[..4], year);
     let letters = run.len();
     let mut found: Vec<(&str, &str, &str, &str)> = Vec::new();
     // Each reading of each date of that year, in each language: the month
     // names with as many letters as were lost.
-    for (_, month, _, written) in dates.iter().filter(|d| d.2 == year) {
+    for (_, month, _, written) in &dates {
         for (lang, abbr, names) in tables::MONTHS {
             let Some(name) = (*month as usize).checked_sub(1).and_then(|m| names.get(m)) else {
                 continue;
@@ -3089,6 +3175,112 @@ mod tests {
                 .len(),
             0
         );
+    }
+
+    /// `lossy` with the dates read on demand finds what it found with them
+    /// read first (for every document with a run of `?`).
+    fn assert_lazy_dates(text: &str) {
+        for mode in [LossyMode::Keep, LossyMode::Mark] {
+            let config = Config {
+                lossy: mode,
+                ..Config::default()
+            };
+            let cx = Context {
+                config: &config,
+                corpus: None,
+            };
+            let (mut lazy, mut eager) = (Vec::new(), Vec::new());
+            lossy_with(text, &cx, &mut lazy, None);
+            lossy_with(text, &cx, &mut eager, Some(doc_dates_slow(text)));
+            assert_eq!(lazy, eager, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn lossy_dates_read_on_demand_change_nothing() {
+        for doc in [
+            "Title\n\n14/10/2015\n\nPosted by [RT Play](#) on 10 ??????? 2015 ?.\n",
+            "2015-10-14\r\nOn 10 ??????? 2015 ?. and 3 ???? 2015 ?.\r\n",
+            "14.10.2015 10/14/2015 on 10 ??????? 2015 ?.",
+            "Posted on 10 ??????? 2015 ?.\n",
+            "What??? Really?? Is it ?",
+            "\u{a0}?? ??\u{a0}10 ???? 2016\n\n01/02/2016 ???",
+            "",
+        ] {
+            assert_lazy_dates(doc);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        #[test]
+        fn lossy_dates_read_on_demand_on_random_text(
+            pieces in proptest::collection::vec(0usize..18, 0..40),
+        ) {
+            const PIECES: [&str; 18] = [
+                "?", "??", "???????", " ", "\n", "\r\n", "\u{a0}", "10", "2015", "14/10/2015",
+                "2015-10-14", ".", "г.", "октября", "word", "3.7.2015", "?.", LONG,
+            ];
+            const LONG: &str = "a long line of plain words without any marks in it at all, ";
+            let s: String = pieces.iter().map(|&k| PIECES[k]).collect();
+            assert_lazy_dates(&s);
+        }
+    }
+
+    /// `year_dates` finds, for each year written in `doc` (and one that is
+    /// not), the dates of that year the regex finds over the whole text.
+    fn assert_year_dates(doc: &str) {
+        let all = doc_dates_slow(doc);
+        let b = doc.as_bytes();
+        let mut years: Vec<&str> = (0..b.len().saturating_sub(3))
+            .filter(|&k| b[k..k + 4].iter().all(u8::is_ascii_digit))
+            .filter_map(|k| doc.get(k..k + 4))
+            .collect();
+        years.push("1999");
+        for digits in years {
+            let Ok(year) = digits.parse::<u32>() else {
+                continue;
+            };
+            let want: Vec<Date> = all.iter().filter(|d| d.2 == year).cloned().collect();
+            assert_eq!(
+                year_dates(doc, digits.as_bytes(), year),
+                want,
+                "{digits} in {doc:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn doc_dates_in_pieces_are_the_dates_of_the_whole_text() {
+        for doc in [
+            "",
+            "14/10/2015",
+            "On 14/10/2015 and 2015-10-14.",
+            "1/2/2015 3/4/2015 5.6.2015\n7/8/2015",
+            "x1/2/20151/2/2015",
+            "2015-10-14-2016-01-02 12/13/2014 13/12/2014",
+            "\u{a0}3.7.2015\u{a0}Путин 01.02.2003г.\r\n04-05-2006",
+            "1.2.3.4.5.6.7.8.9.2010/11/12/2013",
+            "page 1-2, 3.5 per cent, 24/7, 10.10.10",
+        ] {
+            assert_year_dates(doc);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        #[test]
+        fn year_dates_are_the_dates_of_the_whole_text(
+            pieces in proptest::collection::vec(0usize..20, 0..80),
+        ) {
+            const PIECES: [&str; 20] = [
+                "1", "2", "12", "31", "2015", "0", "9", ".", "/", "-", " ", "\n", "\r\n",
+                "\u{a0}", "г", "a", "?", "14/10/2015", "2015-10-14",
+                "a long line of words with no digits in it at all, ",
+            ];
+            let s: String = pieces.iter().map(|&k| PIECES[k]).collect();
+            assert_year_dates(&s);
+        }
     }
 
     #[test]

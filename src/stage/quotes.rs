@@ -401,8 +401,24 @@ struct Prior<'p> {
 }
 
 /// Whether the first non-space char of `rest` is a quote mark (R3: a
-/// quotation that goes on in the next paragraph).
+/// quotation that goes on in the next paragraph). The ASCII spaces (space,
+/// tab, CR, LF) and an ASCII char after them are told by their bytes; from
+/// a non-ASCII byte on, as [`continues_with_quote_chars`].
 fn continues_with_quote(rest: &str) -> bool {
+    let b = rest.as_bytes();
+    let k = b
+        .iter()
+        .position(|&x| !matches!(x, b' ' | b'\t' | b'\r' | b'\n'))
+        .unwrap_or(b.len());
+    match b.get(k) {
+        None => false,
+        Some(&x) if x < 0x80 => is_quote_char(char::from(x)),
+        Some(_) => rest.get(k..).is_some_and(continues_with_quote_chars),
+    }
+}
+
+/// [`continues_with_quote`] char by char: the definition.
+fn continues_with_quote_chars(rest: &str) -> bool {
     rest.chars()
         .find(|c| !is_space(*c))
         .is_some_and(is_quote_char)
@@ -414,6 +430,32 @@ fn continues_with_quote(rest: &str) -> bool {
 /// text the same) in the same context and left unchanged, is not read
 /// again: it would find the same edits, none of which changes anything.
 fn find_once(
+    text: &str,
+    style: QuoteStyle,
+    prior: Option<Prior<'_>>,
+    out: &mut Vec<Edit>,
+    recs: &mut Vec<ParaRec>,
+) -> usize {
+    find_once_with::<true>(text, style, prior, out, recs)
+}
+
+/// [`find_once`]; with `JUMP`, a later pass that meets a paragraph as the
+/// prior pass left it (in step with that pass) jumps over the paragraphs
+/// that follow it and end before the prior pass's next change, but the
+/// last of them and any it changed: each would be met as the prior pass
+/// left it too, so their records are copied (moved by the length the
+/// changes before added). Without `JUMP` (tests only) every paragraph is
+/// walked: the definition.
+///
+/// Why they would be met so: the text from the paragraph met to the next
+/// change is the prior pass's, moved; the walk resumes at the start of
+/// the paragraph jumped to as it would reach it (a paragraph's extent
+/// depends only on the text from its start); what each carries in (the
+/// paragraph before ended inside a quotation) is what the prior pass
+/// recorded, link by link; and what each sees after it lies before the
+/// next paragraph's end, so before the change, except for the last one,
+/// which is walked.
+fn find_once_with<const JUMP: bool>(
     text: &str,
     style: QuoteStyle,
     prior: Option<Prior<'_>>,
@@ -446,7 +488,8 @@ fn find_once(
     let (mut ci, mut delta) = (0usize, 0isize);
     // Walk of the prior pass's records.
     let mut ri = 0usize;
-    for para in Paragraphs::new(text) {
+    let mut paras = Paragraphs::new(text);
+    while let Some(para) = paras.next() {
         let continued = continues_with_quote(&text[para.end..]);
         let prev_in = p.prev_open;
         if let Some(prior) = prior {
@@ -487,6 +530,34 @@ fn find_once(
                     end: para.end,
                     ..*r
                 });
+                if JUMP {
+                    // The prior pass's paragraphs after this one that end
+                    // before its next change (in its input) and that it
+                    // left unchanged: all but the last are passed over.
+                    let next_change = prior.changes.get(ci).map_or(usize::MAX, |e| e.span().start);
+                    let mut last = ri;
+                    while prior
+                        .recs
+                        .get(last + 1)
+                        .is_some_and(|r| r.end < next_change && !r.changed)
+                    {
+                        last += 1;
+                    }
+                    if last > ri + 1 {
+                        let moved = |x: usize| (x as isize + delta) as usize;
+                        for r in &prior.recs[ri + 1..last] {
+                            recs.push(ParaRec {
+                                start: moved(r.start),
+                                end: moved(r.end),
+                                ..*r
+                            });
+                        }
+                        let r = &prior.recs[last];
+                        p.prev_open = r.prev_in;
+                        paras.pos = moved(r.start);
+                        ri = last;
+                    }
+                }
                 continue;
             }
         }
@@ -3808,6 +3879,71 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1500))]
+        /// Documents of many paragraphs, most of them already right (which
+        /// later passes jump over) and some that change: the stage gives
+        /// what `edit::settle` over every paragraph gives.
+        #[test]
+        fn later_passes_jump_as_settle_reads(
+            paras in proptest::collection::vec(0usize..16, 1..30),
+            crlf in proptest::bool::ANY,
+        ) {
+            const PARAS: [&str; 16] = [
+                "Plain words, nothing to do.",
+                "It’s done and they’re here.",
+                "He said \"no\" and left.",
+                "“Fine,” she said.",
+                "«Газпром» said it.",
+                "\"Q, – said Peskov. – We know\"",
+                "“We fight the “Islamic state”.",
+                "We will go,” he said.",
+                "```\n\"code\"\n```",
+                "Путин заявил, что «Газпром» готов.",
+                "A\u{a0}line with\u{a0}NBSP and ’quotes’ here.",
+                "  \t",
+                "see /usr/lib and http://x.org/\"a\"",
+                "'single' and ‘odd’ marks",
+                "Two lines\nof one paragraph with a \"mark",
+                "a long line of plain words that goes on and on without any mark at all, again and again.",
+            ];
+            let sep = if crlf { "\r\n\r\n" } else { "\n\n" };
+            let text = paras.iter().map(|&k| PARAS[k]).collect::<Vec<_>>().join(sep);
+            for style in [QuoteStyle::Curly, QuoteStyle::Ascii, QuoteStyle::Keep] {
+                proptest::prop_assert_eq!(
+                    find_fast(&text, style),
+                    find_reference(&text, style),
+                    "{:?} {:?}", style, text
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_later_pass_jumps_over_what_it_would_meet_unchanged() {
+        let style = QuoteStyle::Curly;
+        // Changes in the first and last paragraphs, five already right between.
+        let text =
+            "He said \"no\".\n\nOne.\n\nTwo.\n\nThree.\n\nFour.\n\nFive.\n\nShe said \"yes\".";
+        let mut first = Vec::new();
+        let mut recs = Vec::new();
+        find_once(text, style, None, &mut first, &mut recs);
+        let mut edits = first.clone();
+        let mid = edit::apply(text, &mut edits).into_owned();
+        let prior = Prior {
+            changes: &edits,
+            recs: &recs,
+        };
+        let (mut jumped, mut walked) = (Vec::new(), Vec::new());
+        let (mut recs_jumped, mut recs_walked) = (Vec::new(), Vec::new());
+        let n = find_once_with::<true>(&mid, style, Some(prior), &mut jumped, &mut recs_jumped);
+        let m = find_once_with::<false>(&mid, style, Some(prior), &mut walked, &mut recs_walked);
+        assert_eq!((n, m), (2, 2));
+        assert_eq!(jumped, walked);
+        assert_eq!(recs_jumped, recs_walked);
+        assert_eq!(recs_jumped.len(), 7);
+    }
+
     /// The marks `collect_marks` makes of `text` (one paragraph).
     fn marks_of(text: &str, style: QuoteStyle) -> (Vec<Mark>, Vec<Edit>, bool) {
         let mut p = para(text, style, 0);
@@ -3929,6 +4065,20 @@ mod tests {
                 proptest::prop_assert_eq!(p.prev_vis(i), prev, "{}", i);
                 proptest::prop_assert_eq!(p.next_vis(i), next, "{}", i);
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// The byte test for a quote after a paragraph is the char loop.
+        #[test]
+        fn continues_with_quote_bytes_match_chars(
+            text in "[ \t\r\na.\"'`\u{A0}\u{202F}\u{2003}\u{3000}\u{FEFF}\u{200B}“”«»‘’„Пу東\u{7}]{0,12}",
+        ) {
+            proptest::prop_assert_eq!(
+                continues_with_quote(&text),
+                continues_with_quote_chars(&text),
+                "{:?}", text
+            );
         }
     }
 
