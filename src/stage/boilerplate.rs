@@ -418,18 +418,23 @@ fn count_words(s: &str) -> usize {
 /// characters (they are whitespace, so the word count decodes them).
 fn words_and_odd_spaces(s: &str) -> (usize, bool) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: `words_avx2` needs AVX2, which the CPU has (checked just
-        // above).
+    if std::arch::is_x86_feature_detected!("avx2")
+        && std::arch::is_x86_feature_detected!("popcnt")
+        && std::arch::is_x86_feature_detected!("bmi1")
+    {
+        // SAFETY: `words_avx2` needs AVX2, POPCNT and BMI1, which the CPU
+        // has (checked just above).
         return unsafe { words_avx2(s) };
     }
     words_with(s, byte_classes)
 }
 
 /// [`words_and_odd_spaces`] with [`byte_classes_avx2`] inlined: one check
-/// of the CPU per line, not per block.
+/// of the CPU per line, not per block. With POPCNT and BMI1 as well (every
+/// AVX2 CPU has them, but they are checked too): one instruction for each
+/// bit count and for each lowest set bit cleared.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,popcnt,bmi1")]
 fn words_avx2(s: &str) -> (usize, bool) {
     words_with(s, |block, vt| byte_classes_avx2(block, vt))
 }
@@ -558,43 +563,127 @@ fn byte_classes_sse2(block: &[u8; 64], vt_is_space: bool) -> (u64, u64, u64) {
     (space, word, other)
 }
 
-/// [`byte_classes_sse2`] with AVX2: 32 bytes per compare.
+/// [`byte_classes_sse2`] with AVX2, 32 bytes per step, by table: each byte
+/// gets a set of class bits, the bits its high nibble allows and'ed with
+/// those its low nibble allows (two `vpshufb` look-ups), so one `and` and
+/// one compare per mask follow. The classes are unions of nibble
+/// rectangles ([`NIBBLE_LO`], [`NIBBLE_HI`]); the test compares every byte
+/// value with [`byte_classes_portable`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn byte_classes_avx2(block: &[u8; 64], vt_is_space: bool) -> (u64, u64, u64) {
     use std::arch::x86_64::{
-        __m256i, _mm256_andnot_si256, _mm256_cmpeq_epi8, _mm256_min_epu8, _mm256_movemask_epi8,
-        _mm256_or_si256, _mm256_set_epi64x, _mm256_set1_epi8, _mm256_sub_epi8,
+        __m256i, _mm256_and_si256, _mm256_cmpeq_epi8, _mm256_movemask_epi8, _mm256_set_epi64x,
+        _mm256_set1_epi8, _mm256_setzero_si256, _mm256_shuffle_epi8, _mm256_srli_epi16,
     };
-    let byte = |b: u8| _mm256_set1_epi8(b as i8);
-    let within = |v: __m256i, lo: u8, hi: u8| {
-        let d = _mm256_sub_epi8(v, byte(lo));
-        _mm256_cmpeq_epi8(_mm256_min_epu8(d, byte(hi - lo)), d)
-    };
-    let gather = |m: __m256i, n: usize| u64::from(_mm256_movemask_epi8(m) as u32) << (n * 32);
-    let (mut space, mut word, mut other) = (0, 0, 0);
-    for (n, c) in block.as_chunks::<32>().0.iter().enumerate() {
-        // One 32-byte load (the four quarters are put back together).
+    // One 32-byte load (the four quarters are put back together).
+    let load32 = |c: &[u8; 32]| -> __m256i {
         let (q, _) = c.as_chunks::<16>();
         let (lo, hi) = (u128::from_le_bytes(q[0]), u128::from_le_bytes(q[1]));
-        let v = _mm256_set_epi64x((hi >> 64) as i64, hi as i64, (lo >> 64) as i64, lo as i64);
-        let mut controls = within(v, b'\t', b'\r');
-        if !vt_is_space {
-            controls = _mm256_andnot_si256(_mm256_cmpeq_epi8(v, byte(0x0B)), controls);
-        }
-        space |= gather(
-            _mm256_or_si256(_mm256_cmpeq_epi8(v, byte(b' ')), controls),
-            n,
+        _mm256_set_epi64x((hi >> 64) as i64, hi as i64, (lo >> 64) as i64, lo as i64)
+    };
+    let lo_table = load32(&NIBBLE_LO);
+    let hi_table = load32(&NIBBLE_HI);
+    let nibble = _mm256_set1_epi8(0x0F);
+    let space_bits = C_SPACE | C_SPACE_20 | if vt_is_space { C_VT } else { 0 };
+    let space_bits = _mm256_set1_epi8(space_bits as i8);
+    let word_bits = _mm256_set1_epi8((C_WORD_A | C_WORD_B | C_DIGIT | C_CYRILLIC) as i8);
+    let zero = _mm256_setzero_si256();
+    let (mut space, mut word, mut lead) = (0, 0, 0);
+    for (n, c) in block.as_chunks::<32>().0.iter().enumerate() {
+        let v = load32(c);
+        let lo = _mm256_and_si256(v, nibble);
+        let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(v), nibble);
+        let class = _mm256_and_si256(
+            _mm256_shuffle_epi8(lo_table, lo),
+            _mm256_shuffle_epi8(hi_table, hi),
         );
-        let cyrillic = within(v, 0xD0, 0xD1);
-        let letter = within(_mm256_or_si256(v, byte(0x20)), b'a', b'z');
-        let digit = within(v, b'0', b'9');
-        word |= gather(_mm256_or_si256(_mm256_or_si256(letter, digit), cyrillic), n);
-        let lead = _mm256_cmpeq_epi8(_mm256_min_epu8(v, byte(0xC0)), byte(0xC0));
-        other |= gather(_mm256_andnot_si256(cyrillic, lead), n);
+        // A mask of the bytes with none of `bits`, one bit per byte.
+        let none = |bits| {
+            let m = _mm256_cmpeq_epi8(_mm256_and_si256(class, bits), zero);
+            u64::from(_mm256_movemask_epi8(m) as u32)
+        };
+        space |= (!none(space_bits) & 0xFFFF_FFFF) << (n * 32);
+        word |= (!none(word_bits) & 0xFFFF_FFFF) << (n * 32);
+        // `C_LEAD` is the top bit of each byte.
+        lead |= u64::from(_mm256_movemask_epi8(class) as u32) << (n * 32);
     }
-    (space, word, other)
+    (space, word, lead & !word)
 }
+
+/// Class bits of [`byte_classes_avx2`]: ASCII letters `A..=O`, `a..=o`.
+const C_WORD_A: u8 = 0x01;
+/// ASCII letters `P..=Z`, `p..=z`.
+const C_WORD_B: u8 = 0x02;
+/// ASCII digits.
+const C_DIGIT: u8 = 0x04;
+/// The lead bytes 0xD0 and 0xD1 (Cyrillic letters, counted as words).
+const C_CYRILLIC: u8 = 0x08;
+/// U+0009, U+000A, U+000C and U+000D.
+const C_SPACE: u8 = 0x10;
+/// U+000B (a space only in text that is not pure ASCII).
+const C_VT: u8 = 0x20;
+/// U+0020.
+const C_SPACE_20: u8 = 0x40;
+/// Lead bytes (0xC0 and above); the top bit, so `vpmovmskb` reads it.
+const C_LEAD: u8 = 0x80;
+
+/// The classes a byte's low nibble allows, twice (`vpshufb` looks up
+/// within each 16-byte lane).
+#[cfg(target_arch = "x86_64")]
+static NIBBLE_LO: [u8; 32] = {
+    let mut t = [0u8; 32];
+    let mut i = 0;
+    while i < 32 {
+        let lo = (i % 16) as u8;
+        let mut c = C_LEAD;
+        if lo >= 1 {
+            c |= C_WORD_A;
+        }
+        if lo <= 0xA {
+            c |= C_WORD_B;
+        }
+        if lo <= 9 {
+            c |= C_DIGIT;
+        }
+        if lo <= 1 {
+            c |= C_CYRILLIC;
+        }
+        if matches!(lo, 0x9 | 0xA | 0xC | 0xD) {
+            c |= C_SPACE;
+        }
+        if lo == 0xB {
+            c |= C_VT;
+        }
+        if lo == 0 {
+            c |= C_SPACE_20;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+};
+
+/// The classes a byte's high nibble allows, twice.
+#[cfg(target_arch = "x86_64")]
+static NIBBLE_HI: [u8; 32] = {
+    let mut t = [0u8; 32];
+    let mut i = 0;
+    while i < 32 {
+        t[i] = match i % 16 {
+            0x0 => C_SPACE | C_VT,
+            0x2 => C_SPACE_20,
+            0x3 => C_DIGIT,
+            0x4 | 0x6 => C_WORD_A,
+            0x5 | 0x7 => C_WORD_B,
+            0xD => C_CYRILLIC | C_LEAD,
+            0xC | 0xE | 0xF => C_LEAD,
+            _ => 0,
+        };
+        i += 1;
+    }
+    t
+};
 
 /// [`byte_classes`] in plain Rust: branch-free loops over the block, which
 /// compile to vector compares, and [`bits`]. The SSE2 version is tested
