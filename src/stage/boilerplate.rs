@@ -314,6 +314,28 @@ static DATE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static BYLINE: LazyLock<Regex> = LazyLock::new(|| re(r"^(By|BY|by) [A-Z]"));
 
+/// `DATE.is_match(t)`, without the regex for an ASCII line that has
+/// neither a digit nor `ted` or `hed` (ASCII case folded): every
+/// alternative of [`DATE`] has a `\d` but `updated`, `published` and
+/// `posted`, and in ASCII text `\d` matches only ASCII digits and those
+/// words only their ASCII case variants (`(?i)` folds `s` to U+017F too,
+/// which is not ASCII). Tested against the regex.
+fn is_date(t: &str) -> bool {
+    date_may_match(t) && DATE.is_match(t)
+}
+
+/// The gate of [`is_date`].
+fn date_may_match(t: &str) -> bool {
+    let b = t.as_bytes();
+    !t.is_ascii()
+        || b.iter().any(u8::is_ascii_digit)
+        || memchr::memchr2_iter(b'e', b'E', b).any(|i| {
+            i >= 1
+                && matches!(b[i - 1] | 0x20, b't' | b'h')
+                && b.get(i + 1).is_some_and(|&d| d | 0x20 == b'd')
+        })
+}
+
 /// One line of the input.
 ///
 /// Later rounds of [`find`] see a subset of the same lines; what a line
@@ -999,34 +1021,38 @@ const KEYED_WORDS: usize = 60;
 /// up to this many words).
 const COOKIE_WORDS: usize = 150;
 
-/// `kie`, the keyword of `cookie`, searched alone in long lines.
-static KIE: LazyLock<memchr::memmem::Finder<'static>> =
-    LazyLock::new(|| memchr::memmem::Finder::new(b"kie"));
 /// U+212A KELVIN SIGN, which `(?i)` folds to `k`.
 static KELVIN: LazyLock<memchr::memmem::Finder<'static>> =
     LazyLock::new(|| memchr::memmem::Finder::new("\u{212A}"));
 
 thread_local! {
-    /// [`mark_keys`]'s lowercased copy of the text, reused from document
-    /// to document.
+    /// [`mark_keys`]'s lowercased copy of the run of lines it scans,
+    /// reused from run to run and from document to document.
     static LOWER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// Sets each line's [`Line::keys`], in the text lowercased: one keyword
-/// scan of each run of lines of at most [`KEYED_WORDS`] words, and in
+/// Sets each line's [`Line::keys`]: one keyword scan of each run of lines
+/// of at most [`KEYED_WORDS`] words, in a lowercased copy of the run; in
 /// longer lines of at most [`COOKIE_WORDS`], only `cookie` (the one rule
-/// that reads them): [`KEY_COOKIE`], [`KEY_CUE`] with it. Such a line
-/// with U+212A (which `(?i)` folds to `k`, so that [`COOKIES`] can match
-/// without `cookie`) gets the whole scan. Longer lines get no keys.
+/// that reads them), looked for from each `k` or `K` of the line itself
+/// (no copy): [`KEY_COOKIE`], [`KEY_CUE`] with it. Such a line with U+212A
+/// (which `(?i)` folds to `k`, so that [`COOKIES`] can match without
+/// `cookie`) gets the whole scan. Longer lines get no keys. Only the runs
+/// scanned are copied: the long paragraphs of an article, most of its
+/// bytes, are not.
 fn mark_keys(text: &str, lines: &mut [Line<'_>]) {
+    let b = text.as_bytes();
     LOWER.with_borrow_mut(|lower| {
         // A long document's copy is not held while this thread cleans
         // short ones (the same rule as the pipeline's kept buffers).
         if crate::edit::too_big_to_keep(lower.capacity(), text.len()) {
             *lower = Vec::new();
         }
-        lower.clear();
-        lower.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
+        let mut scan = |span: std::ops::Range<usize>, lines: &mut [Line<'_>]| {
+            lower.clear();
+            lower.extend(b[span.clone()].iter().map(u8::to_ascii_lowercase));
+            scan_keys(lower, span.start, lines);
+        };
         let mut i = 0;
         while i < lines.len() {
             let l = &lines[i];
@@ -1036,15 +1062,12 @@ fn mark_keys(text: &str, lines: &mut [Line<'_>]) {
                     i += 1;
                 }
                 let span = lines[first].start..lines[i - 1].end;
-                scan_keys(lower, span, &mut lines[first..i]);
+                scan(span, &mut lines[first..i]);
             } else if l.words <= COOKIE_WORDS {
                 let span = l.start..l.end;
-                if KELVIN.find(text[span.clone()].as_bytes()).is_some() {
-                    scan_keys(lower, span, &mut lines[i..=i]);
-                } else if KIE
-                    .find_iter(&lower[span.clone()])
-                    .any(|k| lower[..span.start + k].ends_with(b"coo"))
-                {
+                if KELVIN.find(&b[span.clone()]).is_some() {
+                    scan(span, &mut lines[i..=i]);
+                } else if has_cookie(&b[span]) {
                     lines[i].keys |= KEY_CUE | KEY_COOKIE;
                 }
                 i += 1;
@@ -1054,7 +1077,7 @@ fn mark_keys(text: &str, lines: &mut [Line<'_>]) {
         }
     });
     let mut at = 0;
-    for i in memchr::memmem::find_iter(text.as_bytes(), "\u{A9}") {
+    for i in memchr::memmem::find_iter(b, "\u{A9}") {
         while lines[at].end <= i {
             at += 1;
         }
@@ -1062,14 +1085,24 @@ fn mark_keys(text: &str, lines: &mut [Line<'_>]) {
     }
 }
 
-/// The keyword scan of `lower[span]`, whose lines are `lines`. Each search
-/// starts one byte after the last match's start, so a keyword overlapping
-/// another is seen too (no two keywords match at one offset: none is a
-/// prefix of another).
-fn scan_keys(lower: &[u8], span: std::ops::Range<usize>, lines: &mut [Line<'_>]) {
-    let (mut at, mut from) = (0, span.start);
-    while let Some(m) = KEYS.find(Input::new(lower).span(from..span.end)) {
-        while lines[at].end <= m.start() {
+/// Whether `line` has `cookie`, ASCII case folded: found from its `k`s.
+fn has_cookie(line: &[u8]) -> bool {
+    memchr::memchr2_iter(b'k', b'K', line).any(|k| {
+        k >= 3
+            && line
+                .get(k - 3..k + 3)
+                .is_some_and(|w| w.eq_ignore_ascii_case(b"cookie"))
+    })
+}
+
+/// The keyword scan of `lower`, the lowercased bytes from `base` of the
+/// text, whose lines are `lines`. Each search starts one byte after the
+/// last match's start, so a keyword overlapping another is seen too (no
+/// two keywords match at one offset: none is a prefix of another).
+fn scan_keys(lower: &[u8], base: usize, lines: &mut [Line<'_>]) {
+    let (mut at, mut from) = (0, 0);
+    while let Some(m) = KEYS.find(Input::new(lower).span(from..lower.len())) {
+        while lines[at].end <= base + m.start() {
             at += 1;
         }
         let k = m.pattern().as_usize();
@@ -1080,7 +1113,8 @@ fn scan_keys(lower: &[u8], span: std::ops::Range<usize>, lines: &mut [Line<'_>])
             && let Some(from) = m.start().checked_sub(offset)
             && lower[from..].starts_with(cue)
         {
-            // A cue has no space or line end: it is inside the line.
+            // A cue has no space or line end: it is inside the line (and
+            // `lower` starts at a line start).
             lines[at].keys |= if cue == b"cookie" {
                 KEY_CUE | KEY_COOKIE
             } else {
@@ -1803,7 +1837,7 @@ fn repeated(
         l.count.set(Some(n));
         n
     });
-    (n >= docs.min(3) && !(words <= 6 && DATE.is_match(t))).then(|| {
+    (n >= docs.min(3) && !(words <= 6 && is_date(t))).then(|| {
         (
             &REPEATED_ACROSS_DOCUMENTS,
             // `format!("line occurs in {n} of {docs} documents of the run")`.
@@ -1905,6 +1939,8 @@ struct Scratch {
     data: Vec<bool>,
     /// Their scores among their neighbours.
     score: Vec<f64>,
+    /// How many of the lines before each have a positive weight.
+    positive: Vec<u32>,
     /// The lines kept above the article block.
     keep_head: Vec<usize>,
 }
@@ -1920,6 +1956,7 @@ fn density(lines: &[&Line<'_>], drops: &mut [Option<Drop<'_>>], scratch: &mut Sc
         weight,
         data,
         score,
+        positive,
         keep_head,
     } = scratch;
     // The lines with text; those a phrase or block rule dropped count as
@@ -1953,13 +1990,22 @@ fn density(lines: &[&Line<'_>], drops: &mut [Option<Drop<'_>>], scratch: &mut Sc
     // one (a teaser snippet between a title and a date) much less; a short
     // line among long ones costs less.
     let m = idx.len();
+    // `positive[j]`: how many of the first `j` lines have a positive weight.
+    positive.clear();
+    positive.push(0);
+    let mut n = 0;
+    positive.extend(weight.iter().map(|&w| {
+        n += u32::from(w > 0.0);
+        n
+    }));
     score.clear();
     score.resize(m, 0.0);
     for k in 0..m {
         let lo = k.saturating_sub(NEIGHBOURS);
         let hi = (k + NEIGHBOURS + 1).min(m);
         let others = (hi - lo - 1).max(1) as f64;
-        let long = (lo..hi).filter(|&j| j != k && weight[j] > 0.0).count() as f64;
+        // The long lines among `lo..hi`, but `k`.
+        let long = (positive[hi] - positive[lo] - u32::from(weight[k] > 0.0)) as f64;
         let share = long / others;
         score[k] = if weight[k] > 0.0 {
             weight[k] * (ISOLATED + (1.0 - ISOLATED) * share)
@@ -2035,7 +2081,7 @@ fn density(lines: &[&Line<'_>], drops: &mut [Option<Drop<'_>>], scratch: &mut Sc
             continue;
         }
         let byline = || may_begin(l.text, BYLINE_HEADS, false) && BYLINE.is_match(l.text);
-        if l.words <= 12 && (DATE.is_match(l.text) || byline()) {
+        if l.words <= 12 && (is_date(l.text) || byline()) {
             keep_head.push(idx[k]);
             continue;
         }
@@ -2130,22 +2176,19 @@ fn line_weight(l: &Line<'_>) -> f64 {
 /// Whether `t` has at least one sentence mark (`.`, `,`, `;`, `:`, `!`,
 /// `?`) per 25 words: `marks * 25 >= words`.
 ///
-/// Counted 32 bytes at a time with a branch-free inner loop (which the
-/// compiler turns into vector compares), stopping at the first block that
-/// reaches the bound: the same answer as counting byte by byte, since the
-/// count only grows.
+/// The marks are found with `memchr3` (three at a time, vector compares
+/// between them), and only as many as the bound needs: the same answer as
+/// counting them all, since the count only grows.
 fn enough_marks(t: &[u8], words: usize) -> bool {
-    let mut marks = 0;
-    for block in t.chunks(32) {
-        marks += block
-            .iter()
-            .map(|&b| u8::from(matches!(b, b'.' | b',' | b';' | b':' | b'!' | b'?')))
-            .fold(0u8, u8::wrapping_add) as usize;
-        if marks * 25 >= words {
-            return true;
-        }
-    }
-    marks * 25 >= words
+    // `marks * 25 >= words`: at least `need` marks.
+    let need = words.div_ceil(25);
+    let first = memchr::memchr3_iter(b'.', b',', b';', t).take(need).count();
+    first >= need
+        || first
+            + memchr::memchr3_iter(b':', b'!', b'?', t)
+                .take(need - first)
+                .count()
+            >= need
 }
 
 /// A short unbulleted line with a digit and a separator (`10 de março – Interlagos`,
@@ -2535,6 +2578,30 @@ mod tests {
         }
         assert!(enough_marks(b"One, two. Three", 20));
         assert!(!enough_marks(long.as_bytes(), 20));
+        // Random lines of marks, letters, spaces and non-ASCII bytes, with
+        // every word count around their marks' bound.
+        let alphabet = [
+            ".", ",", ";", ":", "!", "?", "a", " ", "\u{A0}", "\u{2026}", "\r\n",
+        ];
+        let mut seed = 0x1F83_D9AB_FB41_BD6Bu64;
+        for _ in 0..5000 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let len = (seed >> 40) as usize % 300;
+            let mut t = String::new();
+            for _ in 0..len {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                // Marks are rarer than letters and spaces.
+                let k = (seed >> 33) as usize % 40;
+                t.push_str(alphabet[if k < 6 { k } else { 6 + k % 5 }]);
+            }
+            for words in 0..200 {
+                assert_eq!(
+                    enough_marks(t.as_bytes(), words),
+                    plain(&t, words),
+                    "{t:?} {words}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -2746,7 +2813,7 @@ mod tests {
     fn start_gates_pass_every_line_their_regex_matches() {
         use proptest::strategy::{Strategy, ValueTree};
         type Gate = fn(&str) -> bool;
-        let gates: [(&Regex, Gate); 10] = [
+        let gates: [(&Regex, Gate); 11] = [
             (&SUPPORT_LINE, |t| may_begin(t, SUPPORT_HEADS, true)),
             (&TEASER, |t| may_begin(t, TEASER_HEADS, true)),
             (&TRENDS, |t| may_begin(t, TRENDS_HEADS, false)),
@@ -2761,6 +2828,7 @@ mod tests {
             (&CREDIT_START, |t| credit_may_start(t, Head::of(t))),
             (&CAPTION_START, |t| may_begin(t, CAPTION_HEADS, false)),
             (&BYLINE, |t| may_begin(t, BYLINE_HEADS, false)),
+            (&DATE, date_may_match),
         ];
         // Lines of real pages, and strings generated from each pattern
         // (under `(?i)` with every case variant, U+212A and U+017F too).
@@ -2868,6 +2936,119 @@ mod tests {
         // Every COOKIES match has `cookie`, or U+212A for its `k`.
         assert!(COOKIES.is_match("We use coo\u{212A}ies"));
         assert!(!LEGAL_CUES.is_match("We use coo\u{212A}ies"));
+    }
+
+    /// [`Line::keys`] by their definition, line by line: every keyword of
+    /// [`KEYWORDS`] (a legal one only inside its whole cue) in the line
+    /// ASCII-lowercased, for lines of at most [`KEYED_WORDS`] words or of
+    /// at most [`COOKIE_WORDS`] with U+212A; `cookie` alone in the other
+    /// lines of at most [`COOKIE_WORDS`]; `©` in any line.
+    fn keys_by_definition(raw: &str, words: usize) -> u8 {
+        let lower = raw.to_ascii_lowercase();
+        let mut keys = 0;
+        let cookie = lower.contains("cookie");
+        if words <= KEYED_WORDS || (words <= COOKIE_WORDS && raw.contains('\u{212A}')) {
+            for (k, family) in KEYWORDS {
+                if *family != KEY_CUE && lower.contains(k) {
+                    keys |= family;
+                }
+            }
+            for (cue, _) in CUES {
+                if lower.as_bytes().windows(cue.len()).any(|w| w == *cue) {
+                    keys |= KEY_CUE;
+                }
+            }
+            if cookie {
+                keys |= KEY_COOKIE;
+            }
+        } else if words <= COOKIE_WORDS && cookie {
+            keys |= KEY_CUE | KEY_COOKIE;
+        }
+        if raw.contains('\u{A9}') {
+            keys |= KEY_CUE;
+        }
+        keys
+    }
+
+    #[test]
+    fn keys_of_short_and_long_lines_are_those_of_their_definition() {
+        // Keywords, cues, their parts and near misses, as words (so that
+        // lines of every length up to past COOKIE_WORDS come out), with
+        // line ends, NBSP and U+212A.
+        let pieces = [
+            "cookie ",
+            "COOKIES ",
+            "CooKie ",
+            "coo",
+            "kie ",
+            "k",
+            "K",
+            "\u{212A}",
+            "Kiev ",
+            "privacy ",
+            "terms ",
+            "rights ",
+            "copyright ",
+            "(c) ",
+            "\u{A9} ",
+            "small favour ",
+            "support ",
+            "donate ",
+            "contribution ",
+            "readers like you ",
+            "latest ",
+            "analysis ",
+            "features ",
+            "coverage ",
+            "subscribe ",
+            "subscription ",
+            "newsletter ",
+            "sign up ",
+            "email ",
+            "inbox ",
+            "alerts ",
+            "word ",
+            "word ",
+            "word ",
+            "word ",
+            "word ",
+            "word ",
+            "word ",
+            "word ",
+            "\u{A0}",
+            "\u{41F}\u{440}\u{438} ",
+            "\n",
+            "\r\n",
+            "\n\n",
+        ];
+        let mut seed = 0x2F69_3CA1_05E7_4D3Bu64;
+        let mut next = |n: usize| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) as usize % n
+        };
+        for _ in 0..400 {
+            let mut text = String::new();
+            // Lines of one length class each: short, long, longer, longest.
+            let mut budget = [8, 40, 120, 400][next(4)] * (1 + next(3));
+            while budget > 0 {
+                let p = pieces[next(pieces.len())];
+                // Line ends are rarer than words, so long lines come out.
+                if p.contains('\n') && next(40) != 0 {
+                    continue;
+                }
+                text.push_str(p);
+                budget -= 1;
+            }
+            for l in split_lines(&text) {
+                let raw = &text[l.start..l.end];
+                assert_eq!(
+                    l.keys,
+                    keys_by_definition(raw, l.words),
+                    "{raw:?} ({} words)",
+                    l.words
+                );
+            }
+        }
     }
 
     #[test]
