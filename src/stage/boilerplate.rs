@@ -1144,9 +1144,11 @@ const KEYED_WORDS: usize = 60;
 /// up to this many words).
 const COOKIE_WORDS: usize = 150;
 
-/// U+212A KELVIN SIGN, which `(?i)` folds to `k`.
-static KELVIN: LazyLock<memchr::memmem::Finder<'static>> =
-    LazyLock::new(|| memchr::memmem::Finder::new("\u{212A}"));
+/// Whether `line` has U+212A KELVIN SIGN (E2 84 AA), which `(?i)` folds to
+/// `k`: found from its last byte with a plain `memchr`.
+fn has_kelvin(line: &[u8]) -> bool {
+    memchr::memchr_iter(0xAA, line).any(|i| i >= 2 && line[i - 2..i] == [0xE2, 0x84])
+}
 
 thread_local! {
     /// [`mark_keys`]'s lowercased copy of the run of lines it scans,
@@ -1173,7 +1175,10 @@ fn mark_keys(text: &str, lines: &mut [Line<'_>]) {
         }
         let mut scan = |span: std::ops::Range<usize>, lines: &mut [Line<'_>]| {
             lower.clear();
-            lower.extend(b[span.clone()].iter().map(u8::to_ascii_lowercase));
+            // A copy, then lowercased in place: vector instructions, where
+            // a lowercasing iterator went byte by byte.
+            lower.extend_from_slice(&b[span.clone()]);
+            lower.make_ascii_lowercase();
             scan_keys(lower, span.start, lines);
         };
         let mut i = 0;
@@ -1188,7 +1193,7 @@ fn mark_keys(text: &str, lines: &mut [Line<'_>]) {
                 scan(span, &mut lines[first..i]);
             } else if l.words <= COOKIE_WORDS {
                 let span = l.start..l.end;
-                if KELVIN.find(&b[span.clone()]).is_some() {
+                if has_kelvin(&b[span.clone()]) {
                     scan(span, &mut lines[i..=i]);
                 } else if has_cookie(&b[span]) {
                     lines[i].keys |= KEY_CUE | KEY_COOKIE;
@@ -1200,7 +1205,9 @@ fn mark_keys(text: &str, lines: &mut [Line<'_>]) {
         }
     });
     let mut at = 0;
-    for i in memchr::memmem::find_iter(b, "\u{A9}") {
+    // `©` is C2 A9: found from its second byte (a plain `memchr`, which
+    // needs no searcher built per document, unlike `memmem`).
+    for i in memchr::memchr_iter(0xA9, b).filter(|&i| i > 0 && b[i - 1] == 0xC2) {
         while lines[at].end <= i {
             at += 1;
         }
