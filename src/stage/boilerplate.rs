@@ -1037,6 +1037,10 @@ fn split_lines(text: &str) -> Vec<Line<'_>> {
 }
 
 /// The line `text[start..end]` (with its line end), before the keyword scan.
+///
+/// Inlined, so that the line is built in place in the vector of lines
+/// (not built, then copied there: a `memcpy` call per line).
+#[inline(always)]
 fn line(text: &str, start: usize, end: usize) -> Line<'_> {
     let t = trim(&text[start..end]);
     let Words {
