@@ -1619,6 +1619,26 @@ fn digit_first(t: &str) -> bool {
     t.chars().next().is_some_and(char::is_numeric)
 }
 
+/// Whether [`WIDGET`] can match `t` by its first three characters
+/// ([`WIDGET_HEADS`], or a digit first); a line with the head `pho` only
+/// if `photo `, a digit and more follow (its one alternative with that
+/// head is `photo \d+ (of|/) \d+`, and `t` and `o` fold to no other
+/// character): `Photo: Name / Agency` credits are not tried.
+fn widget_may_begin(t: &str) -> bool {
+    if digit_first(t) {
+        return true;
+    }
+    let head = Head::of(t);
+    if head.folded == self::head(b"pho") {
+        let b = t.as_bytes();
+        return b.len() >= 8
+            && b[3..5].eq_ignore_ascii_case(b"to")
+            && b[5] == b' '
+            && (b[6].is_ascii_digit() || !b[6].is_ascii());
+    }
+    head.may_begin(WIDGET_HEADS, true)
+}
+
 /// Whether [`WIDGET`] can match `t`: each of its alternatives starts with
 /// one of the letters `stepflwrcnvjambi` or a digit (`\d`, any decimal
 /// digit). Under `(?i)` those letters match only their ASCII pair and
@@ -1642,9 +1662,7 @@ fn mid_phrase(t: &str, head: Head, w: usize, keys: u8) -> Option<Hit> {
     let cookie = || keys & KEY_COOKIE != 0 || t.contains('\u{212A}');
     let widget = || {
         let u = unbullet(t);
-        widget_may_start(u)
-            && (digit_first(u) || may_begin(u, WIDGET_HEADS, true))
-            && WIDGET.is_match(u)
+        widget_may_start(u) && widget_may_begin(u) && WIDGET.is_match(u)
     };
     None.or_else(|| (legal_cue && cookie()).then(|| phrase_hit(&COOKIES, &LEGAL_NOTICE, t))?)
         .or_else(|| (w <= 6 && widget()).then(|| (&PAGE_WIDGET, format!("widget label `{t}`"))))
@@ -1704,7 +1722,16 @@ fn phrase_hit(re: &Regex, rule: &'static Rule, t: &str) -> Option<Hit> {
 /// alternative, `©[^/\n]{0,60}/`, can match (the others start with ASCII
 /// letters or `(`), and it matches up to the first `/` if at most 60
 /// characters come before it (a line has no `\n`). Tested against the regex.
+///
+/// Likewise for a line that starts with `photo:` (ASCII case folded, the
+/// next commonest): the first alternative cannot match at a letter, and
+/// the second, `photo:`, matches those six bytes.
 fn credit_start_hit(t: &str) -> Option<Hit> {
+    if let Some(photo) = t.as_bytes().first_chunk::<6>()
+        && photo.eq_ignore_ascii_case(b"photo:")
+    {
+        return Some((&PHOTO_CREDIT, phrase_detail_of(&t[..6], t)));
+    }
     let Some(rest) = t.strip_prefix('\u{A9}') else {
         return phrase_hit(&CREDIT_START, &PHOTO_CREDIT, t);
     };
@@ -3005,11 +3032,7 @@ mod tests {
             (&TEASER, |t| may_begin(t, TEASER_HEADS, true), 4000),
             (&TRENDS, |t| may_begin(t, TRENDS_HEADS, false), 4000),
             (&POSTED_BY, |t| may_begin(t, &[b"pos"], true), 4000),
-            (
-                &WIDGET,
-                |t| digit_first(t) || may_begin(t, WIDGET_HEADS, true),
-                4000,
-            ),
+            (&WIDGET, widget_may_begin, 4000),
             (
                 &COMMENT_WIDGET,
                 |t| digit_first(t) || may_begin(t, COMMENT_HEADS, true),
@@ -3075,6 +3098,12 @@ mod tests {
         }
         for t in ["Follow us on Telegram", "Home", "Most read", "Tuesday"] {
             assert!(!date_may_match(t) && !DATE.is_match(t), "{t}");
+        }
+        // The `pho` head of WIDGET: only `photo`, a space and a digit.
+        assert!(widget_may_begin("Photo 3 of 12") && WIDGET.is_match("Photo 3 of 12"));
+        assert!(widget_may_begin("photo \u{664}/9"));
+        for t in ["Photo: Laura Brown / Reuters", "Photos", "Photo 3", "Phone"] {
+            assert!(!widget_may_begin(t) && !WIDGET.is_match(t), "{t}");
         }
         // Folding: U+017F and U+212A stand for `s` and `k` under `(?i)` only.
         assert!(may_begin("\u{17F}upport us", SUPPORT_HEADS, true));
@@ -3377,6 +3406,20 @@ mod tests {
                 "{t:?}"
             );
             assert_eq!(legal_hit(t), phrase_hit(&LEGAL, &LEGAL_NOTICE, t), "{t:?}");
+        }
+        // Lines that start with `photo:` in any case, and near misses.
+        let photo = proptest::string::string_regex(
+            "[pP][hH][oO][tT][oO][sS]?(:|graph:| credit)?[ :]?( ?[a-zA-Z\u{A9}\u{17F}/:-]{0,9}){0,4}",
+        )
+        .expect("pattern");
+        for _ in 0..5000 {
+            let t = photo.new_tree(&mut runner).expect("tree").current();
+            let t = trim(&t);
+            assert_eq!(
+                credit_start_hit(t),
+                phrase_hit(&CREDIT_START, &PHOTO_CREDIT, t),
+                "{t:?}"
+            );
         }
         // Negative: other lines still go to the regexes.
         assert!(legal_hit("All rights reserved").is_some());
