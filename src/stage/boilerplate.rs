@@ -2667,6 +2667,33 @@ mod tests {
     }
 
     #[test]
+    fn keyword_gates_pass_every_line_their_regex_matches() {
+        // Strings generated from each keyword-gated pattern (every case
+        // variant, U+017F for `s` and U+212A for `k` too): every line the
+        // regex matches has its family's key.
+        use proptest::strategy::{Strategy, ValueTree};
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        for (re, key) in [
+            (&*APPEAL_START, KEY_APPEAL),
+            (&*TAGLINE, KEY_TAGLINE),
+            (&*SUBSCRIBE, KEY_SUBSCRIBE),
+        ] {
+            let strategy =
+                proptest::string::string_regex(&generator(re.as_str())).expect("pattern");
+            let mut matched = 0;
+            for _ in 0..4000 {
+                let s = strategy.new_tree(&mut runner).expect("tree").current();
+                let l = &split_lines(&s)[0];
+                if l.words <= KEYED_WORDS && re.is_match(l.text) {
+                    matched += 1;
+                    assert!(l.keys & key != 0, "{s:?} {}", re.as_str());
+                }
+            }
+            assert!(matched > 1000, "{matched} {}", re.as_str());
+        }
+    }
+
+    #[test]
     fn trim_cuts_ascii_ends_first_and_the_rest_by_character() {
         fn slow(s: &str) -> &str {
             s.trim_matches(|c: char| c.is_whitespace() || c == '\u{200B}' || c == '\u{FEFF}')
