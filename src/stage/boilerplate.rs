@@ -2445,8 +2445,40 @@ fn short_sentence(t: &str, words: usize) -> bool {
 }
 
 /// Whether `t` has a word that starts with a lowercase letter (prose,
-/// ingredients) rather than only names and labels (menus).
+/// ingredients) rather than only names and labels (menus): a word after
+/// the first, of more than two bytes ([`has_lowercase_word_by_chars`]).
+///
+/// Byte by byte while the text is ASCII (there `char::is_whitespace` is
+/// `' '` and `\t..=\r`, and a lowercase letter is `a..=z`), which mostly
+/// answers within the first few words; from the first non-ASCII byte on,
+/// character by character from the start.
 fn has_lowercase_word(t: &str) -> bool {
+    let b = t.as_bytes();
+    let space = |c: u8| matches!(c, b' ' | b'\t'..=b'\r');
+    let (mut i, mut word) = (0, 0);
+    loop {
+        while i < b.len() && space(b[i]) {
+            i += 1;
+        }
+        if i == b.len() {
+            return false;
+        }
+        let start = i;
+        while i < b.len() && !space(b[i]) {
+            if !b[i].is_ascii() {
+                return has_lowercase_word_by_chars(t);
+            }
+            i += 1;
+        }
+        if word > 0 && i - start > 2 && b[start].is_ascii_lowercase() {
+            return true;
+        }
+        word += 1;
+    }
+}
+
+/// [`has_lowercase_word`] character by character.
+fn has_lowercase_word_by_chars(t: &str) -> bool {
     t.split_whitespace()
         .skip(1)
         .any(|w| w.len() > 2 && w.chars().next().is_some_and(char::is_lowercase))
@@ -2691,6 +2723,55 @@ mod tests {
             }
             assert!(matched > 1000, "{matched} {}", re.as_str());
         }
+    }
+
+    #[test]
+    fn lowercase_words_by_bytes_are_those_by_characters() {
+        // ASCII whitespace as `char::is_whitespace` has it.
+        for c in 0..128u8 {
+            assert_eq!(
+                (c as char).is_whitespace(),
+                matches!(c, b' ' | b'\t'..=b'\r'),
+                "{c:#x}"
+            );
+        }
+        let pieces = [
+            "a",
+            "ab",
+            "abc",
+            "Abc",
+            "ABC",
+            "1bc",
+            " ",
+            "  ",
+            "\t",
+            "\u{B}",
+            "\u{C}",
+            "\u{1C}",
+            "\u{A0}",
+            "\u{2003}",
+            "\u{E9}t\u{E9}",
+            "\u{C9}t\u{E9}",
+            "\u{43F}\u{440}\u{438}",
+            "-",
+            ".",
+        ];
+        let mut seed = 0xA54F_F53A_5F1D_36F1u64;
+        for _ in 0..20_000 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let mut t = String::new();
+            for _ in 0..(seed >> 59) {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                t.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            assert_eq!(
+                has_lowercase_word(&t),
+                has_lowercase_word_by_chars(&t),
+                "{t:?}"
+            );
+        }
+        assert!(has_lowercase_word("Prices rose sharply"));
+        assert!(!has_lowercase_word("Home World Business"));
     }
 
     #[test]
