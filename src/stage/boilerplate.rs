@@ -1480,6 +1480,10 @@ fn credit_paren_may_match(t: &str) -> bool {
             return true;
         }
     }
+    // No colon at all (most lines): none after the last full stop either.
+    if memchr::memchr(b':', u.as_bytes()).is_none() {
+        return false;
+    }
     let last = memchr::memrchr(b'.', u.as_bytes()).map_or(0, |i| i + 1);
     let tail = &u.as_bytes()[last..];
     memchr::memchr_iter(b':', tail).any(|i| {
@@ -3135,7 +3139,7 @@ mod tests {
     fn start_gates_pass_every_line_their_regex_matches() {
         use proptest::strategy::{Strategy, ValueTree};
         type Gate = fn(&str) -> bool;
-        let gates: [(&Regex, Gate, usize); 11] = [
+        let gates: [(&Regex, Gate, usize); 12] = [
             (&SUPPORT_LINE, |t| may_begin(t, SUPPORT_HEADS, true), 4000),
             (&TEASER, |t| may_begin(t, TEASER_HEADS, true), 4000),
             (&TRENDS, |t| may_begin(t, TRENDS_HEADS, false), 4000),
@@ -3152,6 +3156,11 @@ mod tests {
             (&BYLINE, |t| may_begin(t, BYLINE_HEADS, false), 4000),
             // Few generated dates match (`\b`, digits of other scripts).
             (&DATE, date_may_match, 16_000),
+            (
+                &CREDIT_PAREN,
+                |t| (t.ends_with([')', '.']) || has_colon_space(t)) && credit_paren_may_match(t),
+                4000,
+            ),
         ];
         // Lines of real pages, and strings generated from each pattern
         // (under `(?i)` with every case variant, U+212A and U+017F too).
