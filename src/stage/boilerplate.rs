@@ -1151,9 +1151,9 @@ static KEYS: LazyLock<Keys> = LazyLock::new(|| Keys {
 struct Keys {
     /// Fat Teddy (AVX2): 16 buckets of keywords where the automaton's
     /// prefilter (slim Teddy) has 8, so fewer places where a bucket's
-    /// first bytes match but none of its keywords does. This one search
-    /// cost half the instructions of the other on the sample (15.8 -> 8.6
-    /// million). `None` without AVX2.
+    /// first bytes match but none of its keywords does: the scan costs
+    /// about 40% fewer instructions than with the automaton on the sample
+    /// (15.8 -> 9.3 million). `None` without AVX2.
     fat: Option<aho_corasick::packed::Searcher>,
     /// The automaton, where there is no fat Teddy.
     automaton: AhoCorasick,
