@@ -1407,7 +1407,7 @@ fn phrase_of<'a>(l: &Line<'a>, cx: &Context<'_>, user: &[UserLineRule]) -> Optio
     // Phrases are matched as normalize will leave the line: a NO-BREAK
     // or other fixed-width space is a space (so a second run agrees).
     let t: Cow<'a, str> = if l.odd_space {
-        Cow::Owned(l.text.replace(is_odd_space, " "))
+        Cow::Owned(spaces_plain(l.text))
     } else {
         Cow::Borrowed(l.text)
     };
@@ -1462,6 +1462,21 @@ fn phrase_of<'a>(l: &Line<'a>, cx: &Context<'_>, user: &[UserLineRule]) -> Optio
     }
     let any = p.trends.is_some() || p.mid.is_some() || p.suffix.is_some() || p.tail.is_some();
     any.then(|| Box::new(p))
+}
+
+/// `t.replace(is_odd_space, " ")`, in one allocation of the right size
+/// (the plain space is shorter than every odd one, so `t.len()` is
+/// enough): `replace` grows its string as it goes.
+fn spaces_plain(t: &str) -> String {
+    let mut s = String::with_capacity(t.len());
+    let mut last = 0;
+    for (i, c) in t.match_indices(is_odd_space) {
+        s.push_str(&t[last..i]);
+        s.push(' ');
+        last = i + c.len();
+    }
+    s.push_str(&t[last..]);
+    s
 }
 
 /// Whether [`CREDIT_PAREN`] can match `t`. Its first branch needs `t` to
@@ -2808,6 +2823,33 @@ mod tests {
                 && has_separator("10 de mar\u{E7}o \u{2013} Interlagos")
         );
         assert!(!has_separator("10-12 March") && !has_separator("a:b"));
+    }
+
+    #[test]
+    fn spaces_made_plain_in_one_allocation_are_those_of_replace() {
+        let pieces = [
+            "a",
+            " ",
+            "\u{A0}",
+            "\u{2002}",
+            "\u{202F}",
+            "\u{205F}",
+            "\u{200B}",
+            "\u{43F}",
+            "\u{A0}\u{A0}",
+        ];
+        let mut seed = 0x9B05_688C_2B3E_6C1Fu64;
+        for _ in 0..5000 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let mut t = String::new();
+            for _ in 0..(seed >> 59) {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                t.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            let plain = spaces_plain(&t);
+            assert_eq!(plain, t.replace(is_odd_space, " "), "{t:?}");
+            assert!(plain.capacity() <= t.len().max(8), "{t:?}");
+        }
     }
 
     #[test]
