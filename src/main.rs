@@ -324,8 +324,16 @@ fn outputs(dir: &Path, rel: &Path) -> (PathBuf, PathBuf) {
 
 /// The jobs, largest first (then in walk order).
 fn largest_first(jobs: &[Job]) -> Vec<&Job> {
-    let mut order: Vec<&Job> = jobs.iter().collect();
-    order.sort_by_key(|j| std::cmp::Reverse(j.size));
+    largest_first_indices(jobs)
+        .into_iter()
+        .map(|i| &jobs[i])
+        .collect()
+}
+
+/// [`largest_first`], as indices into `jobs`.
+fn largest_first_indices(jobs: &[Job]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(jobs[i].size));
     order
 }
 
@@ -957,8 +965,7 @@ fn cmd_check(args: CheckArgs) -> u8 {
     // Checked largest first, as `clean` cleans, with the bytes the count
     // kept (each input read once, mostly); the diffs are then put back in
     // input order, whatever the thread count.
-    let mut by_size: Vec<usize> = (0..jobs.len()).collect();
-    by_size.sort_by_key(|&i| std::cmp::Reverse(jobs[i].size));
+    let by_size = largest_first_indices(&jobs);
     let order: Vec<&Job> = by_size.iter().map(|&i| &jobs[i]).collect();
     let (corpus, kept) = corpus_of(&order, &pipeline, KEEP_BUDGET);
     let mut results: Vec<(usize, Result<Vec<String>, Failure>)> = by_size

@@ -189,13 +189,19 @@ impl Sink {
         Ok(Sink { inner: Some(inner) })
     }
 
+    /// Where lines go: `None` once finished.
+    fn writer(&mut self) -> Option<&mut dyn Write> {
+        Some(match self.inner.as_mut()? {
+            Enc::Stdout(w) => w,
+            Enc::Plain(w) => w,
+            Enc::Gz(w) => w,
+            Enc::Zst(w) => w,
+        })
+    }
+
     fn write_line(&mut self, line: &[u8]) -> io::Result<()> {
-        let w: &mut dyn Write = match self.inner.as_mut() {
-            None => return Ok(()),
-            Some(Enc::Stdout(w)) => w,
-            Some(Enc::Plain(w)) => w,
-            Some(Enc::Gz(w)) => w,
-            Some(Enc::Zst(w)) => w,
+        let Some(w) = self.writer() else {
+            return Ok(());
         };
         w.write_all(line)?;
         w.write_all(b"\n")
@@ -203,12 +209,9 @@ impl Sink {
 
     /// Writes a record's line, built in `buf` ([`jsonl::Record::write_line`]).
     fn write_record(&mut self, record: &jsonl::Record, buf: &mut Vec<u8>) -> io::Result<()> {
-        match self.inner.as_mut() {
+        match self.writer() {
+            Some(w) => record.write_line(w, buf),
             None => Ok(()),
-            Some(Enc::Stdout(w)) => record.write_line(w, buf),
-            Some(Enc::Plain(w)) => record.write_line(w, buf),
-            Some(Enc::Gz(w)) => record.write_line(w, buf),
-            Some(Enc::Zst(w)) => record.write_line(w, buf),
         }
     }
 
@@ -320,10 +323,9 @@ impl Sinks<'_> {
         for (n, r) in done.results {
             match r {
                 Ok((record, note, attr)) => {
-                    let mut buf = std::mem::take(&mut self.buf);
-                    let written = self.out.write_record(&record, &mut buf);
-                    self.buf = buf;
-                    written.map_err(|e| Failure::new(&self.out_name, e))?;
+                    self.out
+                        .write_record(&record, &mut self.buf)
+                        .map_err(|e| Failure::new(&self.out_name, e))?;
                     self.good(
                         None,
                         note.as_deref().map(str::as_bytes),
