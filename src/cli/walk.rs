@@ -77,6 +77,7 @@ pub(crate) fn collect(
             Err(e) => failures.push(Failure::new(root, e)),
         }
     }
+    fill_sizes(&mut found.jobs);
     found
 }
 
@@ -121,18 +122,19 @@ fn walk(
             // Only reached without --follow (with it, walkdir reports the target's type).
             found.links_skipped += 1;
         } else if ft.is_file() {
-            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            // Its size comes later ([`fill_sizes`]).
             found.jobs.push(match entry.path().strip_prefix(root) {
                 Ok(rel) => Job {
                     base: Arc::clone(&base),
                     walked: true,
                     rel: rel.to_path_buf(),
-                    size,
+                    size: 0,
                 },
-                // Not under the root (walkdir never gives one): its whole path.
+                // Not under the root (walkdir never gives one): its whole
+                // path, and its size now.
                 Err(_) => Job {
                     rel: entry.path().to_path_buf(),
-                    ..Job::file(entry.path(), size)
+                    ..Job::file(entry.path(), entry.metadata().map_or(0, |m| m.len()))
                 },
             });
         }
@@ -140,6 +142,107 @@ fn walk(
     }
 }
 
+/// Sets the size of each file found in a folder (for the progress bar and
+/// the largest-first order; a file that cannot be looked at counts as
+/// empty, and its read fails later with the reason), in parallel, and each
+/// relative to its folder where it can. One look at each file by its whole
+/// path, on the walking thread, was about 35 ms of the first 60 ms of a
+/// 20,000-file run, while the other core idled.
+fn fill_sizes(jobs: &mut [Job]) {
+    use rayon::prelude::*;
+    jobs.par_chunks_mut(256).for_each(|chunk| {
+        let mut dir = Folder::default();
+        for job in chunk.iter_mut().filter(|j| j.walked) {
+            job.size = dir.size_of(job).unwrap_or(0);
+        }
+    });
+}
+
+/// The folder of the last file looked at, open, so that the next file in
+/// it is looked at by its name alone (no walk down the whole path again).
+#[derive(Default)]
+struct Folder {
+    #[cfg(target_os = "linux")]
+    open: Option<(PathBuf, rustix::fd::OwnedFd)>,
+}
+
+impl Folder {
+    /// The size of `job`'s file (the target's, for a symbolic link).
+    fn size_of(&mut self, job: &Job) -> Option<u64> {
+        #[cfg(target_os = "linux")]
+        if let (Some(parent), Some(name)) = (job.rel.parent(), job.rel.file_name()) {
+            use rustix::fs::{AtFlags, Mode, OFlags};
+            if self.open.as_ref().is_none_or(|(p, _)| p != parent) {
+                let fd = rustix::fs::open(
+                    job.base.join(parent),
+                    OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                    Mode::empty(),
+                );
+                self.open = fd.ok().map(|fd| (parent.to_path_buf(), fd));
+            }
+            if let Some((_, fd)) = &self.open
+                && let Ok(st) = rustix::fs::statat(fd, name, AtFlags::empty())
+            {
+                return u64::try_from(st.st_size).ok();
+            }
+        }
+        fs::metadata(job.path()).ok().map(|m| m.len())
+    }
+}
+
 fn is_link(path: &Path) -> bool {
     fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sizes [`fill_sizes`] finds, relative to each file's folder, are
+    /// the ones a look at its whole path gives, in nested folders, across
+    /// chunk boundaries, for a link followed; a file gone since the walk
+    /// counts as empty.
+    #[test]
+    fn sizes_are_each_files_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let mut want = Vec::new();
+        for d in ["", "a", "a/b", "c"] {
+            fs::create_dir_all(root.join(d)).unwrap();
+            for i in 0..300 {
+                let rel = Path::new(d).join(format!("f{i:03}.txt"));
+                let len = (i * 7 + d.len() * 1000) % 2000;
+                fs::write(root.join(&rel), vec![b'x'; len]).unwrap();
+                want.push((rel, len as u64));
+            }
+        }
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(root.join("a/f001.txt"), root.join("c/link.txt")).unwrap();
+        let mut failures = Vec::new();
+        let found = collect(&[root.to_path_buf()], None, true, &mut failures);
+        assert!(failures.is_empty());
+        let got: std::collections::HashMap<PathBuf, u64> =
+            found.jobs.iter().map(|j| (j.rel.clone(), j.size)).collect();
+        for (rel, len) in &want {
+            assert_eq!(got.get(rel), Some(len), "{}", rel.display());
+        }
+        #[cfg(unix)]
+        assert_eq!(
+            got.get(Path::new("c/link.txt")),
+            got.get(Path::new("a/f001.txt"))
+        );
+        for job in &found.jobs {
+            assert_eq!(job.size, fs::metadata(job.path()).unwrap().len());
+        }
+        // A file gone between the walk and the look at its size.
+        let mut jobs = collect(&[root.join("a")], None, false, &mut failures).jobs;
+        fs::remove_file(root.join("a/f002.txt")).unwrap();
+        fill_sizes(&mut jobs);
+        let gone = jobs
+            .iter()
+            .find(|j| j.rel == Path::new("f002.txt"))
+            .unwrap();
+        assert_eq!(gone.size, 0);
+        assert!(jobs.iter().any(|j| j.size > 0));
+    }
 }
