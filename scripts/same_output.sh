@@ -46,6 +46,10 @@ run() {
         find "$out" -name '.*.mend-state' -exec sed -i "s#$out#OUT#g" {} +
         [ $side = ref ] && touch "$out.done"
     done
+    # the input digest in a state file is not an output of cleaning, and its
+    # kind changed (SHA-256 to BLAKE3, eighth session): compare the rest
+    find "$CACHE/$name" "$WORK/$name" -name '.*.mend-state' \
+        -exec sed -i -E 's/"(sha256|blake3)":"[0-9a-f]{64}"/"digest":"(input digest)"/' {} +
     if diff -r -q "$CACHE/$name" "$WORK/$name" >"$WORK/$name.diff" 2>&1; then
         echo "same      $name"
     else
