@@ -1686,8 +1686,10 @@ fn widget_may_start(t: &str) -> bool {
 /// The links of the phrase chain between `Trends` and the site-name suffix.
 fn mid_phrase(t: &str, head: Head, w: usize, keys: u8) -> Option<Hit> {
     // A legal cue ([`KEY_CUE`]) gates both legal regexes. Every match of
-    // [`COOKIES`] has `cookie`, where `(?i)` lets `k` be U+212A.
-    let legal_cue = w <= 150 && keys & KEY_CUE != 0;
+    // [`COOKIES`] has `cookie`, where `(?i)` lets `k` be U+212A; a match of
+    // [`LEGAL`] has one of the cues, where `(?i)` lets the `s` of `terms` or
+    // `rights` be U+017F (LONG S), which the ASCII keyword scan does not see.
+    let legal_cue = w <= 150 && (keys & KEY_CUE != 0 || t.contains('\u{17F}'));
     let cookie = || keys & KEY_COOKIE != 0 || t.contains('\u{212A}');
     let widget = || {
         let u = unbullet(t);
@@ -3745,6 +3747,18 @@ mod tests {
         ));
         assert!(kept(
             "She baked cookies for the soldiers every week, her neighbour recalled on Tuesday in an interview."
+        ));
+        // `(?i)` lets U+017F (LONG S) be the `s` of `rights` or `terms`,
+        // which the ASCII keyword scan does not see: the line is still tried.
+        for t in [
+            "All right\u{17F} re\u{17F}erved",
+            "Term\u{17F} of U\u{17F}e",
+        ] {
+            assert!(LEGAL.is_match(t), "{t}");
+            assert!(removed_by(t, &LEGAL_NOTICE), "{t}");
+        }
+        assert!(kept(
+            "Tho\u{17F}e who \u{17F}aid \u{17F}o were right, the mini\u{17F}ter told reporters on Tue\u{17F}day."
         ));
     }
 
