@@ -2715,12 +2715,21 @@ impl Para<'_> {
             QuoteStyle::Keep => entry.open_glyph,
             st => glyph(st, entry.out, true),
         };
-        // The next double mark closes: the speech goes on up to it.
-        let unmatched_closer_later = self
-            .marks
-            .iter()
-            .find(|m| m.start >= s && m.kind == Kind::Double)
-            .is_some_and(|m| m.sdir < 0);
+        // The next double mark closes: the speech goes on up to it. (Marks
+        // are in text order: the search starts at `s`, not at the start of
+        // the paragraph, which on a paragraph of megabytes made each reopen
+        // read every mark before it.)
+        let first = self.marks.partition_point(|m| m.start < s);
+        let next_double = self.marks[first..].iter().find(|m| m.kind == Kind::Double);
+        debug_assert_eq!(
+            next_double.map(|m| m.start),
+            self.marks
+                .iter()
+                .find(|m| m.start >= s && m.kind == Kind::Double)
+                .map(|m| m.start),
+            "the next double mark, from the start of the paragraph"
+        );
+        let unmatched_closer_later = next_double.is_some_and(|m| m.sdir < 0);
         if let Some(dl) = self.dash_at(s) {
             let s2 = self.skip_hspace(s + dl);
             // After a full stop the speech resumes with a capital (`said X. – We`),
