@@ -475,14 +475,28 @@ fn italic_quotations_all_lines(text: &str, out: &mut Vec<Edit>) {
     }
 }
 
-/// R10 in one line (with its `\n`, if any), which starts at `base`. The
-/// cheap conditions are tested first: a span, and the rest of its line,
-/// can be megabytes long on a line with no line break (counting a long
-/// span's quotation marks and words, and looking through the rest of the
-/// line for tags, took a quarter of the time of a 10 MB one-line file).
-/// [`tests::italic_line_is_its_definition`] checks it against
-/// `italic_line_reference`, the conditions in their first order.
+/// R10 in one line (with its `\n`, if any), which starts at `base`.
 fn italic_line(line: &str, base: usize, out: &mut Vec<Edit>) {
+    italic_spans(line, base, out, italic_kind);
+}
+
+/// The two kinds of asterisk span that R10 makes a quotation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Italic {
+    /// It ends with a closing quotation mark that nothing in it opens.
+    UnmatchedCloser,
+    /// Sentences that end a paragraph, after a quotation's attribution.
+    AfterAttribution,
+}
+
+/// The spans of one line, each of the kind `kind` says (of the body, the
+/// opening and the closing `*`), made quotations.
+fn italic_spans(
+    line: &str,
+    base: usize,
+    out: &mut Vec<Edit>,
+    kind: impl Fn(&str, usize, usize) -> Option<Italic>,
+) {
     let body = line.trim_end_matches(['\n', '\r']);
     let b = body.as_bytes();
     let mut i = 0;
@@ -495,48 +509,56 @@ fn italic_line(line: &str, base: usize, out: &mut Vec<Edit>) {
         let Some(close) = find_close(b, open + 1) else {
             continue;
         };
-        let inner = &body[open + 1..close];
-        let after = &body[close + 1..];
-        // Both kinds start like a sentence.
-        if !inner.chars().next().is_some_and(|c| c.is_uppercase()) {
+        let Some(kind) = kind(body, open, close) else {
             continue;
-        }
-        let tail = inner.trim_end_matches(['.', ',', '!', '?', ';', ':']);
-        if tail.ends_with(['"', '\u{201D}']) || inner.ends_with(['"', '\u{201D}']) {
-            // It holds a quotation mark, so it is not of the second kind.
-            if inner.matches(['"', '\u{201C}', '\u{201D}']).count() % 2 == 1 {
+        };
+        i = close + 1;
+        let (open, close) = (base + open..base + open + 1, base + close..base + close + 1);
+        match kind {
+            Italic::UnmatchedCloser => {
                 out.push(
-                    Edit::replace(base + open..base + open + 1, "\"", &ITALIC_QUOTATION)
+                    Edit::replace(open, "\"", &ITALIC_QUOTATION)
                         .with_detail("italic span ends with an unmatched closing quote"),
                 );
-                i = close + 1;
-                out.push(Edit::delete(
-                    base + close..base + close + 1,
-                    &ITALIC_QUOTATION,
-                ));
+                out.push(Edit::delete(close, &ITALIC_QUOTATION));
             }
-            continue;
-        }
-        if inner.ends_with(['.', '!', '?'])
-            && !inner.contains(['"', '\u{201C}', '\u{201D}'])
-            && inner.split_whitespace().nth(4).is_some()
-            && may_end_paragraph(after)
-            && ends_paragraph(&without_images(after))
-            && follows_attribution(body[..open].strip_suffix('\\').unwrap_or(&body[..open]))
-        {
-            out.push(
-                Edit::replace(base + open..base + open + 1, "\"", &ITALIC_QUOTATION).with_detail(
+            Italic::AfterAttribution => {
+                out.push(Edit::replace(open, "\"", &ITALIC_QUOTATION).with_detail(
                     "paragraph-final italic sentences after a quotation's attribution",
-                ),
-            );
-            i = close + 1;
-            out.push(Edit::replace(
-                base + close..base + close + 1,
-                "\"",
-                &ITALIC_QUOTATION,
-            ));
+                ));
+                out.push(Edit::replace(close, "\"", &ITALIC_QUOTATION));
+            }
         }
     }
+}
+
+/// Which kind of R10 span, if any, `*` at `open` and `close` in `body`
+/// enclose. The cheap conditions are tested first: a span, and the rest
+/// of its line, can be megabytes long on a line with no line break
+/// (counting a long span's quotation marks and words, and looking through
+/// the rest of the line for tags, took a quarter of the time of a 10 MB
+/// one-line file). [`tests::italic_line_is_its_definition`] checks it
+/// against `italic_kind_reference`, the conditions in their first order.
+fn italic_kind(body: &str, open: usize, close: usize) -> Option<Italic> {
+    let inner = &body[open + 1..close];
+    // Both kinds start like a sentence.
+    if !inner.chars().next().is_some_and(|c| c.is_uppercase()) {
+        return None;
+    }
+    let tail = inner.trim_end_matches(['.', ',', '!', '?', ';', ':']);
+    if tail.ends_with(['"', '\u{201D}']) || inner.ends_with(['"', '\u{201D}']) {
+        // It holds a quotation mark, so it is not of the second kind.
+        let quotes = inner.matches(['"', '\u{201C}', '\u{201D}']).count();
+        return (quotes % 2 == 1).then_some(Italic::UnmatchedCloser);
+    }
+    let after = &body[close + 1..];
+    (inner.ends_with(['.', '!', '?'])
+        && !inner.contains(['"', '\u{201C}', '\u{201D}'])
+        && inner.split_whitespace().nth(4).is_some()
+        && may_end_paragraph(after)
+        && ends_paragraph(&without_images(after))
+        && follows_attribution(body[..open].strip_suffix('\\').unwrap_or(&body[..open])))
+    .then_some(Italic::AfterAttribution)
 }
 
 /// Whether [`ends_paragraph`] of `after` without its images can hold:
@@ -551,62 +573,27 @@ fn may_end_paragraph(after: &str) -> bool {
         .is_none_or(|b| matches!(b, b'<' | b'!' | b'['))
 }
 
-/// [`italic_line`] with its conditions in their first order: the
+/// [`italic_kind`] with its conditions in their first order: the
 /// definition it must match.
 #[cfg(test)]
-fn italic_line_reference(line: &str, base: usize, out: &mut Vec<Edit>) {
-    let body = line.trim_end_matches(['\n', '\r']);
-    let b = body.as_bytes();
-    let mut i = 0;
-    while let Some(k) = memchr::memchr(b'*', &b[i..]) {
-        let open = i + k;
-        i = open + 1;
-        if !opens_span(b, open) {
-            continue;
-        }
-        let Some(close) = find_close(b, open + 1) else {
-            continue;
-        };
-        let inner = &body[open + 1..close];
-        let after = &body[close + 1..];
-        let quotes = inner.matches(['"', '\u{201C}', '\u{201D}']).count();
-        let tail = inner.trim_end_matches(['.', ',', '!', '?', ';', ':']);
-        let ends_with_closer =
-            tail.ends_with(['"', '\u{201D}']) || inner.ends_with(['"', '\u{201D}']);
-        let starts_like_sentence = inner.chars().next().is_some_and(|c| c.is_uppercase());
-        if ends_with_closer && quotes % 2 == 1 && starts_like_sentence {
-            out.push(
-                Edit::replace(base + open..base + open + 1, "\"", &ITALIC_QUOTATION)
-                    .with_detail("italic span ends with an unmatched closing quote"),
-            );
-            i = close + 1;
-            out.push(Edit::delete(
-                base + close..base + close + 1,
-                &ITALIC_QUOTATION,
-            ));
-            continue;
-        }
-        let words = inner.split_whitespace().count();
-        if quotes == 0
-            && starts_like_sentence
-            && words >= 5
-            && inner.ends_with(['.', '!', '?'])
-            && ends_paragraph(&without_images(after))
-            && follows_attribution(body[..open].strip_suffix('\\').unwrap_or(&body[..open]))
-        {
-            out.push(
-                Edit::replace(base + open..base + open + 1, "\"", &ITALIC_QUOTATION).with_detail(
-                    "paragraph-final italic sentences after a quotation's attribution",
-                ),
-            );
-            i = close + 1;
-            out.push(Edit::replace(
-                base + close..base + close + 1,
-                "\"",
-                &ITALIC_QUOTATION,
-            ));
-        }
+fn italic_kind_reference(body: &str, open: usize, close: usize) -> Option<Italic> {
+    let inner = &body[open + 1..close];
+    let after = &body[close + 1..];
+    let quotes = inner.matches(['"', '\u{201C}', '\u{201D}']).count();
+    let tail = inner.trim_end_matches(['.', ',', '!', '?', ';', ':']);
+    let ends_with_closer = tail.ends_with(['"', '\u{201D}']) || inner.ends_with(['"', '\u{201D}']);
+    let starts_like_sentence = inner.chars().next().is_some_and(|c| c.is_uppercase());
+    if ends_with_closer && quotes % 2 == 1 && starts_like_sentence {
+        return Some(Italic::UnmatchedCloser);
     }
+    let words = inner.split_whitespace().count();
+    (quotes == 0
+        && starts_like_sentence
+        && words >= 5
+        && inner.ends_with(['.', '!', '?'])
+        && ends_paragraph(&without_images(after))
+        && follows_attribution(body[..open].strip_suffix('\\').unwrap_or(&body[..open])))
+    .then_some(Italic::AfterAttribution)
 }
 
 /// `s` without Markdown images (this run removes them).
@@ -901,14 +888,14 @@ mod tests {
         }
     }
 
-    /// Both kinds of span, and near misses, as [`italic_line_reference`]
-    /// finds them.
+    /// Both kinds of span, and near misses, as [`italic_kind_reference`]
+    /// tells them.
     #[test]
     fn italic_line_is_its_definition() {
         let both = |line: &str| {
             let (mut now, mut reference) = (Vec::new(), Vec::new());
-            italic_line(line, 7, &mut now);
-            italic_line_reference(line, 7, &mut reference);
+            italic_spans(line, 7, &mut now, italic_kind);
+            italic_spans(line, 7, &mut reference, italic_kind_reference);
             assert_eq!(now, reference, "{line:?}");
             now.len()
         };
