@@ -34,7 +34,7 @@ mod walk;
 mod write;
 
 use walk::{Job, collect};
-use write::{make_dir_of, write_atomic};
+use write::{AtomicFile, make_dir_of, write_atomic};
 
 /// Exit codes, as grep, ripgrep and ruff use them.
 const EXIT_OK: u8 = 0;
@@ -876,14 +876,20 @@ fn clean_job(
     }
     // The input is handed over: a large one is not held beside its texts.
     let digest = notes::InputDigest::of(&bytes);
-    let cleaned = pipeline
+    let mut cleaned = pipeline
         .clean_owned_in(bytes, corpus)
         .map_err(|e| Failure::new(&job.path(), e))?;
-    let notes = pipeline.notes_of(&cleaned, &digest, &rel);
     // The text first, then its notes: a run killed between the two leaves
     // notes that do not describe the text, which the next run redoes.
     write_atomic(text_path, cleaned.text.as_bytes()).map_err(|e| Failure::new(text_path, e))?;
-    write_atomic(notes_path, notes.as_bytes()).map_err(|e| Failure::new(notes_path, e))?;
+    // The text is written: a large one is not held while its notes are
+    // made, and those are written as they are made, not held whole.
+    drop(std::mem::take(&mut cleaned.text));
+    let mut notes_file = AtomicFile::create(notes_path).map_err(|e| Failure::new(notes_path, e))?;
+    pipeline
+        .write_notes_of(&cleaned, &digest, &rel, &mut notes_file)
+        .and_then(|()| notes_file.commit())
+        .map_err(|e| Failure::new(notes_path, e))?;
     totals.add(&cleaned);
     Ok(Outcome::Cleaned)
 }
