@@ -632,8 +632,9 @@ pub(crate) enum Fold {
 /// the edits of `text` so far, `current` the text they make, `again` the
 /// pass's changes of `current` (put in order, and those [`apply`] drops
 /// dropped, as [`apply`] leaves them). Unless the pass changes nothing,
-/// `edits` become the composition of both ([`compose`]) and `current` the
-/// text they make.
+/// `edits` become the composition of both ([`compose`], as [`apply`]
+/// leaves them) and `current` the text they make. (On [`Fold::Differs`]
+/// they are the composition too, which the stage should not use.)
 ///
 /// That text is built from `text` and the composed edits, after
 /// `current` is given up: a large document's stage input, its last pass's
@@ -657,8 +658,9 @@ pub(crate) fn fold_pass(
         t
     });
     keep_buffer(std::mem::take(current));
-    let mut composed = compose(text, edits, again);
-    let next = apply_kept(text, &mut composed).unwrap_or_else(|| {
+    // The edits so far go before the next text is built, too.
+    *edits = compose(text, edits, again);
+    let next = apply_kept(text, edits).unwrap_or_else(|| {
         // The passes undo each other: the text is the stage's input.
         let mut same = take_buffer(text.len());
         same.push_str(text);
@@ -669,7 +671,6 @@ pub(crate) fn fold_pass(
         keep_buffer(next);
         return Fold::Differs;
     }
-    *edits = composed;
     *current = next;
     Fold::Folded
 }
