@@ -300,8 +300,10 @@ impl Pipeline {
     /// [`clean_in`](Self::clean_in), taking the bytes. Input that is all
     /// UTF-8 (no BOM, nothing malformed) becomes the first text without a
     /// copy, and that buffer is reused for a later stage's text: a large
-    /// document is held in memory once less. The notes need the input's
-    /// digest: take it first ([`InputDigest::of`], [`notes_of`](Self::notes_of)).
+    /// document is held in memory once less. Input decoded into a text of
+    /// its own (another encoding, malformed UTF-8) is dropped once decoded.
+    /// The notes need the input's digest: take it first
+    /// ([`InputDigest::of`], [`notes_of`](Self::notes_of)).
     pub fn clean_owned_in(
         &self,
         bytes: Vec<u8>,
