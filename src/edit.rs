@@ -433,7 +433,7 @@ impl OffsetMap {
 ///
 /// The middle text (what `first` makes of `input`) is not built: each
 /// group reads its region of it from `input` and the first round's
-/// inserted texts ([`middle_text`]), so a large document is held once
+/// inserted texts (`middle_text`), so a large document is held once
 /// less while a settling stage composes its passes.
 pub fn compose(input: &str, first: &[Edit], second: &[Edit]) -> Vec<Edit> {
     let mut first_out = first.to_vec();
