@@ -57,13 +57,25 @@ restores() { # FILE CLEAN NOTES: restore gives the input back byte for byte
     "$MEND" restore "$2" --notes "$3" -o "$DIR/restored" && cmp -s "$1" "$DIR/restored" && echo "restores exactly"
 }
 
+# FILE: the run's peak ($rss, KiB, set by `row`) against issue 6's target,
+# 100 MB plus three times the largest document; fails over it.
+peak_ok() {
+    local limit=$(((100000000 + 3 * $(stat -c %s "$1")) / 1024))
+    if [ "$rss" -le "$limit" ]; then
+        echo "peak within 100 MB + 3x ($((limit / 1024)) MiB)"
+    else
+        echo "peak over 100 MB + 3x ($((limit / 1024)) MiB)"
+        return 1
+    fi
+}
+
 for c in $CASES; do
     case $c in
     bigfile)
         [ -f "$DIR/big.txt" ] || joined "$DIR/big.txt" $((1 << 30))
         rm -rf "$DIR/out"
         row "1 GB file" "$(du -h "$DIR/big.txt" | cut -f1)" \
-            'restores "$DIR/big.txt" "$DIR/out/big.txt" "$DIR/out/big.notes.jsonl"' -- \
+            'v=$(restores "$DIR/big.txt" "$DIR/out/big.txt" "$DIR/out/big.notes.jsonl") || exit 1; p=$(peak_ok "$DIR/big.txt"); r=$?; echo "$v; $p"; exit $r' -- \
             clean "$DIR/big.txt" -o "$DIR/out"
         rm -rf "$DIR/out" "$DIR/restored"
         ;;
@@ -75,7 +87,7 @@ for c in $CASES; do
         fi
         rm -rf "$DIR/out"
         row "100 MB line, no newline" "$(du -h "$DIR/line.txt" | cut -f1)" \
-            'restores "$DIR/line.txt" "$DIR/out/line.txt" "$DIR/out/line.notes.jsonl"' -- \
+            'v=$(restores "$DIR/line.txt" "$DIR/out/line.txt" "$DIR/out/line.notes.jsonl") || exit 1; p=$(peak_ok "$DIR/line.txt"); r=$?; echo "$v; $p"; exit $r' -- \
             clean "$DIR/line.txt" -o "$DIR/out"
         rm -rf "$DIR/out" "$DIR/restored"
         ;;

@@ -430,13 +430,15 @@ impl OffsetMap {
 /// involved become one replacement of the input region they cover, named
 /// after the first round's edit with both reasons in its detail. Used by
 /// stages that look again at their own output (so a second run finds nothing).
+///
+/// The middle text (what `first` makes of `input`) is not built: each
+/// group reads its region of it from `input` and the first round's
+/// inserted texts (`middle_text`), so a large document is held once
+/// less while a settling stage composes its passes.
 pub fn compose(input: &str, first: &[Edit], second: &[Edit]) -> Vec<Edit> {
     let mut first_out = first.to_vec();
-    let mid = apply_kept(input, &mut first_out).unwrap_or_else(|| {
-        let mut mid = take_buffer(input.len());
-        mid.push_str(input);
-        mid
-    });
+    // As `apply` would leave them (sorted, no-ops and overlaps dropped).
+    prepare(input, &mut first_out);
     let map = OffsetMap::new(&first_out);
     let changes: Vec<&Edit> = first_out
         .iter()
@@ -488,7 +490,8 @@ pub fn compose(input: &str, first: &[Edit], second: &[Edit]) -> Vec<Edit> {
                 }
             })
             .collect();
-        let text = apply(&mid[region.clone()], &mut local).into_owned();
+        let mid = middle_text(input, &changes, &map, region.clone());
+        let text = apply(&mid, &mut local).into_owned();
         let span = map.to_input(region.start, false)..map.to_input(region.end, true);
         let k0 = hit.iter().copied().min().unwrap_or(0);
         for &k in &hit {
@@ -525,9 +528,53 @@ pub fn compose(input: &str, first: &[Edit], second: &[Edit]) -> Vec<Edit> {
             result.push(e.clone());
         }
     }
-    keep_buffer(mid);
     result.sort_by_key(|e| (e.span.start, e.span.end));
     result
+}
+
+/// The bytes `range` of the text that `changes` (the changes of edits of
+/// `input` as [`prepare`] left them, whose offset map is `map`) make of
+/// `input`: what `apply(input, ..)[range]` is, without building the rest.
+/// `range` must be on char boundaries of that text (as a span of an edit
+/// of it is); a range that is not gives what it covers of whole pieces
+/// (never a panic).
+fn middle_text(input: &str, changes: &[&Edit], map: &OffsetMap, range: Range<usize>) -> String {
+    let pieces = &map.pieces;
+    let mut out = String::with_capacity(range.len());
+    let mut pos = range.start;
+    // The first change whose inserted text ends after `pos`: those before
+    // it lie wholly before `pos` (or insert nothing at it).
+    let mut k = pieces.partition_point(|p| p.1 <= pos);
+    while pos < range.end {
+        // Before change `k` (or after the last), the text is the input
+        // shifted by what the changes before it added or removed.
+        let (next, shift) = match pieces.get(k) {
+            Some(&(os, _, is, _)) => (os.min(range.end), os as isize - is as isize),
+            None => (
+                range.end,
+                k.checked_sub(1)
+                    .map_or(0, |j| pieces[j].1 as isize - pieces[j].3 as isize),
+            ),
+        };
+        if pos < next {
+            let from = (pos as isize - shift) as usize;
+            let to = (next as isize - shift) as usize;
+            out.push_str(input.get(from..to).unwrap_or(""));
+            pos = next;
+        }
+        let Some(&(os, oe, _, _)) = pieces.get(k).filter(|p| p.0 < range.end) else {
+            break;
+        };
+        // Inside change `k`'s inserted text.
+        let end = oe.min(range.end);
+        if pos < end {
+            let insert = changes.get(k).map_or("", |e| &*e.insert);
+            out.push_str(insert.get(pos - os..end - os).unwrap_or(""));
+            pos = end;
+        }
+        k += 1;
+    }
+    out
 }
 
 /// Reads a stage's result again until it is stable: `edits` are the first
@@ -555,25 +602,77 @@ pub fn settle(
         again.clear();
         pass(&current, &mut again);
         again.retain(|e| e.kind == EditKind::Change);
-        let Some(next) = apply_kept(&current, &mut again) else {
-            keep_buffer(current);
-            return Some(edits);
-        };
-        // A large document should not hold three texts at once: `compose`
-        // builds its middle text in this buffer.
-        keep_buffer(std::mem::take(&mut current));
-        let mut composed = compose(text, &edits, &again);
-        // The composition is checked in debug builds (tests, fuzzing): in a
-        // release build the check would cost one more copy of the text.
-        if cfg!(debug_assertions) && apply(text, &mut composed) != next {
-            debug_assert!(false, "composed passes differ from the passes applied");
-            return None;
+        match fold_pass(text, &mut edits, &mut current, &mut again) {
+            Fold::Stable => {
+                keep_buffer(current);
+                return Some(edits);
+            }
+            Fold::Folded => {}
+            Fold::Differs => return None,
         }
-        edits = composed;
-        current = next;
     }
     keep_buffer(current);
     None
+}
+
+/// What [`fold_pass`] made of a later pass of a settling stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Fold {
+    /// The pass changes nothing: the text is stable.
+    Stable,
+    /// The pass was folded into the edits, and the text is its result.
+    Folded,
+    /// Debug builds only: the composed edits do not make what the pass
+    /// made (a bug in [`compose`], caught by a debug assertion); the stage
+    /// should leave the text as it is.
+    Differs,
+}
+
+/// One later pass of a settling stage ([`settle`]), folded in: `edits` are
+/// the edits of `text` so far, `current` the text they make, `again` the
+/// pass's changes of `current` (put in order, and those [`apply`] drops
+/// dropped, as [`apply`] leaves them). Unless the pass changes nothing,
+/// `edits` become the composition of both ([`compose`], as [`apply`]
+/// leaves them) and `current` the text they make. (On [`Fold::Differs`]
+/// they are the composition too, which the stage should not use.)
+///
+/// That text is built from `text` and the composed edits, after
+/// `current` is given up: a large document's stage input, its last pass's
+/// result and the next one are never held at once (three copies of a
+/// 1 GB document took 3 GB). It is the text the pass's changes make of
+/// `current` (checked in debug builds, where that text is built too).
+pub(crate) fn fold_pass(
+    text: &str,
+    edits: &mut Vec<Edit>,
+    current: &mut String,
+    again: &mut Vec<Edit>,
+) -> Fold {
+    if !prepare(current, again) {
+        return Fold::Stable;
+    }
+    // The pass applied, to check the composition against: debug builds
+    // only (in a release build it would be one more copy of the text).
+    let expected = cfg!(debug_assertions).then(|| {
+        let mut t = String::new();
+        splice(current, again, &mut t);
+        t
+    });
+    keep_buffer(std::mem::take(current));
+    // The edits so far go before the next text is built, too.
+    *edits = compose(text, edits, again);
+    let next = apply_kept(text, edits).unwrap_or_else(|| {
+        // The passes undo each other: the text is the stage's input.
+        let mut same = take_buffer(text.len());
+        same.push_str(text);
+        same
+    });
+    if expected.is_some_and(|t| t != next) {
+        debug_assert!(false, "composed passes differ from the passes applied");
+        keep_buffer(next);
+        return Fold::Differs;
+    }
+    *current = next;
+    Fold::Folded
 }
 
 #[cfg(test)]
@@ -804,6 +903,93 @@ mod tests {
         // Negative: no second round, nothing changes.
         let mut same = compose(input, &first, &[]);
         assert_eq!(apply(input, &mut same), mid);
+    }
+
+    /// `compose` reads the middle text in pieces: it builds no text of the
+    /// whole input (which a large document would hold beside the stage's
+    /// input and the last pass's result) and takes no kept buffer.
+    #[test]
+    fn compose_builds_no_middle_text() {
+        let input = "a &amp;quot; b *x* c\n".repeat(1000);
+        let mut first: Vec<Edit> = (0..1000)
+            .map(|i| Edit::replace(i * 21 + 2..i * 21 + 12, "&quot;", &R))
+            .collect();
+        let mid = apply(&input, &mut first).into_owned();
+        let second: Vec<Edit> = (0..1000)
+            .map(|i| Edit::replace(i * 17 + 2..i * 17 + 8, "\"", &R))
+            .collect();
+        BUFFERS.with_borrow_mut(Vec::clear);
+        let mut both = compose(&input, &first, &second);
+        BUFFERS.with_borrow(|k| assert!(k.is_empty(), "a buffer of {:?}", k[0].capacity()));
+        let mut again = second.clone();
+        assert_eq!(apply(&input, &mut both), apply(&mid, &mut again));
+    }
+
+    /// A later pass is folded in after the last pass's text is given up:
+    /// the next text is built in that text's buffer (so a large document
+    /// never holds the stage's input and two passes' texts at once), and
+    /// it is what the pass makes of the last text.
+    #[test]
+    fn fold_pass_gives_up_the_last_text_first() {
+        let text = "xaab ".repeat(2000);
+        let mut edits: Vec<Edit> = (0..2000)
+            .map(|i| Edit::delete(i * 5..i * 5 + 1, &R))
+            .collect();
+        BUFFERS.with_borrow_mut(Vec::clear);
+        let mut current = apply_kept(&text, &mut edits).expect("changes");
+        assert_eq!(current, "aab ".repeat(2000));
+        let before = current.as_ptr();
+        let mut again: Vec<Edit> = (0..2000)
+            .map(|i| Edit::delete(i * 4..i * 4 + 1, &R))
+            .collect();
+        let mut want = again.clone();
+        let want = apply(&current, &mut want).into_owned();
+        assert_eq!(
+            fold_pass(&text, &mut edits, &mut current, &mut again),
+            Fold::Folded
+        );
+        assert_eq!(current, want);
+        assert_eq!(current.as_ptr(), before, "built in the last text's buffer");
+        assert_eq!(apply(&text, &mut edits), want);
+        // A pass that changes nothing leaves both as they are.
+        let mut none = vec![Edit::replace(0..1, "a", &R)];
+        assert_eq!(
+            fold_pass(&text, &mut edits, &mut current, &mut none),
+            Fold::Stable
+        );
+        assert_eq!(current, want);
+    }
+
+    proptest::proptest! {
+        /// `middle_text` gives the bytes of the applied text in any range
+        /// on its char boundaries.
+        #[test]
+        fn middle_text_is_a_slice_of_the_applied_text(
+            text in "([ a-zA-Z.,\r\n\u{A0}é\u{301}Пу東\u{1F600}]|Путин сказал |\r\n\r\n){0,200}",
+            raw in proptest::collection::vec((0usize..20_000, 0usize..60, 0u8..6, 0u8..5), 0..40),
+            ranges in proptest::collection::vec((0usize..20_000, 0usize..20_000), 1..8),
+        ) {
+            let mut edits = edits_of(&text, &raw);
+            let whole = apply(&text, &mut edits).into_owned();
+            let map = OffsetMap::new(&edits);
+            let changes: Vec<&Edit> =
+                edits.iter().filter(|e| e.kind == EditKind::Change).collect();
+            let floor = |mut i: usize| {
+                i %= whole.len() + 1;
+                while !whole.is_char_boundary(i) {
+                    i -= 1;
+                }
+                i
+            };
+            for (a, b) in ranges {
+                let (a, b) = (floor(a), floor(b));
+                let range = a.min(b)..a.max(b);
+                proptest::prop_assert_eq!(
+                    middle_text(&text, &changes, &map, range.clone()),
+                    &whole[range]
+                );
+            }
+        }
     }
 
     #[test]

@@ -34,7 +34,7 @@ mod walk;
 mod write;
 
 use walk::{Job, collect};
-use write::{make_dir_of, write_atomic};
+use write::{AtomicFile, make_dir_of, write_atomic};
 
 /// Exit codes, as grep, ripgrep and ruff use them.
 const EXIT_OK: u8 = 0;
@@ -876,14 +876,20 @@ fn clean_job(
     }
     // The input is handed over: a large one is not held beside its texts.
     let digest = notes::InputDigest::of(&bytes);
-    let cleaned = pipeline
+    let mut cleaned = pipeline
         .clean_owned_in(bytes, corpus)
         .map_err(|e| Failure::new(&job.path(), e))?;
-    let notes = pipeline.notes_of(&cleaned, &digest, &rel);
     // The text first, then its notes: a run killed between the two leaves
     // notes that do not describe the text, which the next run redoes.
     write_atomic(text_path, cleaned.text.as_bytes()).map_err(|e| Failure::new(text_path, e))?;
-    write_atomic(notes_path, notes.as_bytes()).map_err(|e| Failure::new(notes_path, e))?;
+    // The text is written: a large one is not held while its notes are
+    // made, and those are written as they are made, not held whole.
+    drop(std::mem::take(&mut cleaned.text));
+    let mut notes_file = AtomicFile::create(notes_path).map_err(|e| Failure::new(notes_path, e))?;
+    pipeline
+        .write_notes_of(&cleaned, &digest, &rel, &mut notes_file)
+        .and_then(|()| notes_file.commit())
+        .map_err(|e| Failure::new(notes_path, e))?;
     totals.add(&cleaned);
     Ok(Outcome::Cleaned)
 }
@@ -899,7 +905,7 @@ fn clean_stdin(pipeline: &Pipeline, notes_path: Option<&Path>) -> u8 {
         report(&Failure::new(Path::new("-"), e));
         return EXIT_ERROR;
     }
-    emit(pipeline, &bytes, Path::new("-"), "-", notes_path)
+    emit(pipeline, bytes, Path::new("-"), "-", notes_path)
 }
 
 fn clean_one_to_stdout(pipeline: &Pipeline, file: &Path, notes_path: Option<&Path>) -> u8 {
@@ -909,7 +915,7 @@ fn clean_one_to_stdout(pipeline: &Pipeline, file: &Path, notes_path: Option<&Pat
                 || file.display().to_string(),
                 |n| n.to_string_lossy().into_owned(),
             );
-            emit(pipeline, &bytes, file, &name, notes_path)
+            emit(pipeline, bytes, file, &name, notes_path)
         }
         Err(f) => {
             report(&f);
@@ -918,15 +924,17 @@ fn clean_one_to_stdout(pipeline: &Pipeline, file: &Path, notes_path: Option<&Pat
     }
 }
 
-/// Cleans `bytes` to stdout, notes to `notes_path` if given.
+/// Cleans `bytes` to stdout, notes to `notes_path` if given. The input is
+/// handed over, and the text dropped once written, as in a folder run.
 fn emit(
     pipeline: &Pipeline,
-    bytes: &[u8],
+    bytes: Vec<u8>,
     path: &Path,
     name: &str,
     notes_path: Option<&Path>,
 ) -> u8 {
-    let cleaned = match pipeline.clean(bytes) {
+    let digest = notes::InputDigest::of(&bytes);
+    let mut cleaned = match pipeline.clean_owned_in(bytes, None) {
         Ok(c) => c,
         Err(e) => {
             report(&Failure::new(path, e));
@@ -942,9 +950,15 @@ fn emit(
         report(&Failure::new(Path::new("<stdout>"), e));
         return EXIT_ERROR;
     }
+    drop(std::mem::take(&mut cleaned.text));
     if let Some(np) = notes_path {
-        let notes = pipeline.notes(&cleaned, bytes, name);
-        if let Err(e) = make_dir_of(np).and_then(|()| write_atomic(np, notes.as_bytes())) {
+        let written = make_dir_of(np)
+            .and_then(|()| AtomicFile::create(np))
+            .and_then(|mut f| {
+                pipeline.write_notes_of(&cleaned, &digest, name, &mut f)?;
+                f.commit()
+            });
+        if let Err(e) = written {
             report(&Failure::new(np, e));
             return EXIT_ERROR;
         }

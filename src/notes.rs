@@ -206,6 +206,55 @@ pub(crate) fn write_with(
     path: &str,
     config: &RawValue,
 ) -> String {
+    let mut out = Vec::with_capacity(256 + cleaned.edits.len() * 160);
+    // Writing into a `Vec` cannot fail, and nothing is passed on.
+    let _ = push_notes(cleaned, input, path, config, &mut out, usize::MAX, |_| {
+        Ok(())
+    });
+    // SAFETY: everything written is UTF-8: ASCII punctuation, keys and
+    // digits, and serde_json's output for `str`s and for the header (which
+    // serde_json's own `to_string` turns into a `String` the same way).
+    // Checking it again took 2% of a folder run's instructions.
+    unsafe { String::from_utf8_unchecked(out) }
+}
+
+/// How many bytes of notes [`write_to`] gathers before it writes them
+/// (in unit tests, a few notes' worth, so that they write in pieces).
+const NOTES_CHUNK: usize = if cfg!(test) { 300 } else { 256 << 10 };
+
+/// [`write_with`], written to `to` in pieces of about [`NOTES_CHUNK`]
+/// bytes: the same bytes, without the whole notes in memory (a 1 GB
+/// document's are about 400 MB, beside its note list). Notes under that
+/// size take one `write`.
+pub(crate) fn write_to(
+    cleaned: &Cleaned,
+    input: &InputDigest,
+    path: &str,
+    config: &RawValue,
+    to: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    let mut buf =
+        Vec::with_capacity((256 + cleaned.edits.len() * 160).min(NOTES_CHUNK + (4 << 10)));
+    push_notes(cleaned, input, path, config, &mut buf, NOTES_CHUNK, |b| {
+        to.write_all(b)?;
+        b.clear();
+        Ok(())
+    })?;
+    to.write_all(&buf)
+}
+
+/// Appends the notes of `cleaned` (header, then one line per note) to
+/// `out`, handing it to `pass_on` each time it holds `chunk` bytes or more
+/// (which empties it, or fails).
+fn push_notes(
+    cleaned: &Cleaned,
+    input: &InputDigest,
+    path: &str,
+    config: &RawValue,
+    out: &mut Vec<u8>,
+    chunk: usize,
+    mut pass_on: impl FnMut(&mut Vec<u8>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let header = HeaderOut {
         mend: "notes",
         format: FORMAT,
@@ -220,17 +269,15 @@ pub(crate) fn write_with(
         config,
         corpus: cleaned.corpus.map(|f| format!("{f:016x}")),
     };
-    let mut out = Vec::with_capacity(256 + cleaned.edits.len() * 160);
-    push_line(&mut out, &header);
+    push_line(out, &header);
     for note in &cleaned.edits {
-        push_note(&mut out, note);
+        push_note(out, note);
         out.push(b'\n');
+        if out.len() >= chunk {
+            pass_on(out)?;
+        }
     }
-    // SAFETY: everything written is UTF-8: ASCII punctuation, keys and
-    // digits, and serde_json's output for `str`s and for the header (which
-    // serde_json's own `to_string` turns into a `String` the same way).
-    // Checking it again took 2% of a folder run's instructions.
-    unsafe { String::from_utf8_unchecked(out) }
+    Ok(())
 }
 
 /// A [`Header`] as [`write_with`] writes it: the same fields in the same
@@ -576,6 +623,44 @@ mod tests {
         assert_eq!(h.source.size, input.len());
         assert!(n.iter().any(|n| n.removed_bytes.as_deref() == Some("ff")));
         assert_eq!(restore(&c.text, &h, &n).expect("restores"), input);
+    }
+
+    /// Notes written as they are made are the notes made whole, and come
+    /// in pieces of about `NOTES_CHUNK` bytes: never more than that and
+    /// one more note.
+    #[test]
+    fn notes_written_in_pieces_are_the_notes_made_whole() {
+        struct Pieces(Vec<usize>, Vec<u8>);
+        impl std::io::Write for Pieces {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.push(b.len());
+                self.1.extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let p = Pipeline::default();
+        let line = "a&amp;b  \r\nPhoto: A / AFP\r\n\u{201C}x\u{201D}\u{a0}y\r\n";
+        for input in [String::new(), line.to_owned(), line.repeat(40)] {
+            let c = p.clean(input.as_bytes()).expect("cleans");
+            let digest = InputDigest::of(input.as_bytes());
+            let whole = p.notes_of(&c, &digest, "d/x.txt");
+            let mut to = Pieces(Vec::new(), Vec::new());
+            p.write_notes_of(&c, &digest, "d/x.txt", &mut to)
+                .expect("writes");
+            assert_eq!(String::from_utf8(to.1).expect("UTF-8"), whole);
+            let longest = whole.lines().map(str::len).max().unwrap_or(0) + 1;
+            assert!(
+                to.0.iter().all(|&n| n < NOTES_CHUNK + longest),
+                "{:?}",
+                to.0
+            );
+            if whole.len() > 3 * NOTES_CHUNK {
+                assert!(to.0.len() >= 3, "{:?}", to.0);
+            }
+        }
     }
 
     #[test]

@@ -209,6 +209,19 @@ impl Pipeline {
         crate::notes::write_with(cleaned, input, path, &self.notes_config)
     }
 
+    /// [`notes_of`](Self::notes_of), written to `to` in pieces as they are
+    /// made (the same bytes): a large document's notes are not held in
+    /// memory whole.
+    pub fn write_notes_of(
+        &self,
+        cleaned: &Cleaned,
+        input: &InputDigest,
+        path: &str,
+        to: &mut impl std::io::Write,
+    ) -> std::io::Result<()> {
+        crate::notes::write_to(cleaned, input, path, &self.notes_config, to)
+    }
+
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.config
@@ -287,8 +300,10 @@ impl Pipeline {
     /// [`clean_in`](Self::clean_in), taking the bytes. Input that is all
     /// UTF-8 (no BOM, nothing malformed) becomes the first text without a
     /// copy, and that buffer is reused for a later stage's text: a large
-    /// document is held in memory once less. The notes need the input's
-    /// digest: take it first ([`InputDigest::of`], [`notes_of`](Self::notes_of)).
+    /// document is held in memory once less. Input decoded into a text of
+    /// its own (another encoding, malformed UTF-8) is dropped once decoded.
+    /// The notes need the input's digest: take it first
+    /// ([`InputDigest::of`], [`notes_of`](Self::notes_of)).
     pub fn clean_owned_in(
         &self,
         bytes: Vec<u8>,
@@ -309,7 +324,30 @@ impl Pipeline {
                 .iter()
                 .map(|e| Note::decode(e, &bytes))
                 .collect();
-            return Ok(self.run(decoded, decode_notes, bytes.len(), corpus, true));
+            let source_len = bytes.len();
+            let decode::Decoded {
+                text,
+                encoding,
+                detection,
+                edits,
+            } = decoded;
+            let text = match text {
+                // Decoded into a text of its own (another encoding, or
+                // malformed UTF-8): the input is read no more once its decode
+                // notes are made, so it is not held beside the stages' texts.
+                Cow::Owned(text) => {
+                    drop(bytes);
+                    Cow::Owned(text)
+                }
+                Cow::Borrowed(text) => Cow::Borrowed(text),
+            };
+            let decoded = decode::Decoded {
+                text,
+                encoding,
+                detection,
+                edits,
+            };
+            return Ok(self.run(decoded, decode_notes, source_len, corpus, true));
         }
         let (encoding, detection) = (decoded.encoding, decoded.detection);
         drop(decoded);
