@@ -351,20 +351,17 @@ fn find_settled(
         };
         find_once(&current, style, Some(prior), &mut again, next_recs);
         again.retain(|e| e.kind() == EditKind::Change);
-        let Some(next) = edit::apply_kept(&current, &mut again) else {
-            edit::keep_buffer(current);
-            out.extend(edits);
-            return;
-        };
-        edit::keep_buffer(std::mem::take(&mut current));
-        let mut composed = edit::compose(text, &edits, &again);
-        // As `edit::settle`: checked in debug builds only.
-        if cfg!(debug_assertions) && edit::apply(text, &mut composed) != next {
-            debug_assert!(false, "composed passes differ from the passes applied");
-            return;
+        // As `edit::settle`: the next text is built once `current` is
+        // given up (checked against the pass applied in debug builds).
+        match edit::fold_pass(text, &mut edits, &mut current, &mut again) {
+            edit::Fold::Stable => {
+                edit::keep_buffer(current);
+                out.extend(edits);
+                return;
+            }
+            edit::Fold::Folded => {}
+            edit::Fold::Differs => return,
         }
-        edits = composed;
-        current = next;
         std::mem::swap(&mut changes, &mut again);
         std::mem::swap(recs, next_recs);
     }
