@@ -546,7 +546,7 @@ fn italic_kind(body: &str, open: usize, close: usize) -> Option<Italic> {
         return None;
     }
     let tail = inner.trim_end_matches(['.', ',', '!', '?', ';', ':']);
-    if tail.ends_with(['"', '\u{201D}']) || inner.ends_with(['"', '\u{201D}']) {
+    if ends_with_closer(inner, tail) {
         // It holds a quotation mark, so it is not of the second kind.
         let quotes = inner.matches(['"', '\u{201C}', '\u{201D}']).count();
         return (quotes % 2 == 1).then_some(Italic::UnmatchedCloser);
@@ -559,6 +559,21 @@ fn italic_kind(body: &str, open: usize, close: usize) -> Option<Italic> {
         && ends_paragraph(&without_images(after))
         && follows_attribution(body[..open].strip_suffix('\\').unwrap_or(&body[..open])))
     .then_some(Italic::AfterAttribution)
+}
+
+/// Whether an asterisk span (`inner`, and `tail`, it less its final
+/// punctuation) ends with a closing double quotation mark: `"` or `”`, or a
+/// `“` right after sentence punctuation (`logic.“`), a closer written the
+/// wrong way round, which the quotes stage turns into `”` (R1). Without
+/// it, a span that ended so was left as it was, quotes then repaired the
+/// closer, and a second run made the span a quotation: the stages did not
+/// agree, so a second run was not a no-op.
+fn ends_with_closer(inner: &str, tail: &str) -> bool {
+    tail.ends_with(['"', '\u{201D}'])
+        || inner.ends_with(['"', '\u{201D}'])
+        || inner
+            .strip_suffix('\u{201C}')
+            .is_some_and(|s| s.ends_with(['.', ',', '!', '?', ';', ':']))
 }
 
 /// Whether [`ends_paragraph`] of `after` without its images can hold:
@@ -581,7 +596,7 @@ fn italic_kind_reference(body: &str, open: usize, close: usize) -> Option<Italic
     let after = &body[close + 1..];
     let quotes = inner.matches(['"', '\u{201C}', '\u{201D}']).count();
     let tail = inner.trim_end_matches(['.', ',', '!', '?', ';', ':']);
-    let ends_with_closer = tail.ends_with(['"', '\u{201D}']) || inner.ends_with(['"', '\u{201D}']);
+    let ends_with_closer = ends_with_closer(inner, tail);
     let starts_like_sentence = inner.chars().next().is_some_and(|c| c.is_uppercase());
     if ends_with_closer && quotes % 2 == 1 && starts_like_sentence {
         return Some(Italic::UnmatchedCloser);
@@ -833,6 +848,33 @@ mod tests {
             run(s),
             "\"Perhaps,\" he said. \"But I wouldn't like such 'simplified' logic.\"\n"
         );
+    }
+
+    /// A closer written the wrong way round after sentence punctuation
+    /// (`logic.“`) closes too, as the quotes stage reads it; a `“` after a
+    /// letter or a space does not.
+    #[test]
+    fn italic_quotation_with_a_closer_the_wrong_way_round() {
+        let s = "“Perhaps,” he said. *But I wouldn’t like such ’simplified’ logic.“*\n";
+        assert_eq!(
+            run(s),
+            "“Perhaps,” he said. \"But I wouldn’t like such ’simplified’ logic.“\n"
+        );
+        // The whole pipeline, run again on its own output, finds nothing.
+        let p = crate::Pipeline::new(crate::pipeline::Config::default());
+        let once = p.clean_str(s).text;
+        assert_eq!(
+            once,
+            "“Perhaps,” he said. “But I wouldn’t like such ‘simplified’ logic.”\n"
+        );
+        assert!(p.clean_str(&once).edits.is_empty());
+        for s in [
+            "He said. *But I heard them say “*\n",
+            "He said. *But I heard them say. “ *\n",
+            "He said. *But “this” and “that.“*\n",
+        ] {
+            assert_eq!(run(s), s, "{s}");
+        }
     }
 
     #[test]
