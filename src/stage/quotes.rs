@@ -3092,7 +3092,15 @@ impl Para<'_> {
                         || is_quote_char(c)
                 }
             };
-            let words = content.split(' ').filter(|w| !w.is_empty()).count();
+            // Words as normalize will leave them: a NO-BREAK or other fixed-
+            // width space parts words (normalize makes it a space), a
+            // zero-width character does not (normalize removes it), so that
+            // a second run, after normalize, counts the same.
+            let parts = |c: char| is_space(c) && !is_ignorable(c);
+            let words = content
+                .split(parts)
+                .filter(|w| !w.chars().all(is_ignorable))
+                .count();
             let all_caps = !content.chars().any(char::is_lowercase);
             let dotted = content
                 .as_bytes()
@@ -3104,7 +3112,7 @@ impl Para<'_> {
                 || dotted
                 || content.len() > 120
                 || content.contains("://")
-                || content.ends_with(' ')
+                || content.trim_end_matches(is_ignorable).ends_with(parts)
                 || self.is_protected(st)
                 || self.is_protected(en)
             {
@@ -3613,6 +3621,24 @@ mod tests {
             "on 14/10/2015 and and/or at 90 km/h 24/7 S/RES/2254 A/B Dnieper/Dnipro DONETSK/LUGANSK",
         );
         unchanged("see /usr/local/bin and http://x.com/a/b/ now");
+        // A NO-BREAK SPACE parts words as the space normalize makes of it:
+        // the first run brackets what a second run, after normalize, would.
+        check(
+            "“The decision of Putin\u{a0}/Medvedev’s\u{a0}candidacy/. Yes.”",
+            "“The decision of Putin\u{a0}[Medvedev’s\u{a0}candidacy]. Yes.”",
+        );
+        let p = crate::Pipeline::new(crate::pipeline::Config::default());
+        let once = p
+            .clean_str("“The decision of Putin\u{a0}/Medvedev’s\u{a0}candidacy/. Yes.”")
+            .text;
+        assert_eq!(
+            once,
+            "“The decision of Putin [Medvedev’s candidacy]. Yes.”\n"
+        );
+        assert!(p.clean_str(&once).edits.is_empty());
+        // A zero-width space does not: one word, before and after normalize.
+        unchanged("“The decision of /Medvedev’s\u{200B}candidacy/. Yes.”");
+        unchanged("“The decision of /\u{200B} Medvedev/. Yes.”");
     }
 
     #[test]
