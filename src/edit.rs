@@ -103,6 +103,14 @@ impl Edit {
         self
     }
 
+    /// The same edit of a text that starts `by` bytes later (an edit of a
+    /// piece, moved into the whole).
+    #[must_use]
+    pub(crate) fn shifted(mut self, by: usize) -> Edit {
+        self.span = self.span.start + by..self.span.end + by;
+        self
+    }
+
     /// The span replaced, in the stage's input.
     pub fn span(&self) -> Range<usize> {
         self.span.clone()
