@@ -385,7 +385,13 @@ fn settle(
     let Some(mut current) = edit::apply_kept(text, &mut edits) else {
         return Settled::Edits(edits);
     };
-    let cuts = section_cuts(recs);
+    // Only a text that may be read in sections needs them (a long one
+    // would hold a cut per paragraph for nothing).
+    let cuts = if text.len() <= SECTIONED_MAX {
+        section_cuts(recs)
+    } else {
+        Vec::new()
+    };
     // The changes the last pass made, on its input (they made `current`).
     let mut changes: Vec<Edit> = edits
         .iter()
