@@ -4081,6 +4081,16 @@ mod tests {
         }
     }
 
+    /// A xorshift generator from `seed`, for texts made at random.
+    fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        }
+    }
+
     /// A text whose passes do not settle as a whole (one paragraph of mark
     /// soup) is read again in sections that no context crosses: the others
     /// get their fixes, the soup is left as it is, and a second run finds
@@ -4129,18 +4139,12 @@ mod tests {
             "\"", "'", "“", "”", "‘", "’", "«", "»", "„", " ", "a", "Word", ".", ",", " – ",
             "said X", "\n",
         ];
-        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
         let mut sectioned = 0;
         for _ in 0..1500 {
             let mut text = String::new();
             for _ in 0..1 + next() % 8 {
-                if next() % 3 == 0 {
+                if next().is_multiple_of(3) {
                     for _ in 0..1 + next() % 12 {
                         text.push_str(soup[(next() % soup.len() as u64) as usize]);
                     }
@@ -4181,19 +4185,17 @@ mod tests {
             "‘odd’ and 'x",
             "Plain words.",
         ];
-        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = xorshift(0x2545_F491_4F6C_DD1D);
         let mut cut = 0;
         for _ in 0..3000 {
             let mut text = String::new();
             for _ in 0..2 + next() % 7 {
                 text.push_str(paras[(next() % paras.len() as u64) as usize]);
-                text.push_str(if next() % 4 == 0 { "\n" } else { "\n\n" });
+                text.push_str(if next().is_multiple_of(4) {
+                    "\n"
+                } else {
+                    "\n\n"
+                });
             }
             for style in [QuoteStyle::Curly, QuoteStyle::Ascii] {
                 let (mut whole, mut recs) = (Vec::new(), Vec::new());
