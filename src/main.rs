@@ -885,10 +885,7 @@ fn clean_job(
     // The text is written: a large one is not held while its notes are
     // made, and those are written as they are made, not held whole.
     drop(std::mem::take(&mut cleaned.text));
-    let mut notes_file = AtomicFile::create(notes_path).map_err(|e| Failure::new(notes_path, e))?;
-    pipeline
-        .write_notes_of(&cleaned, &digest, &rel, &mut notes_file)
-        .and_then(|()| notes_file.commit())
+    write_notes(pipeline, &cleaned, &digest, &rel, notes_path)
         .map_err(|e| Failure::new(notes_path, e))?;
     totals.add(&cleaned);
     Ok(Outcome::Cleaned)
@@ -924,6 +921,21 @@ fn clean_one_to_stdout(pipeline: &Pipeline, file: &Path, notes_path: Option<&Pat
     }
 }
 
+/// Writes the notes of `cleaned` (input `digest`, named `name`) to `path`
+/// atomically, as they are made ([`Pipeline::write_notes_of`]): a large
+/// document's notes are not held whole.
+fn write_notes(
+    pipeline: &Pipeline,
+    cleaned: &mend::Cleaned,
+    digest: &notes::InputDigest,
+    name: &str,
+    path: &Path,
+) -> io::Result<()> {
+    let mut file = AtomicFile::create(path)?;
+    pipeline.write_notes_of(cleaned, digest, name, &mut file)?;
+    file.commit()
+}
+
 /// Cleans `bytes` to stdout, notes to `notes_path` if given. The input is
 /// handed over, and the text dropped once written, as in a folder run.
 fn emit(
@@ -952,12 +964,8 @@ fn emit(
     }
     drop(std::mem::take(&mut cleaned.text));
     if let Some(np) = notes_path {
-        let written = make_dir_of(np)
-            .and_then(|()| AtomicFile::create(np))
-            .and_then(|mut f| {
-                pipeline.write_notes_of(&cleaned, &digest, name, &mut f)?;
-                f.commit()
-            });
+        let written =
+            make_dir_of(np).and_then(|()| write_notes(pipeline, &cleaned, &digest, name, np));
         if let Err(e) = written {
             report(&Failure::new(np, e));
             return EXIT_ERROR;

@@ -237,6 +237,13 @@ fn open_opt(path: Option<&Path>) -> io::Result<Option<Sink>> {
 /// workers ([`short_room`]); a batch of more is long.
 const IN_FLIGHT_BYTES: usize = 4 * BATCH_BYTES;
 
+/// Whether a batch (or a line) of `bytes` is long: more than
+/// [`IN_FLIGHT_BYTES`], so a batch of its own, counted against
+/// [`LONGS_TOGETHER`].
+fn is_long(bytes: usize) -> bool {
+    bytes > IN_FLIGHT_BYTES
+}
+
 /// Bytes of input in the batches under way, at most, besides
 /// [`long_record_slack`], with `workers` threads cleaning: two full batches
 /// per worker, at least [`IN_FLIGHT_BYTES`]. A batch is cleaned by one
@@ -887,7 +894,7 @@ impl BatchReader<'_> {
             if buf.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            if n > IN_FLIGHT_BYTES && !batch.lines.is_empty() {
+            if is_long(n) && !batch.lines.is_empty() {
                 self.next = Some((line_no, buf, n));
                 break;
             }
@@ -1061,7 +1068,7 @@ pub(crate) fn run(
                             ),
                         ));
                     }
-                    let long = batch.bytes > IN_FLIGHT_BYTES;
+                    let long = is_long(batch.bytes);
                     // A long batch that must wait for the one before waits
                     // on disk, not in memory (see `park`).
                     let batch = if long && window.long_must_wait(batch.bytes) {

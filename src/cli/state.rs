@@ -147,18 +147,8 @@ impl ShardState {
             return Ok(false);
         }
         let mut hasher = blake3::Hasher::new();
-        let mut read = 0u64;
-        let mut f = File::open(&self.input)?;
-        let mut buf = vec![0; 1 << 20];
-        loop {
-            let n = f.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            read += n as u64;
-            hasher.update(&buf[..n]);
-        }
-        Ok(recorded == self.want(read, &hasher.finalize()))
+        hasher.update_reader(File::open(&self.input)?)?;
+        Ok(recorded == self.want(hasher.count(), &hasher.finalize()))
     }
 
     /// `raw`, with every byte read from it added to this shard's digest.
