@@ -41,7 +41,8 @@ const FIRST_BATCH_BYTES: usize = 64 << 10;
 /// A batch is cleaned by one worker ([`clean_batch`]), so an input of a few
 /// full batches would keep only a few workers busy: a 1.5 MB input was one
 /// batch, cleaned by one thread on any number of cores (measured on two:
-/// 44.6 ms with one thread, 41.6 with two, medians of 15 runs). With the
+/// 32.2 ms with one thread, 32.3 with two; now 24.0 with two, medians of
+/// 15 runs). With the
 /// small batches first, an input of a megabyte or so is spread over every
 /// worker, and so is the start of any input, which the workers no longer
 /// wait two full batches for; past the first 2 MB or so per worker, batches
