@@ -1495,9 +1495,12 @@ fn spaces_plain(t: &str) -> String {
 /// `source: ` or `Photo: ` after the last full stop but a final one.
 fn credit_paren_may_match(t: &str) -> bool {
     let u = t.strip_suffix('.').unwrap_or(t);
-    if let Some(inner) = u.strip_suffix(')') {
-        let open = memchr::memrchr(b'(', inner.as_bytes()).map_or(0, |i| i + 1);
-        let inner = &inner[open..];
+    // The first branch needs a `(` (a line ending in `)` without one, as
+    // many do, is not searched through four times).
+    if let Some(inner) = u.strip_suffix(')')
+        && let Some(open) = memchr::memrchr(b'(', inner.as_bytes())
+    {
+        let inner = &inner[open + 1..];
         if ["Photo", "Image", "Credit", "Pictured"]
             .iter()
             .any(|k| inner.contains(k))
@@ -2755,6 +2758,9 @@ mod tests {
         assert!(!credit_paren_may_match(
             "Talks (in Geneva) resumed (on Tuesday)"
         ));
+        // A keyword before a `)` with no `(`: the first branch cannot match.
+        let t = "Photo editors at Credit Suisse said so :-)";
+        assert!(!CREDIT_PAREN.is_match(t) && !credit_paren_may_match(t));
     }
 
     #[test]
