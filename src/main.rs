@@ -1138,7 +1138,7 @@ fn load(clean: &Path, notes_path: &Path) -> Result<(String, notes::Header, Vec<N
 fn cmd_restore(args: RestoreArgs) -> u8 {
     let (clean, np) = clean_and_notes(&args.clean, args.notes.as_deref());
     let result = load(&clean, &np).and_then(|(text, h, edits)| {
-        notes::restore(&text, &h, &edits).map_err(|e| Failure::new(&clean, e))
+        notes::restore_owned(text, &h, &edits).map_err(|e| Failure::new(&clean, e))
     });
     let bytes = match result {
         Ok(b) => b,
@@ -1177,7 +1177,7 @@ fn cmd_explain(args: ExplainArgs) -> u8 {
         }
     };
     // Line and column in the source need the source: rebuild it.
-    let original = notes::restore(&text, &header, &edits).unwrap_or_default();
+    let original = notes::restore_owned(text, &header, &edits).unwrap_or_default();
     let line_starts: Vec<usize> = std::iter::once(0)
         .chain(memchr::memchr_iter(b'\n', &original).map(|i| i + 1))
         .collect();

@@ -9,7 +9,6 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use encoding_rs::Encoding;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
@@ -18,6 +17,10 @@ use crate::edit::{Edit, EditKind};
 use crate::pipeline::{Cleaned, Config};
 use crate::stage::Stage;
 use crate::stage::decode::{self, DecodeEdit};
+
+mod restore;
+
+pub use restore::{restore, restore_bytes, restore_bytes_owned, restore_owned};
 
 /// Version of the notes format. Bumped on any incompatible change.
 pub const FORMAT: u32 = 1;
@@ -513,99 +516,6 @@ pub fn read(notes: &str) -> Result<(Header, Vec<Note>), NotesError> {
         out.push(note);
     }
     Ok((header, out))
-}
-
-/// Rebuilds the original bytes from the clean text and its notes, and
-/// checks them against the size and SHA-256 in the header.
-pub fn restore(clean: &str, header: &Header, notes: &[Note]) -> Result<Vec<u8>, NotesError> {
-    let enc = Encoding::for_label(header.encoding.as_bytes()).ok_or_else(|| NotesError::Parse {
-        line: 1,
-        message: format!("unknown encoding {:?}", header.encoding),
-    })?;
-    let bytes = restore_bytes(clean, enc, notes)?;
-    if bytes.len() != header.source.size
-        || decode::to_hex(&Sha256::digest(&bytes)) != header.source.sha256
-    {
-        return Err(NotesError::Mismatch {
-            message: "restored bytes differ from the original's size or sha256".to_owned(),
-        });
-    }
-    Ok(bytes)
-}
-
-/// Rebuilds the original bytes from clean text, the encoding the input was
-/// decoded from, and the notes (without a header to check them against).
-pub fn restore_bytes(
-    clean: &str,
-    enc: &'static Encoding,
-    notes: &[Note],
-) -> Result<Vec<u8>, NotesError> {
-    let mut text = clean.to_owned();
-    for stage in Stage::ALL.into_iter().rev().filter(|s| *s != Stage::Decode) {
-        let mut edits: Vec<&Note> = notes
-            .iter()
-            .filter(|n| n.stage == stage && !n.finding)
-            .collect();
-        if edits.is_empty() {
-            continue;
-        }
-        edits.sort_by_key(|n| (n.at[0], n.at[1]));
-        text = undo(&text, stage, &edits)?;
-    }
-    let mut parts = Vec::new();
-    for n in notes.iter().filter(|n| n.stage == Stage::Decode) {
-        let out = n
-            .out
-            .ok_or_else(|| mismatch(n, "decode note without `out`"))?;
-        let bytes = match (&n.removed, &n.removed_bytes) {
-            (Some(s), _) => s.as_bytes().to_vec(),
-            (None, Some(h)) => decode::from_hex(h).ok_or_else(|| mismatch(n, "bad hex"))?,
-            (None, None) => Vec::new(),
-        };
-        parts.push((out[0]..out[1], bytes));
-    }
-    let parts: Vec<_> = parts
-        .iter()
-        .map(|(r, b)| (r.clone(), b.as_slice()))
-        .collect();
-    decode::encode_parts(&text, enc, &parts).ok_or_else(|| NotesError::Mismatch {
-        message: format!("text cannot be encoded back to {}", enc.name()),
-    })
-}
-
-fn mismatch(n: &Note, what: &str) -> NotesError {
-    NotesError::Mismatch {
-        message: format!("{}/{} at {:?}: {what}", n.stage, n.rule, n.at),
-    }
-}
-
-/// Undoes one stage: `text` is its output, `edits` its notes in order.
-fn undo(text: &str, _stage: Stage, edits: &[&Note]) -> Result<String, NotesError> {
-    let mut out = String::with_capacity(text.len());
-    let mut delta: isize = 0; // output offset minus input offset
-    let mut pos = 0; // in output
-    for n in edits {
-        let inserted = n.inserted.as_deref().unwrap_or("");
-        let removed = n.removed.as_deref().unwrap_or("");
-        if n.at[1] < n.at[0] || n.at[1] - n.at[0] != removed.len() {
-            return Err(mismatch(n, "span length differs from the removed text"));
-        }
-        let start = n.at[0] as isize + delta;
-        let start = usize::try_from(start).map_err(|_| mismatch(n, "span out of order"))?;
-        let end = start + inserted.len();
-        if start < pos || text.get(start..end) != Some(inserted) {
-            return Err(mismatch(
-                n,
-                &format!("expected {inserted:?} at byte {start}"),
-            ));
-        }
-        out.push_str(&text[pos..start]);
-        out.push_str(removed);
-        pos = end;
-        delta += inserted.len() as isize - removed.len() as isize;
-    }
-    out.push_str(text.get(pos..).unwrap_or(""));
-    Ok(out)
 }
 
 #[cfg(test)]
