@@ -18,7 +18,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use mend::jsonl::{NotesMode, Options as JsonlOptions};
-use mend::notes::{self, Note};
+use mend::notes::{self, PackedNotes};
 use mend::rules::RulesFile;
 use mend::{Cleaned, Config, Corpus, LossyMode, Pipeline, QuoteStyle, Stage, StageSet};
 
@@ -1128,17 +1128,61 @@ fn clean_and_notes(file: &Path, notes: Option<&Path>) -> (PathBuf, PathBuf) {
     (file.to_path_buf(), np)
 }
 
-fn load(clean: &Path, notes_path: &Path) -> Result<(String, notes::Header, Vec<Note>), Failure> {
+/// Where the notes of `restore` and `explain` are read from: a file, or
+/// (for `explain`, which reads them twice, when they are not a regular
+/// file: a pipe) their bytes, read once.
+enum NotesSource<'a> {
+    Path(&'a Path),
+    Bytes(&'a Path, Vec<u8>),
+}
+
+impl NotesSource<'_> {
+    /// The notes at `path`, to be read twice.
+    fn twice(path: &Path) -> Result<NotesSource<'_>, Failure> {
+        if fs::metadata(path).is_ok_and(|m| m.is_file()) {
+            return Ok(NotesSource::Path(path));
+        }
+        let bytes = fs::read(path).map_err(|e| Failure::new(path, e))?;
+        Ok(NotesSource::Bytes(path, bytes))
+    }
+
+    fn path(&self) -> &Path {
+        match self {
+            NotesSource::Path(p) | NotesSource::Bytes(p, _) => p,
+        }
+    }
+
+    /// The notes from the start, line by line.
+    fn reader(&self) -> Result<Box<dyn io::BufRead + '_>, Failure> {
+        Ok(match self {
+            NotesSource::Path(p) => {
+                let f = fs::File::open(p).map_err(|e| Failure::new(p, e))?;
+                Box::new(io::BufReader::with_capacity(1 << 18, f))
+            }
+            NotesSource::Bytes(_, b) => Box::new(&b[..]),
+        })
+    }
+}
+
+/// The clean text and its notes, packed for restore: read line by line,
+/// never whole (a 1 GB document's notes are about 400 MB as text and
+/// would be about 800 MB as `Note`s).
+fn load(
+    clean: &Path,
+    notes: &NotesSource<'_>,
+) -> Result<(String, notes::Header, PackedNotes), Failure> {
     let text = fs::read_to_string(clean).map_err(|e| Failure::new(clean, e))?;
-    let n = fs::read_to_string(notes_path).map_err(|e| Failure::new(notes_path, e))?;
-    let (h, edits) = notes::read(&n).map_err(|e| Failure::new(notes_path, e))?;
-    Ok((text, h, edits))
+    let (h, packed) =
+        PackedNotes::read_from(notes.reader()?).map_err(|e| Failure::new(notes.path(), e))?;
+    Ok((text, h, packed))
 }
 
 fn cmd_restore(args: RestoreArgs) -> u8 {
     let (clean, np) = clean_and_notes(&args.clean, args.notes.as_deref());
-    let result = load(&clean, &np).and_then(|(text, h, edits)| {
-        notes::restore_owned(text, &h, &edits).map_err(|e| Failure::new(&clean, e))
+    let result = load(&clean, &NotesSource::Path(&np)).and_then(|(text, h, packed)| {
+        packed
+            .restore(text, &h)
+            .map_err(|e| Failure::new(&clean, e))
     });
     let bytes = match result {
         Ok(b) => b,
@@ -1168,16 +1212,26 @@ fn cmd_restore(args: RestoreArgs) -> u8 {
 }
 
 fn cmd_explain(args: ExplainArgs) -> u8 {
-    let (clean, np) = clean_and_notes(&args.file, args.notes.as_deref());
-    let (text, header, edits) = match load(&clean, &np) {
-        Ok(x) => x,
+    match explain(&args) {
+        Ok(()) => EXIT_OK,
         Err(f) => {
             report(&f);
-            return EXIT_ERROR;
+            EXIT_ERROR
         }
-    };
+    }
+}
+
+/// `mend explain`: the notes, one a line, with where each edit is in the
+/// source. The source is rebuilt from the packed notes, which then go; the
+/// notes are read a second time, one at a time, to be printed.
+fn explain(args: &ExplainArgs) -> Result<(), Failure> {
+    let (clean, np) = clean_and_notes(&args.file, args.notes.as_deref());
+    let source = NotesSource::twice(&np)?;
+    let (text, header, packed) = load(&clean, &source)?;
+    let (count, findings) = (packed.len(), packed.findings());
     // Line and column in the source need the source: rebuild it.
-    let original = notes::restore_owned(text, &header, &edits).unwrap_or_default();
+    let original = packed.restore(text, &header).unwrap_or_default();
+    drop(packed);
     let line_starts: Vec<usize> = std::iter::once(0)
         .chain(memchr::memchr_iter(b'\n', &original).map(|i| i + 1))
         .collect();
@@ -1195,15 +1249,16 @@ fn cmd_explain(args: ExplainArgs) -> u8 {
     let del = Style::new().fg_color(Some(AnsiColor::Red.into()));
     let ins = Style::new().fg_color(Some(AnsiColor::Green.into()));
     let dim = Style::new().dimmed();
-    let findings = edits.iter().filter(|n| n.finding).count();
     println!(
         "{}: {} edits, {findings} findings ({}, {})",
         clean.display(),
-        edits.len() - findings,
+        count - findings,
         header.encoding,
         header.source.path
     );
-    for n in &edits {
+    let failed = |e| Failure::new(source.path(), e);
+    for n in notes::NotesReader::new(source.reader()?).map_err(failed)? {
+        let n = n.map_err(failed)?;
         let (line, col) = pos(n.src[0]);
         let before = match (&n.removed, &n.removed_bytes, &n.text) {
             (Some(s), _, _) | (None, None, Some(s)) => format!("{s:?}"),
@@ -1224,7 +1279,7 @@ fn cmd_explain(args: ExplainArgs) -> u8 {
             n.why
         );
     }
-    EXIT_OK
+    Ok(())
 }
 
 fn truncate(s: &str, max: usize) -> String {
