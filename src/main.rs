@@ -1165,8 +1165,8 @@ impl NotesSource<'_> {
 }
 
 /// The clean text and its notes, packed for restore: read line by line,
-/// never whole (a 1 GB document's notes are about 400 MB as text and
-/// would be about 800 MB as `Note`s).
+/// never whole (a 1 GB document's notes are about 400 MB as text, and 2.2
+/// million `Note`s of 208 bytes each before their strings).
 fn load(
     clean: &Path,
     notes: &NotesSource<'_>,
