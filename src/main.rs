@@ -18,7 +18,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use mend::jsonl::{NotesMode, Options as JsonlOptions};
-use mend::notes::{self, Note};
+use mend::notes::{self, PackedNotes};
 use mend::rules::RulesFile;
 use mend::{Cleaned, Config, Corpus, LossyMode, Pipeline, QuoteStyle, Stage, StageSet};
 
@@ -1128,17 +1128,61 @@ fn clean_and_notes(file: &Path, notes: Option<&Path>) -> (PathBuf, PathBuf) {
     (file.to_path_buf(), np)
 }
 
-fn load(clean: &Path, notes_path: &Path) -> Result<(String, notes::Header, Vec<Note>), Failure> {
+/// Where the notes of `restore` and `explain` are read from: a file, or
+/// (for `explain`, which reads them twice, when they are not a regular
+/// file: a pipe) their bytes, read once.
+enum NotesSource<'a> {
+    Path(&'a Path),
+    Bytes(&'a Path, Vec<u8>),
+}
+
+impl NotesSource<'_> {
+    /// The notes at `path`, to be read twice.
+    fn twice(path: &Path) -> Result<NotesSource<'_>, Failure> {
+        if fs::metadata(path).is_ok_and(|m| m.is_file()) {
+            return Ok(NotesSource::Path(path));
+        }
+        let bytes = fs::read(path).map_err(|e| Failure::new(path, e))?;
+        Ok(NotesSource::Bytes(path, bytes))
+    }
+
+    fn path(&self) -> &Path {
+        match self {
+            NotesSource::Path(p) | NotesSource::Bytes(p, _) => p,
+        }
+    }
+
+    /// The notes from the start, line by line.
+    fn reader(&self) -> Result<Box<dyn io::BufRead + '_>, Failure> {
+        Ok(match self {
+            NotesSource::Path(p) => {
+                let f = fs::File::open(p).map_err(|e| Failure::new(p, e))?;
+                Box::new(io::BufReader::with_capacity(1 << 18, f))
+            }
+            NotesSource::Bytes(_, b) => Box::new(&b[..]),
+        })
+    }
+}
+
+/// The clean text and its notes, packed for restore: read line by line,
+/// never whole (a 1 GB document's notes are about 400 MB as text, and 2.2
+/// million `Note`s of 208 bytes each before their strings).
+fn load(
+    clean: &Path,
+    notes: &NotesSource<'_>,
+) -> Result<(String, notes::Header, PackedNotes), Failure> {
     let text = fs::read_to_string(clean).map_err(|e| Failure::new(clean, e))?;
-    let n = fs::read_to_string(notes_path).map_err(|e| Failure::new(notes_path, e))?;
-    let (h, edits) = notes::read(&n).map_err(|e| Failure::new(notes_path, e))?;
-    Ok((text, h, edits))
+    let (h, packed) =
+        PackedNotes::read_from(notes.reader()?).map_err(|e| Failure::new(notes.path(), e))?;
+    Ok((text, h, packed))
 }
 
 fn cmd_restore(args: RestoreArgs) -> u8 {
     let (clean, np) = clean_and_notes(&args.clean, args.notes.as_deref());
-    let result = load(&clean, &np).and_then(|(text, h, edits)| {
-        notes::restore(&text, &h, &edits).map_err(|e| Failure::new(&clean, e))
+    let result = load(&clean, &NotesSource::Path(&np)).and_then(|(text, h, packed)| {
+        packed
+            .restore(text, &h)
+            .map_err(|e| Failure::new(&clean, e))
     });
     let bytes = match result {
         Ok(b) => b,
@@ -1168,43 +1212,42 @@ fn cmd_restore(args: RestoreArgs) -> u8 {
 }
 
 fn cmd_explain(args: ExplainArgs) -> u8 {
-    let (clean, np) = clean_and_notes(&args.file, args.notes.as_deref());
-    let (text, header, edits) = match load(&clean, &np) {
-        Ok(x) => x,
+    match explain(&args) {
+        Ok(()) => EXIT_OK,
         Err(f) => {
             report(&f);
-            return EXIT_ERROR;
+            EXIT_ERROR
         }
-    };
+    }
+}
+
+/// `mend explain`: the notes, one a line, with where each edit is in the
+/// source. The source is rebuilt from the packed notes, which then go; the
+/// notes are read a second time, one at a time, to be printed.
+fn explain(args: &ExplainArgs) -> Result<(), Failure> {
+    let (clean, np) = clean_and_notes(&args.file, args.notes.as_deref());
+    let source = NotesSource::twice(&np)?;
+    let (text, header, packed) = load(&clean, &source)?;
+    let (count, findings) = (packed.len(), packed.findings());
     // Line and column in the source need the source: rebuild it.
-    let original = notes::restore(&text, &header, &edits).unwrap_or_default();
-    let line_starts: Vec<usize> = std::iter::once(0)
-        .chain(memchr::memchr_iter(b'\n', &original).map(|i| i + 1))
-        .collect();
-    let pos = |off: usize| {
-        let line = line_starts.partition_point(|&s| s <= off);
-        let col_bytes = original
-            .get(line_starts[line.saturating_sub(1)]..off)
-            .unwrap_or(&[]);
-        (
-            line.max(1),
-            String::from_utf8_lossy(col_bytes).chars().count() + 1,
-        )
-    };
+    let original = packed.restore(text, &header).unwrap_or_default();
+    drop(packed);
+    let mut positions = Positions::new(&original);
     let stage_style = Style::new().fg_color(Some(AnsiColor::Cyan.into())).bold();
     let del = Style::new().fg_color(Some(AnsiColor::Red.into()));
     let ins = Style::new().fg_color(Some(AnsiColor::Green.into()));
     let dim = Style::new().dimmed();
-    let findings = edits.iter().filter(|n| n.finding).count();
     println!(
         "{}: {} edits, {findings} findings ({}, {})",
         clean.display(),
-        edits.len() - findings,
+        count - findings,
         header.encoding,
         header.source.path
     );
-    for n in &edits {
-        let (line, col) = pos(n.src[0]);
+    let failed = |e| Failure::new(source.path(), e);
+    for n in notes::NotesReader::new(source.reader()?).map_err(failed)? {
+        let n = n.map_err(failed)?;
+        let (line, col) = positions.of(n.src[0]);
         let before = match (&n.removed, &n.removed_bytes, &n.text) {
             (Some(s), _, _) | (None, None, Some(s)) => format!("{s:?}"),
             (None, Some(h), _) => format!("bytes {h}"),
@@ -1224,7 +1267,64 @@ fn cmd_explain(args: ExplainArgs) -> u8 {
             n.why
         );
     }
-    EXIT_OK
+    Ok(())
+}
+
+/// Line and column (1-based; the column in characters) of byte offsets
+/// in a source, for `explain`.
+struct Positions<'a> {
+    text: &'a [u8],
+    /// Where each line starts.
+    line_starts: Vec<usize>,
+    /// Whether `text` is UTF-8: then a column is counted on from the last
+    /// offset asked for, when the next is after it on the same line (a
+    /// stage's notes come in text order). Counting each column from its
+    /// line's start took time quadratic in the line's length: `explain` of
+    /// a 100 MB line with 160,000 notes did not finish.
+    utf8: bool,
+    /// The last offset asked for, its line start and its column.
+    last: (usize, usize, usize),
+}
+
+impl<'a> Positions<'a> {
+    fn new(text: &'a [u8]) -> Positions<'a> {
+        Positions {
+            text,
+            line_starts: std::iter::once(0)
+                .chain(memchr::memchr_iter(b'\n', text).map(|i| i + 1))
+                .collect(),
+            utf8: std::str::from_utf8(text).is_ok(),
+            last: (0, 0, 1),
+        }
+    }
+
+    /// The line and column of byte `off` (past the end: column 1 of the
+    /// last line, as when the source could not be rebuilt).
+    fn of(&mut self, off: usize) -> (usize, usize) {
+        let line = self.line_starts.partition_point(|&s| s <= off);
+        let start = self.line_starts[line.saturating_sub(1)];
+        if off > self.text.len() {
+            return (line.max(1), 1);
+        }
+        let (last, last_start, last_col) = self.last;
+        let col = if !self.utf8 {
+            String::from_utf8_lossy(&self.text[start..off])
+                .chars()
+                .count()
+                + 1
+        } else if last_start == start && last <= off {
+            last_col + chars(&self.text[last..off])
+        } else {
+            chars(&self.text[start..off]) + 1
+        };
+        self.last = (off, start, col);
+        (line.max(1), col)
+    }
+}
+
+/// The characters in UTF-8 `bytes`: the bytes that do not continue one.
+fn chars(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
 }
 
 fn truncate(s: &str, max: usize) -> String {
@@ -1277,6 +1377,45 @@ mod tests {
     use super::*;
     use clap::CommandFactory;
     use std::ffi::OsStr;
+
+    /// Positions counted on from the last one are the positions counted
+    /// from each line's start, as `explain` counted them: offsets in order
+    /// and not, on and off character boundaries, past the end, in UTF-8
+    /// and in bytes that are not.
+    #[test]
+    fn positions_counted_on_are_counted_from_the_line_start() {
+        let naive = |text: &[u8], off: usize| {
+            let starts: Vec<usize> = std::iter::once(0)
+                .chain(memchr::memchr_iter(b'\n', text).map(|i| i + 1))
+                .collect();
+            let line = starts.partition_point(|&s| s <= off);
+            let col = text.get(starts[line.saturating_sub(1)]..off).unwrap_or(&[]);
+            (
+                line.max(1),
+                String::from_utf8_lossy(col).chars().count() + 1,
+            )
+        };
+        let texts: [&[u8]; 4] = [
+            "ab é日\nx\u{a0}yz 😀 q\n\nlast line".as_bytes(),
+            b"one \xff\xfe line\nand \xc3 more",
+            b"",
+            b"\n\n",
+        ];
+        for text in texts {
+            let n = text.len() + 3;
+            let orders: [Vec<usize>; 3] = [
+                (0..n).collect(),
+                (0..n).rev().collect(),
+                (0..n).map(|i| (i * 7) % n).collect(),
+            ];
+            for offsets in orders {
+                let mut p = Positions::new(text);
+                for off in offsets {
+                    assert_eq!(p.of(off), naive(text, off), "{text:?} at {off}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn cli_is_well_formed() {

@@ -8,8 +8,8 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::io::BufRead;
 
-use encoding_rs::Encoding;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
@@ -18,6 +18,10 @@ use crate::edit::{Edit, EditKind};
 use crate::pipeline::{Cleaned, Config};
 use crate::stage::Stage;
 use crate::stage::decode::{self, DecodeEdit};
+
+mod restore;
+
+pub use restore::{PackedNotes, restore, restore_bytes, restore_bytes_owned, restore_owned};
 
 /// Version of the notes format. Bumped on any incompatible change.
 pub const FORMAT: u32 = 1;
@@ -152,6 +156,11 @@ pub enum NotesError {
         /// Which edit, and what was expected.
         message: String,
     },
+    /// Reading the notes failed.
+    Io {
+        /// The cause.
+        source: std::io::Error,
+    },
 }
 
 impl fmt::Display for NotesError {
@@ -161,11 +170,19 @@ impl fmt::Display for NotesError {
             NotesError::Mismatch { message } => {
                 write!(f, "clean text does not match its notes: {message}")
             }
+            NotesError::Io { source } => write!(f, "{source}"),
         }
     }
 }
 
-impl std::error::Error for NotesError {}
+impl std::error::Error for NotesError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            NotesError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
 
 /// Writes the notes of `cleaned` (header then one line per edit) as JSON Lines.
 ///
@@ -483,129 +500,155 @@ fn push_line<T: Serialize>(out: &mut Vec<u8>, value: &T) {
 
 /// Reads notes written by [`write()`].
 pub fn read(notes: &str) -> Result<(Header, Vec<Note>), NotesError> {
-    let mut lines = notes
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let (_, first) = lines.next().ok_or(NotesError::Parse {
-        line: 1,
-        message: "empty notes file".to_owned(),
-    })?;
-    let header: Header = serde_json::from_str(first).map_err(|e| NotesError::Parse {
-        line: 1,
-        message: format!("not a mend notes header: {e}"),
-    })?;
-    if header.mend != "notes" || header.format != FORMAT {
-        return Err(NotesError::Parse {
-            line: 1,
-            message: format!(
-                "unsupported notes format {} (this mend reads {FORMAT})",
-                header.format
-            ),
-        });
-    }
-    let mut out = Vec::new();
-    for (i, line) in lines {
-        let note: Note = serde_json::from_str(line).map_err(|e| NotesError::Parse {
-            line: i + 1,
-            message: e.to_string(),
-        })?;
-        out.push(note);
-    }
-    Ok((header, out))
+    read_from(notes.as_bytes())
 }
 
-/// Rebuilds the original bytes from the clean text and its notes, and
-/// checks them against the size and SHA-256 in the header.
-pub fn restore(clean: &str, header: &Header, notes: &[Note]) -> Result<Vec<u8>, NotesError> {
-    let enc = Encoding::for_label(header.encoding.as_bytes()).ok_or_else(|| NotesError::Parse {
-        line: 1,
-        message: format!("unknown encoding {:?}", header.encoding),
-    })?;
-    let bytes = restore_bytes(clean, enc, notes)?;
-    if bytes.len() != header.source.size
-        || decode::to_hex(&Sha256::digest(&bytes)) != header.source.sha256
-    {
-        return Err(NotesError::Mismatch {
-            message: "restored bytes differ from the original's size or sha256".to_owned(),
-        });
-    }
-    Ok(bytes)
+/// Reads notes written by [`write()`] line by line from `reader`, so that
+/// the whole file is never in memory as text (a 1 GB document's notes are
+/// about 400 MB). The same notes and errors as [`read`].
+pub fn read_from(reader: impl BufRead) -> Result<(Header, Vec<Note>), NotesError> {
+    let mut notes = NotesReader::new(reader)?;
+    let edits = notes.by_ref().collect::<Result<Vec<Note>, NotesError>>()?;
+    Ok((notes.header, edits))
 }
 
-/// Rebuilds the original bytes from clean text, the encoding the input was
-/// decoded from, and the notes (without a header to check them against).
-pub fn restore_bytes(
-    clean: &str,
-    enc: &'static Encoding,
-    notes: &[Note],
-) -> Result<Vec<u8>, NotesError> {
-    let mut text = clean.to_owned();
-    for stage in Stage::ALL.into_iter().rev().filter(|s| *s != Stage::Decode) {
-        let mut edits: Vec<&Note> = notes
-            .iter()
-            .filter(|n| n.stage == stage && !n.finding)
-            .collect();
-        if edits.is_empty() {
-            continue;
-        }
-        edits.sort_by_key(|n| (n.at[0], n.at[1]));
-        text = undo(&text, stage, &edits)?;
-    }
-    let mut parts = Vec::new();
-    for n in notes.iter().filter(|n| n.stage == Stage::Decode) {
-        let out = n
-            .out
-            .ok_or_else(|| mismatch(n, "decode note without `out`"))?;
-        let bytes = match (&n.removed, &n.removed_bytes) {
-            (Some(s), _) => s.as_bytes().to_vec(),
-            (None, Some(h)) => decode::from_hex(h).ok_or_else(|| mismatch(n, "bad hex"))?,
-            (None, None) => Vec::new(),
+/// Notes read line by line: [`new`](Self::new) reads the header, then each
+/// item is the next note, or the error of its line (and nothing after an
+/// error). Blank lines are passed over but counted, so errors name the
+/// line of the file.
+pub struct NotesReader<R> {
+    reader: R,
+    /// The header (line 1).
+    header: Header,
+    /// The line read last, without its line end.
+    line: String,
+    /// Its 1-based number.
+    number: usize,
+    /// An error was returned: nothing more is read.
+    failed: bool,
+}
+
+impl<R: BufRead> NotesReader<R> {
+    /// Reads up to and including the header, which must be a mend notes
+    /// header of this [`FORMAT`].
+    pub fn new(reader: R) -> Result<NotesReader<R>, NotesError> {
+        let mut notes = NotesReader {
+            reader,
+            header: empty_header(),
+            line: String::new(),
+            number: 0,
+            failed: false,
         };
-        parts.push((out[0]..out[1], bytes));
+        if !notes.advance()? {
+            return Err(NotesError::Parse {
+                line: 1,
+                message: "empty notes file".to_owned(),
+            });
+        }
+        let header: Header = serde_json::from_str(&notes.line).map_err(|e| NotesError::Parse {
+            line: 1,
+            message: format!("not a mend notes header: {e}"),
+        })?;
+        if header.mend != "notes" || header.format != FORMAT {
+            return Err(NotesError::Parse {
+                line: 1,
+                message: format!(
+                    "unsupported notes format {} (this mend reads {FORMAT})",
+                    header.format
+                ),
+            });
+        }
+        notes.header = header;
+        Ok(notes)
     }
-    let parts: Vec<_> = parts
-        .iter()
-        .map(|(r, b)| (r.clone(), b.as_slice()))
-        .collect();
-    decode::encode_parts(&text, enc, &parts).ok_or_else(|| NotesError::Mismatch {
-        message: format!("text cannot be encoded back to {}", enc.name()),
-    })
+
+    /// The header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The next line that is not blank, with its number; `None` at the end.
+    pub(crate) fn next_line(&mut self) -> Option<Result<(usize, &str), NotesError>> {
+        match self.advance() {
+            Ok(true) => Some(Ok((self.number, &self.line))),
+            Ok(false) => None,
+            Err(e) => Some(Err(e)),
+        }
+    }
+
+    /// Reads the next line that is not blank into `self.line`; false at
+    /// the end (or after an error). Lines end at `\n` or `\r\n`, as
+    /// `str::lines` has them.
+    fn advance(&mut self) -> Result<bool, NotesError> {
+        let mut buf = std::mem::take(&mut self.line).into_bytes();
+        while !self.failed {
+            buf.clear();
+            let line = self.number + 1;
+            match self.reader.read_until(b'\n', &mut buf) {
+                Ok(0) => break,
+                Ok(_) => self.number = line,
+                Err(source) => return Err(self.fail(NotesError::Io { source })),
+            }
+            if buf.last() == Some(&b'\n') {
+                buf.pop();
+                if buf.last() == Some(&b'\r') {
+                    buf.pop();
+                }
+            }
+            match String::from_utf8(buf) {
+                Ok(text) if text.trim().is_empty() => buf = text.into_bytes(),
+                Ok(text) => {
+                    self.line = text;
+                    return Ok(true);
+                }
+                Err(e) => {
+                    let message = format!("not UTF-8 at byte {}", e.utf8_error().valid_up_to());
+                    return Err(self.fail(NotesError::Parse { line, message }));
+                }
+            }
+        }
+        self.line = String::from_utf8(buf).unwrap_or_default();
+        Ok(false)
+    }
+
+    /// Stops reading after `e`.
+    fn fail(&mut self, e: NotesError) -> NotesError {
+        self.failed = true;
+        e
+    }
 }
 
-fn mismatch(n: &Note, what: &str) -> NotesError {
-    NotesError::Mismatch {
-        message: format!("{}/{} at {:?}: {what}", n.stage, n.rule, n.at),
+impl<R: BufRead> Iterator for NotesReader<R> {
+    type Item = Result<Note, NotesError>;
+
+    fn next(&mut self) -> Option<Result<Note, NotesError>> {
+        let parsed = match self.next_line()? {
+            Ok((line, text)) => serde_json::from_str(text).map_err(|e| NotesError::Parse {
+                line,
+                message: e.to_string(),
+            }),
+            Err(e) => Err(e),
+        };
+        Some(parsed.map_err(|e| self.fail(e)))
     }
 }
 
-/// Undoes one stage: `text` is its output, `edits` its notes in order.
-fn undo(text: &str, _stage: Stage, edits: &[&Note]) -> Result<String, NotesError> {
-    let mut out = String::with_capacity(text.len());
-    let mut delta: isize = 0; // output offset minus input offset
-    let mut pos = 0; // in output
-    for n in edits {
-        let inserted = n.inserted.as_deref().unwrap_or("");
-        let removed = n.removed.as_deref().unwrap_or("");
-        if n.at[1] < n.at[0] || n.at[1] - n.at[0] != removed.len() {
-            return Err(mismatch(n, "span length differs from the removed text"));
-        }
-        let start = n.at[0] as isize + delta;
-        let start = usize::try_from(start).map_err(|_| mismatch(n, "span out of order"))?;
-        let end = start + inserted.len();
-        if start < pos || text.get(start..end) != Some(inserted) {
-            return Err(mismatch(
-                n,
-                &format!("expected {inserted:?} at byte {start}"),
-            ));
-        }
-        out.push_str(&text[pos..start]);
-        out.push_str(removed);
-        pos = end;
-        delta += inserted.len() as isize - removed.len() as isize;
+/// A header to fill [`NotesReader`] with until the real one is read.
+fn empty_header() -> Header {
+    Header {
+        mend: String::new(),
+        format: 0,
+        source: SourceInfo {
+            path: String::new(),
+            size: 0,
+            sha256: String::new(),
+        },
+        encoding: String::new(),
+        detection: String::new(),
+        version: String::new(),
+        config: serde_json::Value::Null,
+        corpus: None,
     }
-    out.push_str(text.get(pos..).unwrap_or(""));
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -860,6 +903,58 @@ mod tests {
             push_json_str(&mut whole, &s);
             proptest::prop_assert_eq!(pieces, whole);
         }
+    }
+
+    /// Notes read line by line are the notes read whole, with line ends
+    /// `\n` or `\r\n` and blank lines passed over but counted: an error
+    /// names the line of the file, a line that is not UTF-8 too, and a
+    /// failing reader gives its error once and then nothing.
+    #[test]
+    fn notes_read_line_by_line_name_the_line() {
+        let input = b"a&amp;b  \r\nPhoto: A / AFP\r\n\xe2\x80\x9cx\xe2\x80\x9d\xc2\xa0y\r\n";
+        let p = Pipeline::default();
+        let c = p.clean(input).expect("cleans");
+        let notes = write(&c, input, "x.txt", p.config());
+        let crlf = notes.replace('\n', "\r\n\r\n");
+        for text in [&notes, &crlf] {
+            let (h, n) = read_from(text.as_bytes()).expect("reads");
+            assert_eq!((h, n.clone()), read(&notes).expect("reads"));
+            assert_eq!(n, c.edits);
+        }
+        let first = notes.lines().next().expect("header");
+        let bad = format!("{first}\n\n  \n{{\"stage\":1}}\n");
+        let err = read_from(bad.as_bytes()).expect_err("bad line");
+        assert!(err.to_string().starts_with("notes line 4: "), "{err}");
+        let mut not_utf8 = format!("{first}\n\n").into_bytes();
+        not_utf8.extend_from_slice(b"{\"why\":\"\xff\"}\n");
+        let err = read_from(&not_utf8[..]).expect_err("not UTF-8");
+        assert_eq!(err.to_string(), "notes line 3: not UTF-8 at byte 8");
+
+        /// Gives its bytes, then fails.
+        struct Failing<'a>(&'a [u8]);
+        impl std::io::Read for Failing<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                if self.0.is_empty() {
+                    return Err(std::io::Error::other("disk on fire"));
+                }
+                let n = buf.len().min(self.0.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let cut = notes.len() - 10;
+        let reader = std::io::BufReader::with_capacity(16, Failing(&notes.as_bytes()[..cut]));
+        let mut lines = NotesReader::new(reader).expect("header");
+        let got: Vec<_> = lines.by_ref().collect();
+        assert!(got.len() >= 2, "{got:?}");
+        let (last, rest) = got.split_last().expect("some");
+        assert!(rest.iter().all(Result::is_ok));
+        assert!(
+            matches!(last, Err(NotesError::Io { source }) if source.to_string() == "disk on fire"),
+            "{last:?}"
+        );
+        assert!(lines.next().is_none(), "nothing after an error");
     }
 
     #[test]

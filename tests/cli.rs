@@ -316,6 +316,67 @@ fn restore_and_explain() {
     );
 }
 
+/// Restore and explain read the notes line by line: a bad line is refused
+/// with the notes file's name and the line's number (blank lines
+/// counted), a line that is not UTF-8 too; explain, which reads the notes
+/// twice, reads notes from a pipe (read once into memory) as from a file.
+#[test]
+fn restore_and_explain_read_notes_line_by_line() {
+    let (tmp, raw) = fixture();
+    let out = tmp.path().join("clean");
+    assert!(
+        run(mend().arg("clean").arg(&raw).arg("-o").arg(&out))
+            .status
+            .success()
+    );
+    let clean = out.join("003_81dea07041226e15.txt");
+    let notes_path = out.join("003_81dea07041226e15.notes.jsonl");
+    let notes = fs::read_to_string(&notes_path).expect("notes");
+    let from_file = run(mend().arg("explain").arg(&clean));
+    assert!(from_file.status.success(), "{}", stderr(&from_file));
+    let from_pipe = with_stdin(
+        mend()
+            .arg("explain")
+            .arg(&clean)
+            .args(["--notes", "/dev/stdin"]),
+        notes.as_bytes(),
+    );
+    assert!(from_pipe.status.success(), "{}", stderr(&from_pipe));
+    assert_eq!(
+        String::from_utf8_lossy(&from_pipe.stdout),
+        String::from_utf8_lossy(&from_file.stdout)
+    );
+    assert!(from_file.stdout.len() > 1000);
+
+    let mut lines: Vec<&str> = notes.lines().collect();
+    lines.insert(1, "");
+    lines[4] = "{\"stage\":\"normalize\"}";
+    fs::write(&notes_path, lines.join("\n")).expect("write");
+    for cmd in ["restore", "explain"] {
+        let o = run(mend().arg(cmd).arg(&clean));
+        assert_eq!(o.status.code(), Some(2), "{cmd}");
+        let err = stderr(&o);
+        assert!(
+            err.starts_with(&format!(
+                "mend: {}: notes line 5: missing field",
+                notes_path.display()
+            )),
+            "{cmd}: {err}"
+        );
+    }
+    let mut bytes = notes.into_bytes();
+    bytes.extend_from_slice(b"\n{\"why\":\"\xff\"}\n");
+    let last = bytes.iter().filter(|&&b| b == b'\n').count();
+    fs::write(&notes_path, bytes).expect("write");
+    let o = run(mend().arg("restore").arg(&clean));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(&format!("notes line {last}: not UTF-8 at byte 8")),
+        "{}",
+        stderr(&o)
+    );
+}
+
 #[test]
 fn legacy_encoding_and_force() {
     let tmp = tempfile::tempdir().expect("tempdir");
