@@ -100,13 +100,7 @@ fn stdin_to_stdout_with_notes() {
 
 #[test]
 fn check_mode_exit_codes_and_diff() {
-    let (tmp, raw) = fixture();
-    let out = tmp.path().join("clean");
-    assert!(
-        run(mend().arg("clean").arg(&raw).arg("-o").arg(&out))
-            .status
-            .success()
-    );
+    let (_tmp, raw, out) = cleaned_fixture();
     let o = run(mend().arg("check").arg(&raw).arg("-o").arg(&out));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     // Drift: a hand-edited golden file.
@@ -278,13 +272,7 @@ fn unreadable_folder_entry_via_directory_as_file() {
 
 #[test]
 fn restore_and_explain() {
-    let (tmp, raw) = fixture();
-    let out = tmp.path().join("clean");
-    assert!(
-        run(mend().arg("clean").arg(&raw).arg("-o").arg(&out))
-            .status
-            .success()
-    );
+    let (_tmp, raw, out) = cleaned_fixture();
     for e in fs::read_dir(&raw).expect("raw") {
         let src = e.expect("entry").path();
         let name = src
@@ -322,13 +310,7 @@ fn restore_and_explain() {
 /// twice, reads notes from a pipe (read once into memory) as from a file.
 #[test]
 fn restore_and_explain_read_notes_line_by_line() {
-    let (tmp, raw) = fixture();
-    let out = tmp.path().join("clean");
-    assert!(
-        run(mend().arg("clean").arg(&raw).arg("-o").arg(&out))
-            .status
-            .success()
-    );
+    let (_tmp, _, out) = cleaned_fixture();
     let clean = out.join("003_81dea07041226e15.txt");
     let notes_path = out.join("003_81dea07041226e15.notes.jsonl");
     let notes = fs::read_to_string(&notes_path).expect("notes");

@@ -50,6 +50,16 @@ pub fn fixture() -> (tempfile::TempDir, PathBuf) {
     (tmp, raw)
 }
 
+/// [`fixture`], cleaned into `clean/` (which must succeed): the temp dir,
+/// `raw/` and `clean/`.
+pub fn cleaned_fixture() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let (tmp, raw) = fixture();
+    let out = tmp.path().join("clean");
+    let o = run(mend().arg("clean").arg(&raw).arg("-o").arg(&out));
+    assert!(o.status.success(), "{}", stderr(&o));
+    (tmp, raw, out)
+}
+
 pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut v: Vec<_> = walk(dir)
         .into_iter()
