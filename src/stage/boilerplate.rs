@@ -1500,11 +1500,14 @@ fn credit_paren_may_match(t: &str) -> bool {
     if let Some(inner) = u.strip_suffix(')')
         && let Some(open) = memchr::memrchr(b'(', inner.as_bytes())
     {
-        let inner = &inner[open + 1..];
-        if ["Photo", "Image", "Credit", "Pictured"]
-            .iter()
-            .any(|k| inner.contains(k))
-        {
+        // One pass for the four words, from their capitals (a `contains`
+        // per word set up a substring search four times per line).
+        let inner = &inner.as_bytes()[open + 1..];
+        if memchr::memchr3_iter(b'P', b'I', b'C', inner).any(|i| {
+            [&b"Photo"[..], b"Image", b"Credit", b"Pictured"]
+                .iter()
+                .any(|k| inner[i..].starts_with(k))
+        }) {
             return true;
         }
     }
@@ -1692,7 +1695,7 @@ fn mid_phrase(t: &str, head: Head, w: usize, keys: u8) -> Option<Hit> {
     // [`COOKIES`] has `cookie`, where `(?i)` lets `k` be U+212A; a match of
     // [`LEGAL`] has one of the cues, where `(?i)` lets the `s` of `terms` or
     // `rights` be U+017F (LONG S), which the ASCII keyword scan does not see.
-    let legal_cue = w <= 150 && (keys & KEY_CUE != 0 || t.contains('\u{17F}'));
+    let legal_cue = w <= 150 && (keys & KEY_CUE != 0 || has_long_s(t));
     let cookie = || keys & KEY_COOKIE != 0 || t.contains('\u{212A}');
     let widget = || {
         let u = unbullet(t);
@@ -1723,6 +1726,15 @@ fn mid_phrase(t: &str, head: Head, w: usize, keys: u8) -> Option<Hit> {
             (w <= 90 && head.may_begin(CAPTION_HEADS, false) && !t.contains(['"', '\u{201C}']))
                 .then(|| phrase_hit(&CAPTION_START, &PHOTO_CAPTION, t))?
         })
+}
+
+/// Whether `t` has U+017F (LONG S, `C5 BF` in UTF-8), looked for by its
+/// lead byte, which is rare in most scripts. (`contains('\u{17F}')` looks
+/// for the last byte, `BF`, which ends every Cyrillic `п`: on Russian lines
+/// it stopped every few letters.)
+fn has_long_s(t: &str) -> bool {
+    let b = t.as_bytes();
+    memchr::memchr_iter(0xC5, b).any(|i| b.get(i + 1) == Some(&0xBF))
 }
 
 /// The line without a leading list marker (`* `, `+ `, `- `, `• `, `o `).
@@ -2754,6 +2766,17 @@ mod tests {
         ] {
             assert!(CREDIT_PAREN.is_match(t) && credit_paren_may_match(t), "{t}");
         }
+        // The word after other capitals, inside a word, or last.
+        for t in [
+            "A fighter in Aleppo (CNN Credit)",
+            "A fighter in Aleppo (taken with iPhoto)",
+            "A fighter in Aleppo (IMAGE, Image)",
+            "A fighter in Aleppo (Pictured)",
+        ] {
+            assert!(credit_paren_may_match(t), "{t}");
+        }
+        // Capitals of the words, but not the words.
+        assert!(!credit_paren_may_match("A fighter in Aleppo (Picture Credi Imag Phot)"));
         assert!(!credit_paren_may_match("He said: it is over."));
         assert!(!credit_paren_may_match(
             "Talks (in Geneva) resumed (on Tuesday)"
@@ -2761,6 +2784,17 @@ mod tests {
         // A keyword before a `)` with no `(`: the first branch cannot match.
         let t = "Photo editors at Credit Suisse said so :-)";
         assert!(!CREDIT_PAREN.is_match(t) && !credit_paren_may_match(t));
+    }
+
+    #[test]
+    fn long_s_is_found_by_its_lead_byte() {
+        for t in ["ſ", "Terſ and conditions", "Ŝ ſ", "ſ\u{17F}"] {
+            assert!(has_long_s(t), "{t:?}");
+        }
+        // `п` ends in `BF`, `Ŝ` (`C5 9C`) and `Ņ` (`C5 85`) start with `C5`.
+        for t in ["", "Terms", "Путин подписал", "Ŝ Ņ", "ſ".trim_start_matches('ſ')] {
+            assert!(!has_long_s(t), "{t:?}");
+        }
     }
 
     #[test]
